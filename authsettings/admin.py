@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from authsettings.forms import AuthenticationSettingForm
+from authsettings.models import AuthenticationSetting
+
+
+@admin.register(AuthenticationSetting)
+class AuthenticationSettingAdmin(SimpleHistoryAdmin):
+    form = AuthenticationSettingForm
+    list_display = [
+        "name",
+        "channel_type",
+        "authentication_type",
+        "owner",
+        "secret_is_set",
+        "modified_at",
+    ]
+    list_filter = ["channel_type", "authentication_type"]
+    list_select_related = ["owner"]
+    search_fields = ["name", "client_id", "public_key_url", "discovery_uri"]
+    autocomplete_fields = ["owner"]
+    filter_horizontal = ["rich_messages"]
+    readonly_fields = ["client_secret_changed_at", "created_at", "modified_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "owner", "channel_type", "authentication_type"]}),
+        (
+            "OAuth 2.0 implicit flow",
+            {"fields": ["public_key_url", "javascript_client_function", "expected_issuer"]},
+        ),
+        (
+            "Code flows",
+            {
+                "fields": [
+                    "token_custom_action",
+                    "token_url",
+                    "redirect_url",
+                    "discovery_uri",
+                    "client_id",
+                    "client_secret",
+                    "remove_client_secret",
+                    "client_secret_changed_at",
+                    "scope",
+                    "max_refresh_token_lifetime_seconds",
+                ]
+            },
+        ),
+        (
+            "Apple Messages for Business",
+            {
+                "fields": [
+                    "access_token_url",
+                    "decrypted_token_url",
+                    "additional_parameters",
+                    "access_token_expiry_seconds",
+                    "rich_messages",
+                ]
+            },
+        ),
+        ("History", {"fields": ["created_at", "modified_at"]}),
+    ]
+
+    @admin.display(boolean=True, description="Secret set")
+    def secret_is_set(self, obj: AuthenticationSetting) -> bool:
+        return obj.client_secret_set
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.client_secret:
+            return fieldsets
+        return [
+            (
+                title,
+                {
+                    **options,
+                    "fields": [f for f in options["fields"] if f != "remove_client_secret"],
+                },
+            )
+            for title, options in fieldsets
+        ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+
+        class FormForUser(form_class):
+            def __init__(self, *args, **form_kwargs):
+                super().__init__(*args, user=request.user, **form_kwargs)
+
+        return FormForUser
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("owner", request.user.pk)
+        return initial

@@ -1,0 +1,173 @@
+"""Settings for the contact-center platform.
+
+Every value comes from the environment (CONTRACT.md lists the variables); the defaults run the
+whole platform on one machine with nothing else installed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from cryptography.fernet import Fernet
+
+from contactcenter.env import envbool, envint, envlist, generated_once, random_secret_key
+from contactcenter.keygen import new_rsa_private_key_pem
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+DEBUG = envbool("DJANGO_DEBUG", False)
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or generated_once(
+    VAR_DIR / "secret_key", random_secret_key
+)
+ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
+
+# Newest first: the first key encrypts, every key decrypts (rotation).
+FIELD_ENCRYPTION_KEYS = envlist("FIELD_ENCRYPTION_KEYS") or [
+    generated_once(VAR_DIR / "field_encryption_key", lambda: Fernet.generate_key().decode())
+]
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "rest_framework",
+    "oauth2_provider",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "formtools",
+    "simple_history",
+    "contactcenter",
+    "authsettings",
+    "workstreams",
+    "messaging",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "contactcenter.urls"
+WSGI_APPLICATION = None
+ASGI_APPLICATION = "contactcenter.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_health_checks=True)
+    if DATABASE_URL
+    else {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3"}
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "cc",
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+LOGIN_URL = "/admin/login/"
+
+# The platform's own authorization server: API clients (client credentials) and the
+# embedded OpenID Connect provider the sample portal signs visitors in through.
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "config:read": "Read configuration",
+        "config:write": "Change configuration",
+        "conversations:read": "Read conversations",
+        "openid": "Sign in with OpenID Connect",
+        "profile": "Name of the signed-in user",
+        "email": "Email address of the signed-in user",
+    },
+    "DEFAULT_SCOPES": ["config:read"],
+    "SCOPES_BACKEND_CLASS": "contactcenter.scopes.ApiClientScopes",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": envint("CC_API_TOKEN_SECONDS", 3600, minimum=60),
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": generated_once(
+        VAR_DIR / "oidc_rsa_private_key.pem", new_rsa_private_key_pem
+    ),
+    "PKCE_REQUIRED": True,
+}
+
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"  # noqa: S105
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"  # noqa: S105
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+
+# Runtime rules (CONTRACT.md "Environment" and "Token rules").
+CC_OUTBOUND_ALLOWED_HOSTS = envlist("CC_OUTBOUND_ALLOWED_HOSTS")
+CC_JWT_LEEWAY_SECONDS = envint("CC_JWT_LEEWAY_SECONDS", 30)
+CC_KEY_CACHE_SECONDS = envint("CC_KEY_CACHE_SECONDS", 300, minimum=1)
+CC_JWT_MAX_LIFETIME_SECONDS = envint("CC_JWT_MAX_LIFETIME_SECONDS", 86400, minimum=1)
+CC_WIDGET_STARTS_PER_MINUTE = envint("CC_WIDGET_STARTS_PER_MINUTE", 120)
+CC_WIDGET_MESSAGES_PER_SECOND = envint("CC_WIDGET_MESSAGES_PER_SECOND", 5)
+
+# Token custom actions for `oauth2` settings: name -> dotted path of a callable.
+# Projects add their own here; the built-in ones are always available.
+CC_TOKEN_ACTIONS: dict[str, str] = {}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+}

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from messaging.forms import DeploymentForm
+from messaging.models import (
+    ChannelInstance,
+    Contact,
+    Conversation,
+    Deployment,
+    Message,
+    RichMessage,
+)
+
+
+def base_url(request) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+@admin.register(RichMessage)
+class RichMessageAdmin(admin.ModelAdmin):
+    list_display = ["name", "channel_type", "type", "modified_at"]
+    list_filter = ["channel_type", "type"]
+    search_fields = ["name"]
+
+
+class DeploymentInline(admin.TabularInline):
+    model = Deployment
+    form = DeploymentForm
+    extra = 0
+    fields = ["name", "allowed_domains", "allow_all_domains", "status"]
+    show_change_link = True
+
+
+@admin.register(ChannelInstance)
+class ChannelInstanceAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "name",
+        "kind",
+        "workstream",
+        "authentication_setting",
+        "require_authentication",
+        "widget_id",
+    ]
+    list_filter = ["kind", "require_authentication", "allow_session_upgrade"]
+    list_select_related = ["workstream", "authentication_setting"]
+    search_fields = ["name", "workstream__name", "widget_id"]
+    autocomplete_fields = ["workstream", "authentication_setting"]
+    readonly_fields = ["widget_id", "created_at", "modified_at"]
+    fieldsets = [
+        ("Workstream", {"fields": ["workstream"]}),
+        ("Chat widget", {"fields": ["name", "kind", "widget_id"]}),
+        (
+            "Behaviours",
+            {
+                "fields": [
+                    "authentication_setting",
+                    "require_authentication",
+                    "allow_session_upgrade",
+                ]
+            },
+        ),
+        ("History", {"fields": ["created_at", "modified_at"]}),
+    ]
+    inlines = [DeploymentInline]
+
+
+@admin.register(Deployment)
+class DeploymentAdmin(SimpleHistoryAdmin):
+    form = DeploymentForm
+    list_display = ["name", "channel_instance", "status", "allow_all_domains", "deployment_id"]
+    list_filter = ["status", "allow_all_domains"]
+    list_select_related = ["channel_instance"]
+    search_fields = ["name", "channel_instance__name", "deployment_id"]
+    autocomplete_fields = ["channel_instance"]
+    readonly_fields = ["deployment_id", "created_at", "modified_at"]
+    change_form_template = "admin/messaging/deployment/change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        deployment = self.get_object(request, object_id)
+        if deployment is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "snippet": deployment.snippet(base_url(request)),
+                "mobile": deployment.mobile(base_url(request)),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["full_name", "email", "status", "id"]
+    list_filter = ["status"]
+    search_fields = ["full_name", "email", "=id"]
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    fields = ["sent_at", "sender", "author", "text"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "channel_instance",
+        "status",
+        "is_authenticated",
+        "contact",
+        "queue",
+        "priority",
+        "created_at",
+    ]
+    list_filter = ["status", "authenticated", "channel_instance", "queue"]
+    list_select_related = ["channel_instance", "contact", "queue__workstream"]
+    search_fields = ["=id", "subject", "contact__full_name", "contact__email"]
+    date_hierarchy = "created_at"
+    inlines = [MessageInline]
+
+    @admin.display(boolean=True, description="Authenticated")
+    def is_authenticated(self, obj: Conversation) -> bool:
+        return obj.authenticated_now
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

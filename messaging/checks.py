@@ -1,0 +1,33 @@
+"""System checks for settings that work on one machine but not in a cluster."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.checks import Warning, register
+
+IN_MEMORY_LAYER = "channels.layers.InMemoryChannelLayer"
+LOCAL_MEMORY_CACHE = "django.core.cache.backends.locmem.LocMemCache"
+
+
+@register()
+def in_memory_services_without_debug(app_configs, **kwargs):
+    if settings.DEBUG:
+        return []
+    warnings = []
+    if settings.CHANNEL_LAYERS["default"]["BACKEND"] == IN_MEMORY_LAYER:
+        warnings.append(
+            Warning(
+                "The in-memory channel layer is in use with debug off.",
+                hint="Set REDIS_URL so visitors and agents on different processes can talk.",
+                id="messaging.W001",
+            )
+        )
+    if settings.CACHES["default"]["BACKEND"] == LOCAL_MEMORY_CACHE:
+        warnings.append(
+            Warning(
+                "The local-memory cache is in use with debug off.",
+                hint="Set REDIS_URL so processes share fetched keys and rate limits.",
+                id="messaging.W002",
+            )
+        )
+    return warnings

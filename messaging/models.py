@@ -1,0 +1,292 @@
+"""Channels customers reach us through, where the widget runs, and the conversations held."""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.html import format_html
+from simple_history.models import HistoricalRecords
+
+from contactcenter.models import ChannelType, TimeStampedModel
+from messaging import domains
+
+MAX_RICH_TEXT = 1000
+
+
+class RichMessage(TimeStampedModel):
+    class Type(models.TextChoices):
+        AUTHENTICATION = "authentication", "Authentication"
+        LIST_PICKER = "list_picker", "List picker"
+        TIME_PICKER = "time_picker", "Time picker"
+        QUICK_REPLY = "quick_reply", "Quick reply"
+        RICH_LINK = "rich_link", "Rich link"
+        FORM = "form", "Form"
+
+    name = models.CharField(max_length=200)
+    channel_type = models.CharField(
+        max_length=40,
+        choices=ChannelType.choices,
+        default=ChannelType.APPLE_MESSAGES_FOR_BUSINESS,
+    )
+    type = models.CharField(max_length=20, choices=Type.choices)
+    content = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='An authentication message needs {"received_message": "...", '
+        '"reply_message": "..."}.',
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if not isinstance(self.content, dict):
+            raise ValidationError({"content": "Give the content as a JSON object."})
+        if self.type == self.Type.AUTHENTICATION:
+            problems = []
+            for key, meaning in (
+                ("received_message", "the text beside the sign-in button"),
+                ("reply_message", "the text shown after a successful sign-in"),
+            ):
+                value = self.content.get(key)
+                if not isinstance(value, str) or not 1 <= len(value) <= MAX_RICH_TEXT:
+                    problems.append(f"Give {key}: {meaning}, 1 to {MAX_RICH_TEXT} characters.")
+            if problems:
+                raise ValidationError({"content": problems})
+
+
+class ChannelInstance(TimeStampedModel):
+    class Kind(models.TextChoices):
+        CHAT_WIDGET = "chat_widget", "Chat widget"
+        APPLE_MESSAGES_FOR_BUSINESS = (
+            "apple_messages_for_business",
+            "Apple Messages for Business",
+        )
+
+    CHANNEL_TYPE_BY_KIND = {
+        Kind.CHAT_WIDGET: ChannelType.LIVE_CHAT,
+        Kind.APPLE_MESSAGES_FOR_BUSINESS: ChannelType.APPLE_MESSAGES_FOR_BUSINESS,
+    }
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    workstream = models.ForeignKey(
+        "workstreams.Workstream", on_delete=models.PROTECT, related_name="channel_instances"
+    )
+    authentication_setting = models.ForeignKey(
+        "authsettings.AuthenticationSetting",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="channel_instances",
+    )
+    require_authentication = models.BooleanField(
+        default=True,
+        help_text="Refuse conversations from customers who are not signed in.",
+    )
+    allow_session_upgrade = models.BooleanField(
+        default=False, help_text="An anonymous conversation may sign in mid-chat."
+    )
+    widget_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def channel_type(self) -> str:
+        return self.CHANNEL_TYPE_BY_KIND[self.kind]
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        if self.kind in self.CHANNEL_TYPE_BY_KIND:
+            fits = ChannelType(self.channel_type).label
+            if self.workstream_id and self.workstream.channel_type != self.channel_type:
+                errors["workstream"] = (
+                    f"Choose a {fits} workstream for a {self.get_kind_display()}."
+                )
+            setting = self.authentication_setting
+            if setting and setting.channel_type != self.channel_type:
+                errors["authentication_setting"] = (
+                    f"Choose a {fits} authentication setting for a {self.get_kind_display()}."
+                )
+        if self.require_authentication and not self.authentication_setting_id:
+            errors["require_authentication"] = (
+                "Choose an authentication setting, or turn off require authentication."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+
+class Deployment(TimeStampedModel):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        INACTIVE = "inactive", "Inactive"
+
+    name = models.CharField(max_length=200)
+    channel_instance = models.ForeignKey(
+        ChannelInstance, on_delete=models.CASCADE, related_name="deployments"
+    )
+    allowed_domains = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Host names the widget may run on, e.g. www.example.com.",
+    )
+    allow_all_domains = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    deployment_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, list[str]] = {}
+        if (
+            self.channel_instance_id
+            and self.channel_instance.kind != ChannelInstance.Kind.CHAT_WIDGET
+        ):
+            errors["channel_instance"] = ["A deployment runs a chat widget; choose one."]
+        if not isinstance(self.allowed_domains, list):
+            errors["allowed_domains"] = ["Give a list of host names."]
+        else:
+            problems = [p for host in self.allowed_domains if (p := domains.host_problem(host))]
+            if problems:
+                errors["allowed_domains"] = problems
+            else:
+                self.allowed_domains = list(
+                    dict.fromkeys(domains.normalize(host) for host in self.allowed_domains)
+                )
+            if self.allow_all_domains and self.allowed_domains:
+                errors.setdefault("allow_all_domains", []).append(
+                    "Allow all domains only with an empty list of allowed domains."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    def snippet(self, base_url: str) -> str:
+        """The HTML to paste into a page or a tag manager."""
+        return format_html(
+            '<script src="{}/widget/loader.js" data-deployment-id="{}" async></script>',
+            base_url.rstrip("/"),
+            self.deployment_id,
+        )
+
+    def mobile(self, base_url: str) -> dict[str, str]:
+        """What a mobile SDK needs to reach this deployment."""
+        return {"deployment_id": str(self.deployment_id), "domain": urlsplit(base_url).netloc}
+
+
+class Contact(TimeStampedModel):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        INACTIVE = "inactive", "Inactive"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    full_name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+
+    class Meta:
+        ordering = ["full_name", "id"]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class Conversation(TimeStampedModel):
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        ACTIVE = "active", "Active"
+        CLOSED = "closed", "Closed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    channel_instance = models.ForeignKey(
+        ChannelInstance, on_delete=models.PROTECT, related_name="conversations"
+    )
+    deployment = models.ForeignKey(
+        Deployment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    authenticated = models.BooleanField(
+        default=False, help_text="Verified at some point; see authenticated_until."
+    )
+    authenticated_until = models.DateTimeField(null=True, blank=True)
+    # Null, not "": the API reports "no verified subject" as null.
+    subject = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    authentication = models.JSONField(null=True, blank=True)
+    contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="conversations"
+    )
+    context = models.JSONField(default=dict, blank=True)
+    queue = models.ForeignKey(
+        "workstreams.Queue", on_delete=models.PROTECT, related_name="conversations"
+    )
+    priority = models.IntegerField(default=0)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="conversations",
+    )
+    resume_token_hash = models.CharField(max_length=128, blank=True, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["queue", "status", "-priority", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Conversation {self.id}"
+
+    def is_authenticated_at(self, moment) -> bool:
+        return self.authenticated and (
+            self.authenticated_until is None or self.authenticated_until > moment
+        )
+
+    @property
+    def authenticated_now(self) -> bool:
+        return self.is_authenticated_at(timezone.now())
+
+
+class Message(models.Model):
+    class Sender(models.TextChoices):
+        VISITOR = "visitor", "Visitor"
+        AGENT = "agent", "Agent"
+        SYSTEM = "system", "System"
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    sender = models.CharField(max_length=10, choices=Sender.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    text = models.TextField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["conversation_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.sender}: {self.text[:40]}"
