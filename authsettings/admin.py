@@ -90,6 +90,11 @@ class AuthenticationSettingAdmin(SimpleHistoryAdmin):
 
         return FormForUser
 
+    def save_model(self, request, obj, form, change):
+        if not change and obj.owner_id is None:
+            obj.owner = request.user
+        super().save_model(request, obj, form, change)
+
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
         initial.setdefault("owner", request.user.pk)

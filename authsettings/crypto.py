@@ -44,13 +44,3 @@ def decrypt(token: str) -> str:
         raise SecretUnreadable(
             "a stored secret cannot be decrypted with FIELD_ENCRYPTION_KEYS"
         ) from None
-
-
-def reencrypt(token: str) -> str:
-    """Re-encrypt a stored value with the newest key (after a key rotation)."""
-    try:
-        return _fernet().rotate(token.encode()).decode()
-    except InvalidToken:
-        raise SecretUnreadable(
-            "a stored secret cannot be decrypted with FIELD_ENCRYPTION_KEYS"
-        ) from None

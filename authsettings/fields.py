@@ -23,3 +23,15 @@ class EncryptedTextField(models.TextField):
         if value in (None, ""):
             return value
         return crypto.encrypt(value)
+
+
+class OutboundURLField(models.URLField):
+    """A URL the platform fetches; forms assume https when the scheme is left out."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 2000)
+        super().__init__(*args, **kwargs)
+
+    def formfield(self, **kwargs):
+        kwargs.setdefault("assume_scheme", "https")
+        return super().formfield(**kwargs)

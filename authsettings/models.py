@@ -12,7 +12,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from authsettings import outbound, token_actions
-from authsettings.fields import EncryptedTextField
+from authsettings.fields import EncryptedTextField, OutboundURLField
 from contactcenter.models import ChannelType, TimeStampedModel
 
 JAVASCRIPT_NAME = re.compile(r"^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$")
@@ -83,8 +83,7 @@ class AuthenticationSetting(TimeStampedModel):
     )
     channel_type = models.CharField(max_length=40, choices=ChannelType.choices)
     authentication_type = models.CharField(max_length=30, choices=Type.choices)
-    public_key_url = models.URLField(
-        max_length=2000,
+    public_key_url = OutboundURLField(
         blank=True,
         help_text="Where the site publishes the public key(s) its tokens are signed with: "
         "a PEM key, a kid list or a JWKS. The sample portal's is <portal>/auth/publickey.",
@@ -104,19 +103,18 @@ class AuthenticationSetting(TimeStampedModel):
         help_text="Turns the token response into the user id: userinfo, id_token, or one "
         "registered in settings.",
     )
-    token_url = models.URLField(max_length=2000, blank=True)
-    redirect_url = models.URLField(max_length=2000, blank=True)
-    discovery_uri = models.URLField(
-        max_length=2000,
+    token_url = OutboundURLField(blank=True)
+    redirect_url = OutboundURLField(blank=True)
+    discovery_uri = OutboundURLField(
         blank=True,
         help_text="The provider's /.well-known/openid-configuration URL.",
     )
     client_id = models.CharField(max_length=500, blank=True)
     client_secret = EncryptedTextField(blank=True)
-    client_secret_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    client_secret_changed_at = models.DateTimeField(null=True, blank=True)
     scope = models.CharField(max_length=1000, blank=True, help_text="Space separated.")
-    access_token_url = models.URLField(max_length=2000, blank=True)
-    decrypted_token_url = models.URLField(max_length=2000, blank=True)
+    access_token_url = OutboundURLField(blank=True)
+    decrypted_token_url = OutboundURLField(blank=True)
     additional_parameters = models.JSONField(default=dict, blank=True)
     access_token_expiry_seconds = models.PositiveIntegerField(
         default=3600,

@@ -116,13 +116,11 @@ class ChannelInstance(TimeStampedModel):
         if self.kind in self.CHANNEL_TYPE_BY_KIND:
             fits = ChannelType(self.channel_type).label
             if self.workstream_id and self.workstream.channel_type != self.channel_type:
-                errors["workstream"] = (
-                    f"Choose a {fits} workstream for a {self.get_kind_display()}."
-                )
+                errors["workstream"] = f"Choose a workstream of channel type {fits}."
             setting = self.authentication_setting
             if setting and setting.channel_type != self.channel_type:
                 errors["authentication_setting"] = (
-                    f"Choose a {fits} authentication setting for a {self.get_kind_display()}."
+                    f"Choose an authentication setting of channel type {fits}."
                 )
         if self.require_authentication and not self.authentication_setting_id:
             errors["require_authentication"] = (
@@ -169,13 +167,15 @@ class Deployment(TimeStampedModel):
         if not isinstance(self.allowed_domains, list):
             errors["allowed_domains"] = ["Give a list of host names."]
         else:
-            problems = [p for host in self.allowed_domains if (p := domains.host_problem(host))]
+            hosts = [
+                domains.normalize(host) if isinstance(host, str) else host
+                for host in self.allowed_domains
+            ]
+            problems = [p for host in hosts if (p := domains.host_problem(host))]
             if problems:
                 errors["allowed_domains"] = problems
             else:
-                self.allowed_domains = list(
-                    dict.fromkeys(domains.normalize(host) for host in self.allowed_domains)
-                )
+                self.allowed_domains = list(dict.fromkeys(hosts))
             if self.allow_all_domains and self.allowed_domains:
                 errors.setdefault("allow_all_domains", []).append(
                     "Allow all domains only with an empty list of allowed domains."

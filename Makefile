@@ -1,0 +1,44 @@
+# `make run`: the platform with demo data on http://127.0.0.1:8000 (SQLite, in-memory layer).
+# `make test`: lint, the whole suite on SQLite, then the integration tests on PostgreSQL + Redis.
+
+SHELL := bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+# The run command reaches the sample portal's key URL on this machine over plain http.
+RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-true} \
+	CC_OUTBOUND_ALLOWED_HOSTS=$${CC_OUTBOUND_ALLOWED_HOSTS:-localhost,127.0.0.1}
+
+.PHONY: run test lint unit integration venv clean
+
+run: $(INSTALLED)
+	$(RUN_ENV) $(BIN)/python manage.py demo
+	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: lint unit integration
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+unit: $(INSTALLED)
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest
+
+# Starts throwaway PostgreSQL and Redis servers (unless DATABASE_URL / REDIS_URL point at
+# some already) and stops them again, whatever the tests did.
+integration: $(INSTALLED)
+	services=$$(.ci/services start) && eval "$$services" && \
+	trap '.ci/services stop' EXIT && \
+	$(BIN)/pytest -m integration
+
+venv: $(INSTALLED)
+
+$(INSTALLED): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+clean:
+	rm -rf $(VENV) var/

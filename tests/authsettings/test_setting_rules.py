@@ -1,0 +1,214 @@
+"""The rules an authentication setting enforces, whichever door (admin, wizard, API) it came in."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from authsettings.models import AuthenticationSetting
+from contactcenter.models import ChannelType
+from tests.helpers import errors_of
+
+pytestmark = [pytest.mark.django_db, pytest.mark.integration]
+
+Type = AuthenticationSetting.Type
+LIVE = ChannelType.LIVE_CHAT
+APPLE = ChannelType.APPLE_MESSAGES_FOR_BUSINESS
+
+VALID = {
+    Type.OAUTH2_IMPLICIT: {
+        "channel_type": LIVE,
+        "public_key_url": "https://portal.example.com/auth/publickey",
+        "javascript_client_function": "auth.getAuthenticationToken",
+    },
+    Type.OAUTH2: {
+        "channel_type": LIVE,
+        "token_custom_action": "userinfo",
+        "token_url": "https://id.example.com/token",
+        "redirect_url": "https://portal.example.com/callback",
+        "client_id": "portal",
+        "client_secret": "s3cret-value",
+        "scope": "profile",
+    },
+    Type.OPENID_CONNECT: {
+        "channel_type": LIVE,
+        "discovery_uri": "https://id.example.com/.well-known/openid-configuration",
+        "client_id": "portal",
+        "client_secret": "s3cret-value",
+        "scope": "openid profile",
+    },
+    Type.OAUTH2_CODE: {
+        "channel_type": APPLE,
+        "client_id": "apple",
+        "client_secret": "s3cret-value",
+        "scope": "read",
+        "access_token_url": "https://id.example.com/token",
+        "decrypted_token_url": "https://id.example.com/me",
+    },
+    Type.OAUTH2_OPENID_CONNECT: {
+        "channel_type": APPLE,
+        "client_id": "apple",
+        "client_secret": "s3cret-value",
+        "scope": "openid email",
+        "access_token_url": "https://id.example.com/token",
+        "decrypted_token_url": "https://id.example.com/me",
+        "additional_parameters": {"prompt": "login"},
+    },
+}
+
+
+def make(authentication_type, **changes) -> AuthenticationSetting:
+    values = {"name": f"{authentication_type} setting", **VALID[authentication_type], **changes}
+    return AuthenticationSetting(authentication_type=authentication_type, **values)
+
+
+@pytest.mark.parametrize("authentication_type", list(Type))
+def test_a_complete_setting_of_each_type_saves(authentication_type):
+    setting = make(authentication_type)
+    setting.full_clean()
+    setting.save()
+    assert AuthenticationSetting.objects.get(pk=setting.pk).authentication_type == (
+        authentication_type
+    )
+
+
+@pytest.mark.parametrize(
+    ("authentication_type", "field"),
+    [
+        (kind, field)
+        for kind, fields in AuthenticationSetting.REQUIRED_FIELDS.items()
+        for field in fields
+    ],
+)
+def test_each_required_field_is_reported_on_that_field_when_missing(authentication_type, field):
+    errors = errors_of(make(authentication_type, **{field: ""}))
+    assert list(errors) == [field]
+    assert errors[field] == [f"Required for {Type(authentication_type).label}."]
+
+
+@pytest.mark.parametrize(
+    ("channel_type", "authentication_type"),
+    [
+        (LIVE, Type.OAUTH2_CODE),
+        (LIVE, Type.OAUTH2_OPENID_CONNECT),
+        (APPLE, Type.OAUTH2_IMPLICIT),
+        (APPLE, Type.OAUTH2),
+        (APPLE, Type.OPENID_CONNECT),
+    ],
+)
+def test_an_authentication_type_that_does_not_fit_the_channel_is_refused(
+    channel_type, authentication_type
+):
+    errors = errors_of(make(authentication_type, channel_type=channel_type))
+    assert "authentication_type" in errors
+    assert errors["authentication_type"][0].startswith(f"{ChannelType(channel_type).label} takes")
+
+
+def test_a_key_url_over_plain_http_is_refused_unless_its_host_is_allowed(settings):
+    setting = make(Type.OAUTH2_IMPLICIT, public_key_url="http://127.0.0.1:8000/keys")
+    assert "Use an https URL" in errors_of(setting)["public_key_url"][0]
+    settings.CC_OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
+    setting.full_clean()
+
+
+def test_a_url_carrying_credentials_is_refused():
+    setting = make(Type.OAUTH2_CODE, access_token_url="https://user:pw@id.example.com/token")
+    assert errors_of(setting)["access_token_url"] == [
+        "Remove the user name and password from the URL."
+    ]
+
+
+@pytest.mark.parametrize("name", ["auth.get-token", "1auth.get", "auth..get", "alert(1)", "a b"])
+def test_the_javascript_client_function_must_be_a_dotted_name(name):
+    errors = errors_of(make(Type.OAUTH2_IMPLICIT, javascript_client_function=name))
+    assert "dotted JavaScript name" in errors["javascript_client_function"][0]
+
+
+def test_the_token_custom_action_must_be_registered(settings):
+    errors = errors_of(make(Type.OAUTH2, token_custom_action="lookup_crm"))
+    assert "userinfo, id_token" in errors["token_custom_action"][0]
+    settings.CC_TOKEN_ACTIONS = {"lookup_crm": "myproject.actions.lookup_crm"}
+    make(Type.OAUTH2, token_custom_action="lookup_crm").full_clean()
+
+
+@pytest.mark.parametrize("authentication_type", [Type.OPENID_CONNECT, Type.OAUTH2_OPENID_CONNECT])
+def test_openid_connect_flows_need_openid_in_the_scope(authentication_type):
+    errors = errors_of(make(authentication_type, scope="profile email"))
+    assert errors["scope"] == ["Include openid in the scope for an OpenID Connect flow."]
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        (["prompt"], "Give an object of names and text values"),
+        ({"prompt": 1}, "The value of prompt must be text."),
+        ({"client_secret": "x"}, "client_secret is set by the platform; remove it."),
+        ({" ": "x"}, "A parameter name cannot be empty."),
+    ],
+)
+def test_additional_parameters_are_names_with_text_values(parameters, message):
+    errors = errors_of(make(Type.OAUTH2_OPENID_CONNECT, additional_parameters=parameters))
+    assert errors["additional_parameters"][0].startswith(message)
+
+
+def test_only_the_apple_openid_connect_flow_takes_additional_parameters():
+    errors = errors_of(make(Type.OAUTH2_CODE, additional_parameters={"prompt": "login"}))
+    assert errors["additional_parameters"] == [
+        "Only the OAuth 2.0 OpenID Connect flow takes additional parameters."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "valid"), [(59, False), (60, True), (86400, True), (86401, False)]
+)
+def test_the_access_token_expiry_is_between_a_minute_and_a_day(seconds, valid):
+    setting = make(Type.OAUTH2_CODE, access_token_expiry_seconds=seconds)
+    if valid:
+        setting.full_clean()
+    else:
+        assert "access_token_expiry_seconds" in errors_of(setting)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "valid"), [(899, False), (900, True), (7776000, True), (7776001, False)]
+)
+def test_the_refresh_token_lifetime_is_between_15_minutes_and_90_days(seconds, valid):
+    setting = make(Type.OPENID_CONNECT, max_refresh_token_lifetime_seconds=seconds)
+    if valid:
+        setting.full_clean()
+    else:
+        assert "max_refresh_token_lifetime_seconds" in errors_of(setting)
+
+
+def test_defaults_are_an_hour_of_access_and_a_day_of_refresh():
+    setting = make(Type.OAUTH2_CODE)
+    assert setting.access_token_expiry_seconds == 3600
+    assert setting.max_refresh_token_lifetime_seconds == 86400
+
+
+def test_names_are_unique():
+    make(Type.OAUTH2_IMPLICIT, name="Portal").save()
+    assert "name" in errors_of(make(Type.OAUTH2_IMPLICIT, name="Portal"))
+
+
+def test_an_apple_setting_needs_an_authentication_rich_message(authentication_message):
+    from messaging.models import RichMessage
+
+    setting = make(Type.OAUTH2_CODE)
+    picker = RichMessage.objects.create(name="Pick", type=RichMessage.Type.LIST_PICKER)
+    with pytest.raises(ValidationError) as caught:
+        setting.validate_rich_messages([])
+    assert caught.value.message_dict["rich_messages"] == [
+        "Add at least one rich message of type authentication."
+    ]
+    with pytest.raises(ValidationError):
+        setting.validate_rich_messages([picker])
+    setting.validate_rich_messages([picker, authentication_message])
+
+
+def test_a_live_chat_setting_takes_no_rich_messages(authentication_message):
+    with pytest.raises(ValidationError) as caught:
+        make(Type.OAUTH2_IMPLICIT).validate_rich_messages([authentication_message])
+    assert caught.value.message_dict["rich_messages"] == [
+        "Only Apple Messages for Business settings take rich messages."
+    ]

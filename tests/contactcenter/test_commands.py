@@ -1,0 +1,134 @@
+"""The demo and API-client commands, as an operator runs them."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import httpx
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import serializers
+from django.core.management import CommandError, call_command
+
+from authsettings.models import AuthenticationSetting
+from messaging.models import ChannelInstance, Contact, Deployment
+from workstreams.models import ContextVariable, Queue, RoutingRule, Workstream
+
+DEMO_MODELS = [
+    AuthenticationSetting,
+    ChannelInstance,
+    Contact,
+    ContextVariable,
+    Deployment,
+    Queue,
+    RoutingRule,
+    Workstream,
+]
+
+
+def run(command: str, *args, **options) -> str:
+    out = io.StringIO()
+    call_command(command, *args, stdout=out, **options)
+    return out.getvalue()
+
+
+def snapshot() -> str:
+    records = [record for model in DEMO_MODELS for record in model.objects.order_by("pk")]
+    users = get_user_model().objects.order_by("pk")
+    return serializers.serialize("json", [*records, *users], fields=None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_twice_in_a_row_leaves_the_same_data(monkeypatch):
+    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
+    first_output = run("demo")
+    first = snapshot()
+    second_output = run("demo")
+    assert snapshot() == first
+    assert "admin  password:" in first_output
+    assert "admin  exists; its password is unchanged." in second_output
+    workstream = Workstream.objects.get(name="Web chat")
+    assert workstream.default_queue.name == "Anonymous customers"
+    assert workstream.routing_rules.count() == 3
+    widget = ChannelInstance.objects.get(name="Portal chat")
+    assert widget.require_authentication
+    assert widget.authentication_setting.javascript_client_function == (
+        "auth.getAuthenticationToken"
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_admin_can_log_in_with_the_password_given(client, monkeypatch):
+    monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "a demo password 123")
+    output = run("demo")
+    assert "a demo password 123" in output
+    assert client.login(username="admin", password="a demo password 123")
+    assert get_user_model().objects.get(username="agent").groups.filter(name="Agents").exists()
+
+
+def test_the_demo_data_keeps_the_models_rules(settings, db):
+    settings.CC_OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
+    run("demo")
+    for model in DEMO_MODELS:
+        for record in model.objects.all():
+            record.full_clean()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_api_client_gets_a_token_with_the_printed_credentials(live_server):
+    output = run("create_api_client", "Reporting", scopes="config:read conversations:read")
+    lines = output.splitlines()
+    assert len(lines) == 1
+    credentials = json.loads(lines[0])
+    assert set(credentials) == {"client_id", "client_secret"}
+
+    response = httpx.post(
+        f"{live_server.url}/o/token/",
+        data={"grant_type": "client_credentials"},
+        auth=(credentials["client_id"], credentials["client_secret"]),
+    )
+    assert response.status_code == 200, response.text
+    token = response.json()
+    assert token["token_type"] == "Bearer"
+    assert sorted(token["scope"].split()) == ["config:read", "conversations:read"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_api_client_cannot_ask_for_a_scope_it_was_not_given(live_server):
+    credentials = json.loads(run("create_api_client", "Reader", scopes="config:read"))
+    response = httpx.post(
+        f"{live_server.url}/o/token/",
+        data={"grant_type": "client_credentials", "scope": "config:write"},
+        auth=(credentials["client_id"], credentials["client_secret"]),
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_scope"
+
+
+@pytest.mark.django_db
+def test_a_wrong_secret_gets_no_token(client):
+    credentials = json.loads(run("create_api_client", "Reader", scopes="config:read"))
+    response = client.post(
+        "/o/token/",
+        {
+            "grant_type": "client_credentials",
+            "client_id": credentials["client_id"],
+            "client_secret": "wrong",
+        },
+    )
+    assert response.status_code == 401
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("scopes", ["", "config:read admin", "openid"])
+def test_unknown_scopes_are_refused_with_the_list_of_scopes(scopes):
+    with pytest.raises(CommandError, match="choose config:read config:write conversations:read"):
+        run("create_api_client", "Reporting", scopes=scopes)
+
+
+@pytest.mark.django_db
+def test_a_client_name_is_used_once():
+    run("create_api_client", "Reporting", scopes="config:read")
+    with pytest.raises(CommandError, match="exists already"):
+        run("create_api_client", "Reporting", scopes="config:read")

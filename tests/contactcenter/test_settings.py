@@ -1,0 +1,107 @@
+"""Settings come from the environment and fail loudly on bad values."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.checks import run_checks
+from django.core.exceptions import ImproperlyConfigured
+
+from contactcenter.env import envbool, envint, envlist, generated_once
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(("value", "expected"), [("true", True), ("On", True), ("0", False)])
+def test_a_boolean_reads_common_words(monkeypatch, value, expected):
+    monkeypatch.setenv("CC_FLAG", value)
+    assert envbool("CC_FLAG", not expected) is expected
+
+
+def test_a_boolean_that_is_not_one_fails_loudly(monkeypatch):
+    monkeypatch.setenv("CC_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="CC_FLAG must be true or false"):
+        envbool("CC_FLAG", False)
+
+
+@pytest.mark.parametrize("value", ["ten", "1.5", "-1"])
+def test_a_number_that_is_not_a_whole_non_negative_one_fails_loudly(monkeypatch, value):
+    monkeypatch.setenv("CC_JWT_LEEWAY_SECONDS", value)
+    with pytest.raises(ImproperlyConfigured, match="CC_JWT_LEEWAY_SECONDS must be"):
+        envint("CC_JWT_LEEWAY_SECONDS", 30)
+
+
+def test_an_unset_number_takes_its_default(monkeypatch):
+    monkeypatch.delenv("CC_JWT_LEEWAY_SECONDS", raising=False)
+    assert envint("CC_JWT_LEEWAY_SECONDS", 30) == 30
+
+
+def test_a_list_ignores_spaces_and_empty_items(monkeypatch):
+    monkeypatch.setenv("DJANGO_ALLOWED_HOSTS", " cc.example.com, ,localhost ")
+    assert envlist("DJANGO_ALLOWED_HOSTS") == ["cc.example.com", "localhost"]
+
+
+def test_a_generated_value_is_made_once_and_kept_private(tmp_path):
+    path = tmp_path / "var" / "secret_key"
+    first = generated_once(path, lambda: "first")
+    assert generated_once(path, lambda: "second") == first == "first"
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def settings_of(environment: dict[str, str], expression: str) -> subprocess.CompletedProcess:
+    code = f"import django; django.setup(); from django.conf import settings; print({expression})"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "contactcenter.settings", **environment}
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        if name not in environment:
+            env.pop(name, None)
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+
+
+def test_a_bad_environment_value_stops_the_platform_from_starting():
+    result = settings_of({"CC_KEY_CACHE_SECONDS": "soon"}, "settings.CC_KEY_CACHE_SECONDS")
+    assert result.returncode != 0
+    assert "CC_KEY_CACHE_SECONDS must be a whole number, not 'soon'" in result.stderr
+
+
+def test_the_services_follow_the_urls_given():
+    result = settings_of(
+        {
+            "DATABASE_URL": "postgres://cc:pw@127.0.0.1:5432/cc",
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
+        },
+        "settings.DATABASES['default']['ENGINE'], settings.CHANNEL_LAYERS['default']['BACKEND'],"
+        " settings.CACHES['default']['BACKEND']",
+    )
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "channels_redis.core.RedisChannelLayer",
+        "django.core.cache.backends.redis.RedisCache",
+    ]
+
+
+def test_the_defaults_need_nothing_installed():
+    result = settings_of(
+        {},
+        "settings.DATABASES['default']['ENGINE'], settings.CHANNEL_LAYERS['default']['BACKEND']",
+    )
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "channels.layers.InMemoryChannelLayer",
+    ]
+
+
+def test_in_memory_services_with_debug_off_are_warned_about(settings):
+    settings.DEBUG = False
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    ids = {message.id for message in run_checks()}
+    assert {"messaging.W001", "messaging.W002"} <= ids
+    settings.DEBUG = True
+    ids = {message.id for message in run_checks()}
+    assert not {"messaging.W001", "messaging.W002"} & ids
