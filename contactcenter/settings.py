@@ -85,7 +85,13 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_health_checks=True)
     if DATABASE_URL
-    else {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3"}
+    else {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": VAR_DIR / "db.sqlite3",
+        # A file, not memory: live-server tests share the test database with a server
+        # process. One per test run, so runs side by side do not meet.
+        "TEST": {"NAME": VAR_DIR / f"test_db_{os.getpid()}.sqlite3"},
+    }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -170,4 +176,46 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+}
+
+# REST API (CONTRACT.md "REST API"): JSON only, paginated lists, per-client rate limits.
+# The API views set their own authentication, scope permission and throttles
+# (contactcenter/api.py); these defaults cover any other DRF view.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "oauth2_provider.contrib.rest_framework.OAuth2Authentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": envint("CC_API_PAGE_SIZE", 50, minimum=1),
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Per API client; 0 turns a limit off.
+    "DEFAULT_THROTTLE_RATES": {
+        "api_client_read": f"{envint('CC_API_READS_PER_MINUTE', 600)}/minute"
+        if envint("CC_API_READS_PER_MINUTE", 600)
+        else None,
+        "api_client_write": f"{envint('CC_API_WRITES_PER_MINUTE', 120)}/minute"
+        if envint("CC_API_WRITES_PER_MINUTE", 120)
+        else None,
+    },
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Contact center API",
+    "DESCRIPTION": "Configuration and conversations of the contact center. API clients use "
+    "OAuth 2.0 bearer tokens from /o/token/ (client credentials); each operation names the "
+    "scope it needs.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
