@@ -17,8 +17,11 @@ def url_problem(url: str) -> str | None:
 
     Only the form is checked here; the fetcher checks the resolved address at fetch time.
     """
-    parts = urlsplit(url)
-    host = parts.hostname or ""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return "This is not a valid URL."
     if parts.scheme != "https" and not (parts.scheme == "http" and is_allowed_host(host)):
         return (
             "Use an https URL; plain http is accepted only for hosts listed in "

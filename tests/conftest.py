@@ -15,6 +15,9 @@ from contactcenter.models import ChannelType
 from messaging.models import ChannelInstance, Deployment, RichMessage
 from workstreams.models import ContextVariable, Queue, Workstream
 
+# A real key server on loopback, RSA keys and token makers, for every test that checks tokens.
+pytest_plugins = ["tests.keyserver"]
+
 PASSWORD = "correct horse battery staple"
 
 

@@ -6,16 +6,22 @@ rule's value is checked.
 
 from __future__ import annotations
 
+import json
 import math
 from decimal import Decimal, InvalidOperation
 
 MAX_VALUE_LENGTH = 4000
 # Beyond this, numbers are kept as floats, so "1e999999" cannot make a giant integer.
 MAX_EXACT_INTEGER = 10**18
+# lwicontexts as a whole, serialized as JSON.
+MAX_CONTEXT_BYTES = 4096
+MAX_CONTEXT_VARIABLES = 100
 
 TEXT = "text"
 NUMBER = "number"
 BOOLEAN = "boolean"
+
+Value = str | int | float | bool
 
 
 class ContextValueError(ValueError):
@@ -42,6 +48,8 @@ def _to_text(value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ContextValueError("a text variable takes a string or a number")
     text = value if isinstance(value, str) else _number_text(value)
+    if "\x00" in text:
+        raise ContextValueError("a text value cannot hold a NUL character")
     if len(text) > MAX_VALUE_LENGTH:
         raise ContextValueError(f"a value is at most {MAX_VALUE_LENGTH} characters")
     return text
@@ -85,3 +93,98 @@ def _to_boolean(value: object) -> bool:
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
     raise ContextValueError('a boolean variable takes true, false, "true" or "false"')
+
+
+class ContextInvalid(ValueError):
+    """A token's lwicontexts that cannot be accepted (the `context_invalid` error code); the
+    message says why."""
+
+
+def accept_context(
+    raw: object, variable_types: dict[str, str]
+) -> tuple[dict[str, Value], list[str]]:
+    """Accept a token's `lwicontexts` for a workstream whose variables are `variable_types`
+    (name -> type).
+
+    Returns the defined variables' values, converted to their types (a null value is absent),
+    and the names the workstream does not define, which are dropped. Raises ContextInvalid.
+    """
+    context: dict[str, Value] = {}
+    dropped: list[str] = []
+    for name, value in _context_object(raw).items():
+        if name not in variable_types:
+            dropped.append(name)
+            continue
+        try:
+            converted = convert(variable_types[name], value)
+        except ContextValueError as error:
+            raise ContextInvalid(f"{name}: {error}") from None
+        if converted is not None:
+            context[name] = converted
+    return context, dropped
+
+
+def _context_object(raw: object) -> dict[str, object]:
+    """The variables of lwicontexts: absent, a JSON object or a string holding one."""
+    if raw is None:
+        return {}
+    if isinstance(raw, str):
+        _check_context_size(_utf8(raw))
+        variables = _parse_context(raw)
+        # Escapes such as "\ud800" parse into text that is not valid Unicode.
+        _utf8(_compact_json(variables))
+    elif isinstance(raw, dict):
+        variables = raw
+        _check_context_size(_utf8(_compact_json(raw)))
+    else:
+        raise ContextInvalid("lwicontexts must be a JSON object or a string holding one")
+    if len(variables) > MAX_CONTEXT_VARIABLES:
+        raise ContextInvalid(f"lwicontexts holds at most {MAX_CONTEXT_VARIABLES} variables")
+    return variables
+
+
+def _parse_context(text: str) -> dict[str, object]:
+    try:
+        variables = json.loads(
+            text, object_pairs_hook=_without_duplicate_names, parse_constant=_reject_constant
+        )
+    except _DuplicateName as duplicate:
+        raise ContextInvalid(str(duplicate)) from None
+    except (ValueError, RecursionError):
+        raise ContextInvalid("lwicontexts is a string but not JSON") from None
+    if not isinstance(variables, dict):
+        raise ContextInvalid("lwicontexts must be a JSON object or a string holding one")
+    return variables
+
+
+def _compact_json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _utf8(text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ContextInvalid("lwicontexts holds text that is not valid Unicode") from None
+
+
+def _check_context_size(serialized: bytes) -> None:
+    if len(serialized) > MAX_CONTEXT_BYTES:
+        raise ContextInvalid(f"lwicontexts is at most {MAX_CONTEXT_BYTES} bytes as JSON")
+
+
+class _DuplicateName(ValueError):
+    pass
+
+
+def _without_duplicate_names(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    value: dict[str, object] = {}
+    for name, member in pairs:
+        if name in value:
+            raise _DuplicateName(f"lwicontexts names {name[:100]!r} more than once")
+        value[name] = member
+    return value
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")

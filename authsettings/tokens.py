@@ -1,0 +1,295 @@
+"""Verification of the signed JWTs of `oauth2_implicit` settings (CONTRACT.md "Token rules").
+
+Checks run in the contract's order and the first failure is the one reported: size, format,
+header and algorithm, key selection, signature, claims (the context is the caller's, through
+workstreams.context.accept_context). The payload parsed for the format check is the one whose
+claims are checked, here rather than by PyJWT, so that the codes and their order are the
+contract's; PyJWT's RSA algorithm checks the signature.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from jwt.algorithms import RSAAlgorithm
+
+from authsettings import keys
+
+if TYPE_CHECKING:
+    from authsettings.models import AuthenticationSetting
+
+MAX_TOKEN_BYTES = 8 * 1024
+ALGORITHM = "RS256"
+FORBIDDEN_HEADERS = {
+    "crit": "no critical extension is supported",
+    "jku": "keys come only from the setting's public key URL",
+    "x5u": "keys come only from the setting's public key URL",
+    "jwk": "keys come only from the setting's public key URL",
+    "x5c": "keys come only from the setting's public key URL",
+}
+REQUIRED_CLAIMS = ("iss", "iat", "exp", "sub")
+NUMERIC_DATES = ("iat", "exp", "nbf")
+MAX_SUBJECT_LENGTH = 255
+BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+_RS256 = RSAAlgorithm(RSAAlgorithm.SHA256)
+
+
+class TokenError(Exception):
+    """A token that is not accepted: `code` is CONTRACT.md's error code, `detail` tells the
+    developer what to fix and never holds the token, a key or a secret."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class VerifiedToken:
+    sub: str
+    iss: str
+    kid: str | None
+    claims: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Parts:
+    header: dict[str, Any]
+    payload: dict[str, Any]
+    signing_input: bytes
+    signature: bytes
+
+
+def verify(setting: AuthenticationSetting, token: object, *, now: float) -> VerifiedToken:
+    """Verify a token against a setting's keys and rules at `now`, in Unix seconds (as
+    time.time() gives). `kid` in the result is the verifying key's (None for a PEM key).
+
+    Raises TokenError.
+    """
+    _check_size(token)
+    parts = _split(token)
+    kid = _check_header(parts.header)
+    key = _choose_key(setting, kid, now)
+    if not _RS256.verify(parts.signing_input, key.public_key(), parts.signature):
+        raise TokenError(
+            "token_invalid",
+            "The signature does not match the key; sign with the private key whose public key "
+            "the key URL publishes.",
+        )
+    _check_claims(parts.payload, setting.expected_issuer, now)
+    return VerifiedToken(
+        sub=parts.payload["sub"], iss=parts.payload["iss"], kid=key.kid, claims=parts.payload
+    )
+
+
+def _check_size(token: object) -> None:
+    if token is None or token == "":
+        raise TokenError("token_missing", "No token was given.")
+    if isinstance(token, str) and len(token.encode("utf-8", "surrogatepass")) > MAX_TOKEN_BYTES:
+        raise TokenError(
+            "token_too_large", f"The token is over {MAX_TOKEN_BYTES // 1024} KiB; carry less in it."
+        )
+
+
+# Format
+
+
+def _split(token: object) -> _Parts:
+    if not isinstance(token, str):
+        raise TokenError("token_malformed", "The token must be a string.")
+    segments = token.split(".")
+    if len(segments) != 3:
+        raise TokenError(
+            "token_malformed",
+            f"A JWT is three base64url segments joined by dots; this has {len(segments)}.",
+        )
+    header, payload, signature = segments
+    return _Parts(
+        header=_json_object(header, "header"),
+        payload=_json_object(payload, "payload"),
+        signing_input=f"{header}.{payload}".encode("ascii"),
+        signature=_decode_segment(signature, "signature"),
+    )
+
+
+def _decode_segment(segment: str, name: str) -> bytes:
+    """Raises TokenError unless the segment is canonical, unpadded base64url."""
+    if not BASE64URL.fullmatch(segment):
+        raise TokenError(
+            "token_malformed",
+            f"The {name} segment is not unpadded base64url (A-Z, a-z, 0-9, - and _, no =).",
+        )
+    try:
+        data = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except binascii.Error:
+        data = None
+    if data is None or base64.urlsafe_b64encode(data).rstrip(b"=").decode() != segment:
+        raise TokenError("token_malformed", f"The {name} segment is not valid base64url.")
+    return data
+
+
+def _json_object(segment: str, name: str) -> dict[str, Any]:
+    if not segment:
+        raise TokenError("token_malformed", f"The {name} segment is empty.")
+    try:
+        value = json.loads(
+            _decode_segment(segment, name).decode("utf-8"),
+            object_pairs_hook=_without_duplicates,
+            parse_constant=_reject_constant,
+        )
+        # Unpaired surrogates (I-JSON, RFC 7493) are not text and could not be stored.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except _DuplicateMember as duplicate:
+        raise TokenError(
+            "token_malformed", f"The {name} has the member {duplicate.name} more than once."
+        ) from None
+    except (ValueError, RecursionError):
+        raise TokenError("token_malformed", f"The {name} is not UTF-8 JSON.") from None
+    if not isinstance(value, dict):
+        raise TokenError("token_malformed", f"The {name} is not a JSON object.")
+    return value
+
+
+class _DuplicateMember(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = _shown(name)
+
+
+def _without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for name, member in pairs:
+        if name in value:
+            raise _DuplicateMember(name)
+        value[name] = member
+    return value
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+# Header, key and signature
+
+
+def _check_header(header: dict[str, Any]) -> str | None:
+    """The header's kid, once the algorithm and the header are acceptable. Raises TokenError."""
+    alg = header.get("alg")
+    if alg != ALGORITHM:
+        said = f"alg is {_shown(alg)}" if "alg" in header else "there is no alg"
+        raise TokenError(
+            "token_invalid", f"Only {ALGORITHM} is accepted and {said}; sign with {ALGORITHM}."
+        )
+    if present := [name for name in FORBIDDEN_HEADERS if name in header]:
+        reasons = dict.fromkeys(FORBIDDEN_HEADERS[name] for name in present)
+        raise TokenError(
+            "token_invalid",
+            f"Remove {', '.join(present)} from the header: {'; '.join(reasons)}.",
+        )
+    kid = header.get("kid")
+    if kid is not None and not isinstance(kid, str):
+        raise TokenError("token_invalid", "The header's kid must be a string.")
+    return kid
+
+
+def _choose_key(setting: AuthenticationSetting, kid: str | None, now: float) -> keys.KeyEntry:
+    """The key that must have signed the token. Raises TokenError."""
+    try:
+        available = keys.usable_keys(setting, kid=kid, now=now)
+    except keys.KeyUnavailable as error:
+        raise TokenError("key_unavailable", str(error)) from None
+    if available[0].format == keys.PEM:
+        return available[0]
+    if kid is None:
+        if len(available) == 1:
+            return available[0]
+        raise TokenError(
+            "unknown_kid",
+            f"The key URL has {len(available)} usable keys; put the signing key's kid in the "
+            "token header.",
+        )
+    for key in available:
+        if key.kid == kid:
+            return key
+    known = ", ".join(_shown(key.kid) for key in available[:10] if key.kid is not None)
+    raise TokenError(
+        "unknown_kid",
+        f"No usable key has the kid {_shown(kid)}"
+        + (f"; the usable kids are {known}." if known else "."),
+    )
+
+
+# Claims
+
+
+def _check_claims(payload: dict[str, Any], expected_issuer: str, now: float) -> None:
+    if missing := [name for name in REQUIRED_CLAIMS if name not in payload]:
+        raise TokenError("claims_missing", f"The token lacks the claims {', '.join(missing)}.")
+    _check_claim_types(payload)
+    lifetime = payload["exp"] - payload["iat"]
+    if lifetime < 0:
+        raise TokenError("claims_invalid", "exp is before iat.")
+    if lifetime > settings.CC_JWT_MAX_LIFETIME_SECONDS:
+        raise TokenError(
+            "claims_invalid",
+            f"exp - iat is {lifetime:.0f} s; at most {settings.CC_JWT_MAX_LIFETIME_SECONDS} s "
+            "is accepted.",
+        )
+    _check_times(payload, now, settings.CC_JWT_LEEWAY_SECONDS)
+    if expected_issuer and payload["iss"] != expected_issuer:
+        raise TokenError(
+            "issuer_mismatch",
+            f"iss is {_shown(payload['iss'])}; the setting expects {_shown(expected_issuer)}.",
+        )
+
+
+def _check_claim_types(payload: dict[str, Any]) -> None:
+    for name in NUMERIC_DATES:
+        if name in payload and not _is_numeric_date(payload[name]):
+            raise TokenError(
+                "claims_invalid",
+                f"{name} must be a JSON number of Unix seconds, not a string, boolean or null.",
+            )
+    if not isinstance(payload["iss"], str) or not payload["iss"]:
+        raise TokenError("claims_invalid", "iss must be a non-empty string.")
+    sub = payload["sub"]
+    if not isinstance(sub, str) or not 1 <= len(sub) <= MAX_SUBJECT_LENGTH:
+        raise TokenError(
+            "claims_invalid", f"sub must be a string of 1 to {MAX_SUBJECT_LENGTH} characters."
+        )
+    if any(unicodedata.category(character) in ("Cc", "Cs") for character in sub):
+        raise TokenError("claims_invalid", "sub must not contain control characters.")
+
+
+def _is_numeric_date(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_times(payload: dict[str, Any], now: float, leeway: int) -> None:
+    if now >= payload["exp"] + leeway:
+        raise TokenError(
+            "token_expired",
+            f"The token expired {now - payload['exp']:.0f} s ago (leeway {leeway} s); get a "
+            "fresh one.",
+        )
+    for name in ("nbf", "iat"):
+        if name in payload and payload[name] > now + leeway:
+            raise TokenError(
+                "token_not_yet_valid",
+                f"{name} is {payload[name] - now:.0f} s in the future (leeway {leeway} s); check "
+                "the clock of the server that signs tokens.",
+            )
+
+
+def _shown(value: object) -> str:
+    """A short rendering of a value taken from a token, for a detail."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
