@@ -193,18 +193,10 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": envint("CC_API_PAGE_SIZE", 50, minimum=1),
+    "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    # Per API client; 0 turns a limit off.
-    "DEFAULT_THROTTLE_RATES": {
-        "api_client_read": f"{envint('CC_API_READS_PER_MINUTE', 600)}/minute"
-        if envint("CC_API_READS_PER_MINUTE", 600)
-        else None,
-        "api_client_write": f"{envint('CC_API_WRITES_PER_MINUTE', 120)}/minute"
-        if envint("CC_API_WRITES_PER_MINUTE", 120)
-        else None,
-    },
-    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Per API client (OAuth application); None turns a limit off.
+    "DEFAULT_THROTTLE_RATES": {"api_client_read": "600/minute", "api_client_write": "120/minute"},
 }
 
 SPECTACULAR_SETTINGS = {
@@ -214,8 +206,15 @@ SPECTACULAR_SETTINGS = {
     "scope it needs.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "RecordStatusEnum": "messaging.models.Deployment.Status",
+        "ConversationStatusEnum": "messaging.models.Conversation.Status",
+        "ContextVariableTypeEnum": "workstreams.models.ContextVariable.Type",
+        "RichMessageTypeEnum": "messaging.models.RichMessage.Type",
+    },
 }

@@ -1,9 +1,43 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from authsettings.api import AuthenticationSettingViewSet
+from contactcenter.api import ApiRootView
+from messaging.api import (
+    ChannelInstanceViewSet,
+    ContactViewSet,
+    ConversationViewSet,
+    DeploymentViewSet,
+    RichMessageViewSet,
+)
+from workstreams.api import (
+    ContextVariableViewSet,
+    QueueViewSet,
+    RoutingRuleViewSet,
+    WorkstreamViewSet,
+)
+
+router = DefaultRouter()
+router.APIRootView = ApiRootView
+router.register("authentication-settings", AuthenticationSettingViewSet)
+router.register("workstreams", WorkstreamViewSet)
+router.register("context-variables", ContextVariableViewSet)
+router.register("queues", QueueViewSet)
+router.register("routing-rules", RoutingRuleViewSet)
+router.register("rich-messages", RichMessageViewSet)
+router.register("channel-instances", ChannelInstanceViewSet)
+router.register("deployments", DeploymentViewSet)
+router.register("contacts", ContactViewSet)
+router.register("conversations", ConversationViewSet)
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -95,9 +95,9 @@ class ContextVariable(TimeStampedModel):
             raise ValidationError(
                 {"name": "Remove spaces at either end and control characters from the name."}
             )
-        if self.workstream_id and not self.pk:
-            count = ContextVariable.objects.filter(workstream_id=self.workstream_id).count()
-            if count >= MAX_CONTEXT_VARIABLES:
+        if self.workstream_id:
+            others = ContextVariable.objects.filter(workstream_id=self.workstream_id)
+            if others.exclude(pk=self.pk).count() >= MAX_CONTEXT_VARIABLES:
                 raise ValidationError(
                     {
                         "workstream": f"A workstream has at most {MAX_CONTEXT_VARIABLES} "
@@ -168,7 +168,11 @@ def condition_problems(conditions: object, variable_types: dict[str, str]) -> li
     operators = set(RoutingRule.Operator.values)
     for number, condition in enumerate(conditions, start=1):
         where = f"Condition {number}"
-        if not isinstance(condition, dict) or not {"variable", "operator"} <= condition.keys():
+        if (
+            not isinstance(condition, dict)
+            or not isinstance(condition.get("variable"), str)
+            or not isinstance(condition.get("operator"), str)
+        ):
             problems.append(f'{where}: give an object with "variable", "operator" and "value".')
             continue
         extra = set(condition) - {"variable", "operator", "value"}
