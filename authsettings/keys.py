@@ -343,8 +343,11 @@ class _Held:
 
 def _held_keys(url: str, now: float) -> tuple[_Held, bool]:
     """The keys held for a URL, refreshed when stale, and whether the URL was just tried."""
-    held = _cached(url)
+    held = _recent.get(url)
+    if held is None or not held.is_fresh(now):
+        held = _cached(url)
     if held is not None and held.is_fresh(now):
+        _recent[url] = held
         return held, False
     with _lock_for(url):
         latest = _cached(url)
@@ -403,6 +406,7 @@ def _refresh(url: str, now: float, held: _Held | None) -> tuple[_Held, bool]:
         )[:500],
     )
     cache.set(_cache_key("held", url), _dump(fresh), LAST_GOOD_SECONDS)
+    _recent[url] = fresh
     return fresh, True
 
 
@@ -449,6 +453,17 @@ def _dump(held: _Held) -> dict[str, Any]:
 
 def _cache_key(kind: str, url: str) -> str:
     return f"{CACHE_PREFIX}:{kind}:{hashlib.sha256(url.encode()).hexdigest()}"
+
+
+# Fresh keys this process already read from the shared cache, so the hot path of a check
+# makes no cache round trip. Keys learnt elsewhere (a rotation another process fetched) are
+# still found: an unknown kid reads the shared cache before refetching.
+_recent: dict[str, _Held] = {}
+
+
+def forget_recent() -> None:
+    """Drop this process's copies of fetched keys (the shared cache keeps its own)."""
+    _recent.clear()
 
 
 _locks: dict[str, threading.Lock] = {}

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 
+from authsettings import keys
 from authsettings.models import AuthenticationSetting
 from contactcenter.models import ChannelType
 from messaging.models import ChannelInstance, Deployment, RichMessage
@@ -24,8 +25,10 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture(autouse=True)
 def _empty_cache():
     cache.clear()
+    keys.forget_recent()
     yield
     cache.clear()
+    keys.forget_recent()
 
 
 @pytest.fixture
