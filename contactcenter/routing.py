@@ -1,3 +1,5 @@
-"""WebSocket routes."""
+"""WebSocket routes of the whole platform."""
 
-websocket_urlpatterns: list = []
+from messaging.routing import websocket_urlpatterns as messaging_routes
+
+websocket_urlpatterns = [*messaging_routes]

@@ -1,0 +1,236 @@
+"""Every write to conversations goes through one function per action.
+
+Each runs in one transaction and tells the channel layer only after it commits, so nobody is
+told of something that was rolled back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.utils import timezone
+
+from messaging.contacts import contact_for_subject
+from messaging.models import ChannelInstance, Conversation, Deployment, Message
+from messaging.summaries import conversation_summary, message_frame
+from workstreams.routing import NoRoute, route
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A verified customer: what the token said and how it was checked."""
+
+    subject: str
+    setting_id: int
+    setting_name: str
+    kid: str | None
+    iss: str | None
+    claims: dict
+
+
+class ActionRefused(Exception):
+    def __init__(self, code: str, detail: str):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+def queue_group(queue_id: int) -> str:
+    return f"queue.{queue_id}"
+
+
+def conversation_group(conversation_id) -> str:
+    return f"conversation.{conversation_id}"
+
+
+def hash_resume_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def resume_token_matches(conversation: Conversation, token: str) -> bool:
+    return bool(conversation.resume_token_hash) and hmac.compare_digest(
+        conversation.resume_token_hash, hash_resume_token(token)
+    )
+
+
+def tell(group: str, event: dict) -> None:
+    """Send an event to a group once the current transaction commits."""
+    layer = get_channel_layer()
+    transaction.on_commit(lambda: async_to_sync(layer.group_send)(group, event))
+
+
+def message_event(conversation_id, message: Message) -> dict:
+    return {
+        "type": "conversation.message",
+        "conversation": str(conversation_id),
+        "message": message_frame(message),
+    }
+
+
+def trail_of(identity: Identity | None, dropped: list[str]) -> dict | None:
+    if identity is None:
+        return None
+    return {
+        "setting": identity.setting_id,
+        "setting_name": identity.setting_name,
+        "kid": identity.kid,
+        "iss": identity.iss,
+        "claims": identity.claims,
+        "context_dropped": dropped,
+    }
+
+
+def load(conversation_id) -> Conversation:
+    return Conversation.objects.select_related(
+        "channel_instance__workstream", "queue", "contact"
+    ).get(pk=conversation_id)
+
+
+def do_start_conversation(
+    channel_instance: ChannelInstance,
+    *,
+    deployment: Deployment | None,
+    identity: Identity | None,
+    context: dict,
+    dropped: list[str],
+) -> tuple[Conversation, str]:
+    """Route and store a new conversation with its first system message.
+
+    Returns the conversation and its resume token (kept only as a hash). Raises ActionRefused
+    with `workstream_unavailable` when no rule routes it and there is no default queue.
+    """
+    workstream = channel_instance.workstream
+    try:
+        chosen = route(workstream, authenticated=identity is not None, context=context)
+    except NoRoute:
+        raise ActionRefused(
+            "workstream_unavailable", "No queue can take this conversation right now."
+        ) from None
+    resume_token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        conversation = Conversation.objects.create(
+            channel_instance=channel_instance,
+            deployment=deployment,
+            authenticated=identity is not None,
+            subject=identity.subject if identity else None,
+            authentication=trail_of(identity, dropped),
+            contact=contact_for_subject(identity.subject) if identity else None,
+            context=context,
+            queue_id=chosen.queue_id,
+            priority=chosen.priority,
+            resume_token_hash=hash_resume_token(resume_token),
+        )
+        who = "a verified customer" if identity else "an anonymous visitor"
+        Message.objects.create(
+            conversation=conversation,
+            sender=Message.Sender.SYSTEM,
+            text=f"Conversation started by {who}.",
+        )
+        conversation = load(conversation.pk)
+        tell(
+            queue_group(conversation.queue_id),
+            {"type": "queue.waiting", "conversation": conversation_summary(conversation)},
+        )
+    return conversation, resume_token
+
+
+def do_post_message(conversation: Conversation, *, sender: str, text: str, author=None) -> Message:
+    """Store a message, then tell everyone in the conversation."""
+    with transaction.atomic():
+        message = Message.objects.create(
+            conversation=conversation, sender=sender, text=text, author=author
+        )
+        tell(
+            conversation_group(conversation.pk),
+            message_event(conversation.pk, message),
+        )
+    return message
+
+
+def do_accept_conversation(conversation_id, *, agent) -> Conversation:
+    """Give a waiting conversation of one of the agent's queues to the agent.
+
+    Raises ActionRefused (`not_found`, `already_taken`).
+    """
+    with transaction.atomic():
+        conversation = (
+            Conversation.objects.select_for_update()
+            .filter(pk=conversation_id, queue__agents=agent)
+            .first()
+        )
+        if conversation is None:
+            raise ActionRefused("not_found", "No such conversation in your queues.")
+        if conversation.status != Conversation.Status.WAITING:
+            raise ActionRefused("already_taken", "Another agent has taken this conversation.")
+        conversation.status = Conversation.Status.ACTIVE
+        conversation.agent = agent
+        conversation.save(update_fields=["status", "agent", "modified_at"])
+        Message.objects.create(
+            conversation=conversation,
+            sender=Message.Sender.SYSTEM,
+            text=f"{agent.get_full_name() or agent.get_username()} joined the conversation.",
+        )
+        tell(
+            queue_group(conversation.queue_id),
+            {"type": "queue.taken", "conversation": str(conversation.pk)},
+        )
+        message = conversation.messages.order_by("-id").first()
+        tell(conversation_group(conversation.pk), message_event(conversation.pk, message))
+    return load(conversation.pk)
+
+
+def do_close_conversation(conversation: Conversation, *, by) -> None:
+    """Close a conversation for good: its resume token stops working."""
+    with transaction.atomic():
+        message = Message.objects.create(
+            conversation=conversation,
+            sender=Message.Sender.SYSTEM,
+            text=f"{by.get_full_name() or by.get_username()} closed the conversation.",
+        )
+        tell(conversation_group(conversation.pk), message_event(conversation.pk, message))
+        Conversation.objects.filter(pk=conversation.pk).update(
+            status=Conversation.Status.CLOSED,
+            closed_at=timezone.now(),
+            resume_token_hash="",
+            modified_at=timezone.now(),
+        )
+        tell(
+            conversation_group(conversation.pk),
+            {"type": "conversation.closed", "conversation": str(conversation.pk)},
+        )
+
+
+def do_authenticate_conversation(
+    conversation: Conversation, *, identity: Identity, context: dict, dropped: list[str]
+) -> Conversation:
+    """Sign an ongoing conversation in (session upgrade). Never downgrades; a conversation
+    already signed in keeps its subject. Raises ActionRefused (`subject_mismatch`)."""
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if conversation.subject and conversation.subject != identity.subject:
+            raise ActionRefused(
+                "subject_mismatch", "The token is for another customer than this conversation."
+            )
+        conversation.authenticated = True
+        conversation.authenticated_until = None
+        conversation.subject = identity.subject
+        conversation.contact = contact_for_subject(identity.subject)
+        conversation.authentication = trail_of(identity, dropped)
+        conversation.context = {**conversation.context, **context}
+        conversation.save()
+        tell(
+            conversation_group(conversation.pk),
+            {
+                "type": "conversation.authentication",
+                "conversation": str(conversation.pk),
+                "authenticated": True,
+                "authenticated_until": None,
+            },
+        )
+    return load(conversation.pk)

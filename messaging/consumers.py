@@ -1,0 +1,541 @@
+"""WebSocket consumers: the visitor's chat widget and the agent console."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from authsettings import tokens
+from messaging import actions, origins, ratelimits
+from messaging.models import ChannelInstance, Conversation, Message
+from messaging.summaries import conversation_summary, message_frame
+from workstreams import context as context_typing
+
+START_TIMEOUT_SECONDS = 10
+MAX_FRAME_BYTES = 16 * 1024
+MAX_MESSAGE_CHARACTERS = 4000
+MESSAGE_BURST = 20
+# The checked claims kept in a conversation's authentication trail; others are not stored.
+TRAIL_CLAIMS = ("iss", "sub", "iat", "exp", "nbf")
+
+CLOSE_BAD_FRAME = 4400
+CLOSE_AUTHENTICATION = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_RATE_LIMITED = 4429
+CLOSE_CODES = {
+    "bad_frame": CLOSE_BAD_FRAME,
+    "origin_not_allowed": CLOSE_FORBIDDEN,
+    "deployment_inactive": CLOSE_FORBIDDEN,
+    "workstream_unavailable": CLOSE_FORBIDDEN,
+    "rate_limited": CLOSE_RATE_LIMITED,
+}
+
+
+class Refusal(Exception):
+    def __init__(self, code: str, detail: str):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+class FrameConsumer(AsyncJsonWebsocketConsumer):
+    """Decodes frames strictly (size, JSON object with a string `type`) and dispatches them
+    to `frame_<type>` methods; anything else is a `bad_frame` error."""
+
+    frame_types: frozenset[str] = frozenset()
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        try:
+            content = self.decode_frame(text_data, bytes_data)
+            handler = getattr(self, f"frame_{content['type']}")
+            await handler(content)
+        except Refusal as refusal:
+            await self.refuse(refusal.code, refusal.detail)
+
+    def decode_frame(self, text_data, bytes_data) -> dict:
+        if text_data is None:
+            raise Refusal("bad_frame", "Send JSON text frames.")
+        if len(text_data.encode()) > MAX_FRAME_BYTES:
+            raise Refusal("bad_frame", f"A frame is at most {MAX_FRAME_BYTES} bytes.")
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            raise Refusal("bad_frame", "A frame is a JSON object.") from None
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            raise Refusal("bad_frame", 'A frame is a JSON object with a "type".')
+        if content["type"] not in self.allowed_frame_types():
+            raise Refusal("bad_frame", f"A {content['type'][:40]!r} frame is not expected now.")
+        return content
+
+    def allowed_frame_types(self) -> frozenset[str]:
+        return self.frame_types
+
+    async def refuse(self, code: str, detail: str) -> None:
+        await self.send_json({"type": "error", "code": code, "detail": detail})
+
+
+class VisitorConsumer(FrameConsumer):
+    """The chat widget's socket (`/ws/widget/<widget_id>/`), as CONTRACT.md describes it."""
+
+    async def connect(self):
+        self.widget = None
+        self.conversation_id = None
+        self.started = False
+        self.refused = False
+        self.bucket = ratelimits.TokenBucket(settings.CC_WIDGET_MESSAGES_PER_SECOND, MESSAGE_BURST)
+        await self.accept()
+        self.start_deadline = asyncio.create_task(self.expire_start())
+
+    async def disconnect(self, code):
+        self.start_deadline.cancel()
+        if self.conversation_id:
+            await self.channel_layer.group_discard(
+                actions.conversation_group(self.conversation_id), self.channel_name
+            )
+
+    async def expire_start(self):
+        await asyncio.sleep(START_TIMEOUT_SECONDS)
+        await self.refuse("bad_frame", "Send a start frame within 10 seconds.")
+
+    def allowed_frame_types(self):
+        if self.started:
+            return frozenset({"message", "authenticate"})
+        return frozenset({"start", "resume"})
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if not self.refused:  # nothing more is read from a socket refused at start
+            await super().receive(text_data, bytes_data, **kwargs)
+
+    async def refuse(self, code: str, detail: str) -> None:
+        await super().refuse(code, detail)
+        if not self.started:
+            self.refused = True
+            self.start_deadline.cancel()
+            await self.close(code=CLOSE_CODES.get(code, CLOSE_AUTHENTICATION))
+
+    # First frames
+
+    async def frame_start(self, content):
+        token = content.get("token")
+        if token is not None and not isinstance(token, str):
+            raise Refusal("bad_frame", "The token is a string or null.")
+        deployment_id = content.get("deployment_id")
+        self.widget, deployment = await self.admit(deployment_id)
+        if not ratelimits.allow_start(self.client_address(), settings.CC_WIDGET_STARTS_PER_MINUTE):
+            raise Refusal("rate_limited", "Too many chats started from here; wait a minute.")
+        identity, context, dropped = await self.identify(token)
+        if identity is None and self.widget.require_authentication:
+            raise Refusal("token_missing", "This chat needs a signed-in customer; sign in first.")
+        try:
+            conversation, resume_token = await database_sync_to_async(
+                actions.do_start_conversation
+            )(
+                self.widget,
+                deployment=deployment,
+                identity=identity,
+                context=context,
+                dropped=dropped,
+            )
+        except actions.ActionRefused as refused:
+            raise Refusal(refused.code, refused.detail) from None
+        await self.join(conversation.pk)
+        await self.send_json(
+            {
+                "type": "started",
+                "conversation": str(conversation.pk),
+                "authenticated": conversation.authenticated_now,
+                "resume_token": resume_token,
+            }
+        )
+        await self.replay(conversation.pk, after=None)
+
+    async def frame_resume(self, content):
+        conversation_id = content.get("conversation")
+        resume_token = content.get("resume_token")
+        after = content.get("after")
+        if not isinstance(conversation_id, str) or not isinstance(resume_token, str):
+            raise Refusal("bad_frame", "A resume frame has a conversation and a resume_token.")
+        if after is not None and not (isinstance(after, str) and after.isdigit()):
+            raise Refusal("bad_frame", '"after" is the id of a message.')
+        self.widget, _ = await self.admit(None)
+        conversation = await find_resumable(self.widget, conversation_id, resume_token)
+        if conversation is None:
+            raise Refusal(
+                "resume_invalid", "This conversation cannot be resumed; start a new chat."
+            )
+        await self.join(conversation.pk)
+        await self.send_json(
+            {
+                "type": "resumed",
+                "conversation": str(conversation.pk),
+                "authenticated": conversation.authenticated_now,
+            }
+        )
+        await self.replay(conversation.pk, after=int(after) if after else None)
+
+    # Frames after start
+
+    async def frame_message(self, content):
+        text = content.get("text")
+        if not isinstance(text, str) or not 1 <= len(text) <= MAX_MESSAGE_CHARACTERS:
+            raise Refusal("bad_frame", f"A message is 1 to {MAX_MESSAGE_CHARACTERS} characters.")
+        if not self.bucket.take():
+            raise Refusal("rate_limited", "Messages are arriving too fast; slow down.")
+        await post_visitor_message(self.conversation_id, text)
+
+    async def frame_authenticate(self, content):
+        if not self.widget.allow_session_upgrade:
+            raise Refusal("upgrade_not_allowed", "This chat does not take a sign-in mid-chat.")
+        token = content.get("token")
+        if not isinstance(token, str) or not token:
+            raise Refusal("token_missing", "Send the signed-in customer's token.")
+        identity, context, dropped = await self.identify(token)
+        try:
+            conversation = await database_sync_to_async(actions.do_authenticate_conversation)(
+                await get_conversation(self.conversation_id),
+                identity=identity,
+                context=context,
+                dropped=dropped,
+            )
+        except actions.ActionRefused as refused:
+            raise Refusal(refused.code, refused.detail) from None
+        await self.send_json(
+            {
+                "type": "authenticated",
+                "conversation": str(conversation.pk),
+                "authenticated": True,
+            }
+        )
+
+    # Steps
+
+    async def admit(self, deployment_id):
+        """Load the widget and check the page's origin. Raises Refusal."""
+        if deployment_id is not None and not is_uuid(deployment_id):
+            raise Refusal("bad_frame", "The deployment_id is a UUID.")
+        widget_id = self.scope["url_route"]["kwargs"]["widget_id"]
+        widget, deployments = await load_widget(widget_id)
+        if widget is None:
+            raise Refusal("bad_frame", "No chat widget has this id.")
+        try:
+            matched = origins.check_origin(
+                self.header("origin"),
+                own_host=self.own_host(),
+                deployments=deployments,
+                deployment_id=deployment_id,
+            )
+        except origins.OriginRefused as refused:
+            raise Refusal(refused.code, refused.detail) from None
+        deployment = await get_deployment(matched.deployment_id) if matched else None
+        return widget, deployment
+
+    async def identify(self, token: str | None):
+        """Verify a token and accept its context: (identity, context, dropped), or
+        (None, {}, []) without a token. Raises Refusal with the token's error code."""
+        if not token:
+            return None, {}, []
+        setting = self.widget.authentication_setting
+        if setting is None:
+            raise Refusal("token_invalid", "This chat has no authentication setting.")
+        try:
+            verified = await sync_to_async(tokens.verify, thread_sensitive=False)(
+                setting, token, now=time.time()
+            )
+        except tokens.TokenError as error:
+            raise Refusal(error.code, error.detail) from None
+        variable_types = await variable_types_of(self.widget.workstream_id)
+        try:
+            context, dropped = context_typing.accept_context(
+                verified.claims.get("lwicontexts"), variable_types
+            )
+        except context_typing.ContextInvalid as error:
+            raise Refusal("context_invalid", str(error)) from None
+        identity = actions.Identity(
+            subject=verified.sub,
+            setting_id=setting.pk,
+            setting_name=setting.name,
+            kid=verified.kid,
+            iss=verified.iss,
+            claims={k: verified.claims[k] for k in TRAIL_CLAIMS if k in verified.claims},
+        )
+        return identity, context, dropped
+
+    async def join(self, conversation_id):
+        self.started = True
+        self.start_deadline.cancel()
+        self.conversation_id = conversation_id
+        await self.channel_layer.group_add(
+            actions.conversation_group(conversation_id), self.channel_name
+        )
+
+    async def replay(self, conversation_id, *, after: int | None):
+        for frame in await messages_after(conversation_id, after):
+            await self.send_json(frame)
+
+    def header(self, name: str) -> str | None:
+        wanted = name.encode()
+        for key, value in self.scope.get("headers", []):
+            if key == wanted:
+                return value.decode("latin-1")
+        return None
+
+    def own_host(self) -> str | None:
+        host = self.header("host")
+        return host.rsplit(":", 1)[0] if host and not host.endswith("]") else host
+
+    def client_address(self) -> str:
+        client = self.scope.get("client") or ("unknown", 0)
+        return str(client[0])
+
+    # Channel-layer events
+
+    async def conversation_message(self, event):
+        await self.send_json(event["message"])
+
+    async def conversation_authentication(self, event):
+        """Sign-ins are answered to the socket that sent them; nothing to relay."""
+
+    async def conversation_closed(self, event):
+        await self.close()
+
+
+class AgentConsumer(FrameConsumer):
+    """The agent console's socket (`/ws/agent/`): queues, accepting and chatting."""
+
+    frame_types = frozenset({"accept", "message", "close"})
+
+    async def connect(self):
+        self.user = self.scope.get("user")
+        self.queue_ids: list[int] = []
+        self.conversation_ids: set[str] = set()
+        await self.accept()
+        if not await is_agent(self.user):
+            await self.refuse("forbidden", "Sign in as an agent to use the console.")
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.queue_ids = await queue_ids_of(self.user)
+        for queue_id in self.queue_ids:
+            await self.channel_layer.group_add(actions.queue_group(queue_id), self.channel_name)
+        await self.send_json(
+            {"type": "queue", "conversations": await waiting_summaries(self.queue_ids)}
+        )
+        for summary, messages in await active_conversations_of(self.user):
+            await self.follow(summary["id"])
+            await self.send_json(
+                {"type": "accepted", "conversation": summary, "messages": messages}
+            )
+
+    async def disconnect(self, code):
+        for queue_id in self.queue_ids:
+            await self.channel_layer.group_discard(actions.queue_group(queue_id), self.channel_name)
+        for conversation_id in self.conversation_ids:
+            await self.channel_layer.group_discard(
+                actions.conversation_group(conversation_id), self.channel_name
+            )
+
+    async def follow(self, conversation_id: str) -> None:
+        self.conversation_ids.add(conversation_id)
+        await self.channel_layer.group_add(
+            actions.conversation_group(conversation_id), self.channel_name
+        )
+
+    def own_conversation(self, content) -> str:
+        conversation_id = content.get("conversation")
+        if conversation_id not in self.conversation_ids:
+            raise Refusal("not_found", "Accept the conversation first.")
+        return conversation_id
+
+    async def frame_accept(self, content):
+        conversation_id = content.get("conversation")
+        if not is_uuid(conversation_id):
+            raise Refusal("bad_frame", "Name the conversation to accept.")
+        try:
+            summary, messages = await accept(conversation_id, self.user)
+        except actions.ActionRefused as refused:
+            raise Refusal(refused.code, refused.detail) from None
+        await self.follow(summary["id"])
+        await self.send_json({"type": "accepted", "conversation": summary, "messages": messages})
+
+    async def frame_message(self, content):
+        conversation_id = self.own_conversation(content)
+        text = content.get("text")
+        if not isinstance(text, str) or not 1 <= len(text) <= MAX_MESSAGE_CHARACTERS:
+            raise Refusal("bad_frame", f"A message is 1 to {MAX_MESSAGE_CHARACTERS} characters.")
+        await post_agent_message(conversation_id, self.user, text)
+
+    async def frame_close(self, content):
+        conversation_id = self.own_conversation(content)
+        await close_conversation(conversation_id, self.user)
+
+    # Channel-layer events
+
+    async def queue_waiting(self, event):
+        await self.send_json({"type": "waiting", "conversation": event["conversation"]})
+
+    async def queue_taken(self, event):
+        await self.send_json({"type": "taken", "conversation": event["conversation"]})
+
+    async def conversation_message(self, event):
+        await self.send_json({**event["message"], "conversation": event["conversation"]})
+
+    async def conversation_authentication(self, event):
+        await self.send_json({**event, "type": "authentication"})
+
+    async def conversation_closed(self, event):
+        conversation_id = event["conversation"]
+        await self.send_json({"type": "closed", "conversation": conversation_id})
+        self.conversation_ids.discard(conversation_id)
+        await self.channel_layer.group_discard(
+            actions.conversation_group(conversation_id), self.channel_name
+        )
+
+
+def is_uuid(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+# Database steps, each in Channels' database thread.
+
+
+@database_sync_to_async
+def load_widget(widget_id: str):
+    widget = (
+        ChannelInstance.objects.select_related("workstream", "authentication_setting")
+        .filter(widget_id=widget_id, kind=ChannelInstance.Kind.CHAT_WIDGET)
+        .first()
+    )
+    if widget is None:
+        return None, []
+    deployments = [
+        origins.DeploymentDomains(
+            deployment_id=str(d.deployment_id),
+            active=d.status == d.Status.ACTIVE,
+            allow_all=d.allow_all_domains,
+            hosts=tuple(d.allowed_domains),
+        )
+        for d in widget.deployments.all()
+    ]
+    return widget, deployments
+
+
+@database_sync_to_async
+def get_deployment(deployment_id: str):
+    from messaging.models import Deployment
+
+    return Deployment.objects.get(deployment_id=deployment_id)
+
+
+@database_sync_to_async
+def variable_types_of(workstream_id: int) -> dict[str, str]:
+    from workstreams.models import ContextVariable
+
+    return dict(
+        ContextVariable.objects.filter(workstream_id=workstream_id).values_list("name", "type")
+    )
+
+
+@database_sync_to_async
+def find_resumable(widget, conversation_id: str, resume_token: str):
+    if not is_uuid(conversation_id):
+        return None
+    conversation = (
+        Conversation.objects.filter(pk=conversation_id, channel_instance=widget)
+        .exclude(status=Conversation.Status.CLOSED)
+        .first()
+    )
+    if conversation is None or not actions.resume_token_matches(conversation, resume_token):
+        return None
+    return conversation
+
+
+@database_sync_to_async
+def get_conversation(conversation_id):
+    return Conversation.objects.get(pk=conversation_id)
+
+
+@database_sync_to_async
+def messages_after(conversation_id, after: int | None) -> list[dict]:
+    messages = Message.objects.filter(conversation_id=conversation_id).order_by("id")
+    if after is not None:
+        messages = messages.filter(id__gt=after)
+    return [message_frame(message) for message in messages]
+
+
+@database_sync_to_async
+def post_visitor_message(conversation_id, text: str) -> None:
+    conversation = Conversation.objects.get(pk=conversation_id)
+    actions.do_post_message(conversation, sender=Message.Sender.VISITOR, text=text)
+
+
+@database_sync_to_async
+def post_agent_message(conversation_id, agent, text: str) -> None:
+    conversation = Conversation.objects.get(pk=conversation_id, agent=agent)
+    actions.do_post_message(conversation, sender=Message.Sender.AGENT, text=text, author=agent)
+
+
+@database_sync_to_async
+def close_conversation(conversation_id, agent) -> None:
+    conversation = Conversation.objects.get(pk=conversation_id, agent=agent)
+    actions.do_close_conversation(conversation, by=agent)
+
+
+@database_sync_to_async
+def is_agent(user) -> bool:
+    return bool(
+        user
+        and user.is_authenticated
+        and user.is_active
+        and user.groups.filter(name="Agents").exists()
+    )
+
+
+@database_sync_to_async
+def queue_ids_of(user) -> list[int]:
+    return list(user.queues.values_list("id", flat=True))
+
+
+def summaries_of(conversations) -> list[dict]:
+    return [conversation_summary(conversation) for conversation in conversations]
+
+
+def with_relations(queryset):
+    return queryset.select_related("channel_instance__workstream", "queue", "contact")
+
+
+@database_sync_to_async
+def waiting_summaries(queue_ids: list[int]) -> list[dict]:
+    waiting = with_relations(
+        Conversation.objects.filter(queue_id__in=queue_ids, status=Conversation.Status.WAITING)
+    ).order_by("-priority", "created_at")
+    return summaries_of(waiting)
+
+
+def transcript(conversation) -> list[dict]:
+    return [message_frame(message) for message in conversation.messages.order_by("id")]
+
+
+@database_sync_to_async
+def active_conversations_of(user) -> list[tuple[dict, list[dict]]]:
+    active = with_relations(
+        Conversation.objects.filter(agent=user, status=Conversation.Status.ACTIVE)
+    ).order_by("created_at")
+    return [(conversation_summary(c), transcript(c)) for c in active]
+
+
+@database_sync_to_async
+def accept(conversation_id: str, user) -> tuple[dict, list[dict]]:
+    conversation = actions.do_accept_conversation(conversation_id, agent=user)
+    return conversation_summary(conversation), transcript(conversation)

@@ -1,0 +1,57 @@
+"""What agents and widgets are told about conversations and messages, as JSON-ready dicts."""
+
+from __future__ import annotations
+
+from messaging.models import Conversation, Message
+
+
+def iso(moment) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def message_frame(message: Message) -> dict:
+    return {
+        "type": "message",
+        "id": str(message.pk),
+        "sender": message.sender,
+        "text": message.text,
+        "sent_at": iso(message.sent_at),
+    }
+
+
+def conversation_summary(conversation: Conversation) -> dict:
+    """The agent's view of a conversation. Expects channel_instance, queue and contact loaded."""
+    shown = set(
+        conversation.channel_instance.workstream.context_variables.filter(
+            display_to_agent=True
+        ).values_list("name", flat=True)
+    )
+    trail = conversation.authentication or {}
+    contact = conversation.contact
+    return {
+        "id": str(conversation.pk),
+        "status": conversation.status,
+        "channel": conversation.channel_instance.name,
+        "queue": {"id": conversation.queue_id, "name": conversation.queue.name},
+        "priority": conversation.priority,
+        "created_at": iso(conversation.created_at),
+        "authenticated": conversation.authenticated_now,
+        "authenticated_until": iso(conversation.authenticated_until),
+        "subject": conversation.subject,
+        "contact": None
+        if contact is None
+        else {"id": str(contact.pk), "full_name": contact.full_name, "email": contact.email},
+        "context": [
+            {"name": name, "value": value}
+            for name, value in conversation.context.items()
+            if name in shown
+        ],
+        "verification": None
+        if not trail
+        else {
+            "setting": trail.get("setting_name"),
+            "kid": trail.get("kid"),
+            "iss": trail.get("iss"),
+        },
+        "context_dropped": trail.get("context_dropped", []),
+    }

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from messaging import views
+
+urlpatterns = [
+    path("widget/loader.js", views.loader, name="widget-loader"),
+    path("widget/<uuid:widget_id>/config", views.widget_config, name="widget-config"),
+    path(
+        "widget/deployment/<uuid:deployment_id>/config",
+        views.deployment_config,
+        name="deployment-config",
+    ),
+    path("agent/", views.agent_console, name="agent-console"),
+]

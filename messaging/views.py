@@ -1,0 +1,75 @@
+"""HTTP endpoints of the widget runtime and the agent console page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
+
+from messaging.models import ChannelInstance, Deployment
+
+LOADER = Path(__file__).resolve().parent / "static" / "messaging" / "widget" / "loader.js"
+AGENTS_GROUP = "Agents"
+
+
+def public_config(widget: ChannelInstance) -> dict:
+    """What any page may know of a widget: never a secret."""
+    setting = widget.authentication_setting
+    return {
+        "widget_id": str(widget.widget_id),
+        "authentication": None
+        if setting is None
+        else {
+            "type": setting.authentication_type,
+            "javascript_client_function": setting.javascript_client_function or None,
+        },
+        "require_authentication": widget.require_authentication,
+    }
+
+
+def widget_json(widget: ChannelInstance) -> JsonResponse:
+    response = JsonResponse(public_config(widget))
+    # The widget runs on customers' sites: the public config may be read from anywhere.
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_GET
+def widget_config(request, widget_id):
+    widget = get_object_or_404(
+        ChannelInstance.objects.select_related("authentication_setting"),
+        widget_id=widget_id,
+        kind=ChannelInstance.Kind.CHAT_WIDGET,
+    )
+    return widget_json(widget)
+
+
+@require_GET
+def deployment_config(request, deployment_id):
+    deployment = get_object_or_404(
+        Deployment.objects.select_related("channel_instance__authentication_setting"),
+        deployment_id=deployment_id,
+        status=Deployment.Status.ACTIVE,
+    )
+    return widget_json(deployment.channel_instance)
+
+
+@require_GET
+@cache_control(public=True, max_age=300)
+def loader(request):
+    response = FileResponse(LOADER.open("rb"), content_type="text/javascript")
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@login_required(login_url="/admin/login/")
+def agent_console(request):
+    if not request.user.groups.filter(name=AGENTS_GROUP).exists():
+        raise PermissionDenied("The agent console is for users in the Agents group.")
+    return render(request, "messaging/agent_console.html")

@@ -1,0 +1,132 @@
+"""The agent console's socket: waiting conversations, accepting one, chatting with the visitor."""
+
+from __future__ import annotations
+
+import pytest
+from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.urls import path
+
+from messaging.consumers import AgentConsumer
+from messaging.models import Conversation
+from tests.messaging.conftest import socket, token_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# The route without the origin validator: Django's test hosts are not in ALLOWED_HOSTS here.
+agent_application = URLRouter([path("ws/agent/", AuthMiddlewareStack(AgentConsumer.as_asgi()))])
+
+
+def agent_socket(user):
+    communicator = WebsocketCommunicator(agent_application, "/ws/agent/")
+    communicator.scope["user"] = user
+    return communicator
+
+
+@pytest.fixture
+def on_duty(bob, workstream):
+    for queue in workstream.queues.all():
+        queue.agents.add(bob)
+    return bob
+
+
+async def visitor_starts(widget, keys, **claims):
+    async_socket = socket(widget.widget_id)
+    communicator = await async_socket.__aenter__()
+    await communicator.send_json_to({"type": "start", "token": token_for(keys, **claims)})
+    started = await communicator.receive_json_from(timeout=5)
+    await communicator.receive_json_from(timeout=5)  # the system message
+    return async_socket, communicator, started
+
+
+async def test_an_agent_sees_a_new_conversation_accepts_it_and_chats(chat, keys, on_duty):
+    widget, _ = chat
+    agent = agent_socket(on_duty)
+    assert (await agent.connect())[0]
+    try:
+        assert await agent.receive_json_from(timeout=5) == {"type": "queue", "conversations": []}
+        handle, visitor, started = await visitor_starts(
+            widget, keys, lwicontexts={"msdyn_cartvalue": 250, "msdyn_isvip": False}
+        )
+        waiting = await agent.receive_json_from(timeout=5)
+        assert waiting["type"] == "waiting"
+        summary = waiting["conversation"]
+        assert summary["id"] == started["conversation"]
+        assert summary["authenticated"] is True
+        assert summary["verification"]["iss"] == "https://portal.example.com"
+        assert {"name": "msdyn_cartvalue", "value": 250} in summary["context"]
+
+        await agent.send_json_to({"type": "accept", "conversation": summary["id"]})
+        accepted = await agent.receive_json_from(timeout=5)
+        assert accepted["type"] == "accepted"
+        assert accepted["conversation"]["status"] == "active"
+        assert await agent.receive_json_from(timeout=5) == {
+            "type": "taken",
+            "conversation": summary["id"],
+        }
+        joined = await visitor.receive_json_from(timeout=5)
+        assert "joined the conversation" in joined["text"]
+
+        await visitor.send_json_to({"type": "message", "text": "hello agent"})
+        assert (await visitor.receive_json_from(timeout=5))["text"] == "hello agent"
+        seen = await agent.receive_json_from(timeout=5)
+        assert (seen["text"], seen["sender"]) == ("hello agent", "visitor")
+        assert seen["conversation"] == summary["id"]
+        await agent.send_json_to(
+            {"type": "message", "conversation": summary["id"], "text": "hello visitor"}
+        )
+        assert (await visitor.receive_json_from(timeout=5))["text"] == "hello visitor"
+        await handle.__aexit__(None, None, None)
+    finally:
+        await agent.disconnect()
+
+
+async def test_an_agent_cannot_take_a_conversation_someone_else_took(chat, keys, on_duty):
+    widget, _ = chat
+    handle, _visitor, started = await visitor_starts(widget, keys)
+    await database_sync_to_async(Conversation.objects.filter(pk=started["conversation"]).update)(
+        status=Conversation.Status.ACTIVE
+    )
+    agent = agent_socket(on_duty)
+    await agent.connect()
+    try:
+        await agent.receive_json_from(timeout=5)
+        await agent.send_json_to({"type": "accept", "conversation": started["conversation"]})
+        assert (await agent.receive_json_from(timeout=5))["code"] == "already_taken"
+        await agent.send_json_to(
+            {"type": "message", "conversation": started["conversation"], "text": "sneaky"}
+        )
+        assert (await agent.receive_json_from(timeout=5))["code"] == "not_found"
+    finally:
+        await agent.disconnect()
+        await handle.__aexit__(None, None, None)
+
+
+async def test_waiting_conversations_are_listed_by_priority_then_age(chat, keys, on_duty):
+    widget, _ = chat
+    first = await visitor_starts(widget, keys, lwicontexts={"msdyn_isvip": False})
+    vip = await visitor_starts(widget, keys, lwicontexts={"msdyn_isvip": True})
+    agent = agent_socket(on_duty)
+    await agent.connect()
+    try:
+        listing = await agent.receive_json_from(timeout=5)
+        assert [c["id"] for c in listing["conversations"]] == [
+            vip[2]["conversation"],
+            first[2]["conversation"],
+        ]
+    finally:
+        await agent.disconnect()
+        for handle, *_ in (first, vip):
+            await handle.__aexit__(None, None, None)
+
+
+async def test_someone_who_is_not_an_agent_is_refused(charlie):
+    agent = agent_socket(charlie)
+    await agent.connect()
+    frame = await agent.receive_json_from(timeout=5)
+    closing = await agent.receive_output(timeout=5)
+    assert frame["code"] == "forbidden"
+    assert closing["code"] == 4403
+    await agent.disconnect()

@@ -1,0 +1,338 @@
+"""The widget's socket: who may start a chat, and what happens to what they say."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+
+from messaging import consumers
+from messaging.models import Contact, Conversation, Message
+from tests.keyserver import SUBJECT, make_token
+from tests.messaging.conftest import SITE, refusal, socket, token_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CONTACT_ID = "87b4d06c-abc2-e811-a9b0-000d3a10e09e"
+
+
+async def start(communicator, token, **extra):
+    await communicator.send_json_to({"type": "start", "token": token, **extra})
+
+
+async def test_a_signed_in_customer_starts_an_authenticated_routed_conversation(chat, keys):
+    widget, deployment = chat
+    await database_sync_to_async(Contact.objects.create)(id=CONTACT_ID, full_name="Dana")
+    token = token_for(
+        keys,
+        sub=CONTACT_ID,
+        lwicontexts=json.dumps({"msdyn_cartvalue": "10000", "msdyn_isvip": "true", "x": 1}),
+    )
+    async with socket(widget.widget_id) as communicator:
+        await start(communicator, token, deployment_id=str(deployment.deployment_id))
+        started = await communicator.receive_json_from(timeout=5)
+        assert started["type"] == "started"
+        assert started["authenticated"] is True
+        assert started["resume_token"]
+        first = await communicator.receive_json_from(timeout=5)
+        assert first["sender"] == "system"
+
+    conversation = await database_sync_to_async(Conversation.objects.select_related("queue").get)(
+        pk=started["conversation"]
+    )
+    assert conversation.subject == CONTACT_ID
+    assert str(conversation.contact_id) == CONTACT_ID
+    assert conversation.context == {"msdyn_cartvalue": 10000, "msdyn_isvip": True}
+    assert conversation.authentication["context_dropped"] == ["x"]
+    assert conversation.authentication["iss"] == "https://portal.example.com"
+    assert (conversation.queue.name, conversation.priority) == ("VIP", 10)
+    assert conversation.deployment_id == deployment.pk
+    assert conversation.resume_token_hash != started["resume_token"]
+
+
+async def test_an_anonymous_visitor_is_refused_where_authentication_is_required(chat):
+    widget, _ = chat
+    async with socket(widget.widget_id) as communicator:
+        await start(communicator, None)
+        frame, code = await refusal(communicator)
+    assert (frame["code"], code) == ("token_missing", 4401)
+    assert frame["type"] == "error" and frame["detail"]
+    assert not await database_sync_to_async(Conversation.objects.exists)()
+
+
+async def test_an_anonymous_visitor_chats_where_authentication_is_optional(chat):
+    widget, _ = chat
+    widget.require_authentication = False
+    await database_sync_to_async(widget.save)()
+    async with socket(widget.widget_id) as communicator:
+        await start(communicator, None)
+        started = await communicator.receive_json_from(timeout=5)
+    assert started["authenticated"] is False
+    conversation = await database_sync_to_async(Conversation.objects.get)()
+    assert conversation.queue_id == widget.workstream.default_queue_id
+
+
+@pytest.mark.parametrize(
+    ("make", "code"),
+    [
+        (lambda keys: token_for(keys, exp=1, iat=0), "token_expired"),
+        (lambda keys: token_for(keys, iss="https://evil.example.com"), "issuer_mismatch"),
+        (lambda keys: make_token(keys.other, {"iss": "x", "sub": "y"}), "token_invalid"),
+        (lambda keys: "not-a-token", "token_malformed"),
+        (lambda keys: "a" * 9000, "token_too_large"),
+        (lambda keys: token_for(keys, lwicontexts={"msdyn_cartvalue": "abc"}), "context_invalid"),
+    ],
+)
+async def test_a_bad_token_is_refused_with_its_code_never_downgraded(chat, keys, make, code):
+    widget, _ = chat
+    widget.require_authentication = False  # even where anonymous chats are allowed
+    await database_sync_to_async(widget.save)()
+    async with socket(widget.widget_id) as communicator:
+        await start(communicator, make(keys))
+        frame, close_code = await refusal(communicator)
+    assert (frame["code"], close_code) == (code, 4401)
+    assert "eyJ" not in frame["detail"]
+    assert not await database_sync_to_async(Conversation.objects.exists)()
+
+
+@pytest.mark.parametrize(
+    ("origin", "code"),
+    [
+        ("https://evil.example.com", "origin_not_allowed"),
+        ("null", "origin_not_allowed"),
+        (None, "origin_not_allowed"),
+    ],
+)
+async def test_a_page_from_another_origin_is_refused(chat, keys, origin, code):
+    widget, _ = chat
+    async with socket(widget.widget_id, origin=origin) as communicator:
+        await start(communicator, token_for(keys))
+        frame, close_code = await refusal(communicator)
+    assert (frame["code"], close_code) == (code, 4403)
+
+
+async def test_the_platforms_own_pages_may_run_the_widget(chat, keys):
+    widget, _ = chat
+    async with socket(widget.widget_id, origin="http://cc.example.com:8000") as communicator:
+        await start(communicator, token_for(keys))
+        assert (await communicator.receive_json_from(timeout=5))["type"] == "started"
+
+
+async def test_an_inactive_deployment_refuses_its_site(chat, keys):
+    widget, deployment = chat
+    deployment.status = deployment.Status.INACTIVE
+    await database_sync_to_async(deployment.save)()
+    async with socket(widget.widget_id) as communicator:
+        await start(communicator, token_for(keys))
+        frame, close_code = await refusal(communicator)
+    assert (frame["code"], close_code) == ("deployment_inactive", 4403)
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        "not json",
+        json.dumps(["start"]),
+        json.dumps({"type": "message", "text": "hi"}),
+        json.dumps({"type": "start", "token": "x" * 17000}),
+        json.dumps({"type": "start", "token": 5}),
+        json.dumps({"type": "start", "token": None, "deployment_id": "nope"}),
+    ],
+)
+async def test_a_bad_first_frame_is_refused(chat, frame):
+    widget, _ = chat
+    async with socket(widget.widget_id) as communicator:
+        await communicator.send_to(text_data=frame)
+        error, close_code = await refusal(communicator)
+    assert (error["code"], close_code) == ("bad_frame", 4400)
+
+
+async def test_a_token_in_the_url_is_ignored(chat, keys):
+    widget, _ = chat
+    from channels.testing import WebsocketCommunicator
+
+    from tests.messaging.conftest import application
+
+    communicator = WebsocketCommunicator(
+        application,
+        f"/ws/widget/{widget.widget_id}/?token={token_for(keys)}",
+        headers=[(b"origin", SITE.encode()), (b"host", b"cc.example.com")],
+    )
+    await communicator.connect()
+    try:
+        await start(communicator, None)
+        frame, _ = await refusal(communicator)
+        assert frame["code"] == "token_missing"
+    finally:
+        await communicator.disconnect()
+
+
+async def test_a_silent_socket_is_closed_after_the_start_deadline(chat, monkeypatch):
+    monkeypatch.setattr(consumers, "START_TIMEOUT_SECONDS", 0.2)
+    widget, _ = chat
+    async with socket(widget.widget_id) as communicator:
+        frame, close_code = await refusal(communicator)
+    assert (frame["code"], close_code) == ("bad_frame", 4400)
+
+
+async def test_a_message_is_stored_before_it_is_echoed(chat, keys):
+    widget, _ = chat
+    async with socket(widget.widget_id) as communicator:
+        await start(communicator, token_for(keys))
+        await communicator.receive_json_from(timeout=5)  # started
+        await communicator.receive_json_from(timeout=5)  # system message
+        await communicator.send_json_to({"type": "message", "text": "<b>Where is my order?</b>"})
+        echo = await communicator.receive_json_from(timeout=5)
+    assert echo["sender"] == "visitor"
+    assert echo["text"] == "<b>Where is my order?</b>"
+    stored = await database_sync_to_async(Message.objects.get)(pk=int(echo["id"]))
+    assert stored.text == echo["text"]
+
+
+@pytest.mark.parametrize("text", ["", "x" * 4001, 42])
+async def test_a_message_out_of_bounds_is_an_error_and_the_chat_goes_on(chat, keys, text):
+    widget, _ = chat
+    async with socket(widget.widget_id) as communicator:
+        await start(communicator, token_for(keys))
+        await communicator.receive_json_from(timeout=5)
+        await communicator.receive_json_from(timeout=5)
+        await communicator.send_json_to({"type": "message", "text": text})
+        error = await communicator.receive_json_from(timeout=5)
+        assert error["code"] == "bad_frame"
+        await communicator.send_json_to({"type": "message", "text": "still here"})
+        assert (await communicator.receive_json_from(timeout=5))["text"] == "still here"
+
+
+async def test_a_visitor_who_sends_too_fast_is_told_to_slow_down(chat, keys, settings):
+    settings.CC_WIDGET_MESSAGES_PER_SECOND = 1
+    widget, _ = chat
+    async with socket(widget.widget_id) as communicator:
+        await start(communicator, token_for(keys))
+        await communicator.receive_json_from(timeout=5)
+        await communicator.receive_json_from(timeout=5)
+        for number in range(consumers.MESSAGE_BURST + 1):
+            await communicator.send_json_to({"type": "message", "text": f"m{number}"})
+        frames = [await communicator.receive_json_from(timeout=5) for _ in range(21)]
+    assert [f.get("code") for f in frames].count("rate_limited") == 1
+    stored = await database_sync_to_async(Message.objects.filter(sender="visitor").count)()
+    assert stored == consumers.MESSAGE_BURST
+
+
+async def test_too_many_starts_from_one_address_are_refused(chat, keys, settings):
+    settings.CC_WIDGET_STARTS_PER_MINUTE = 1
+    widget, _ = chat
+    async with socket(widget.widget_id) as communicator:
+        await start(communicator, token_for(keys))
+        assert (await communicator.receive_json_from(timeout=5))["type"] == "started"
+    async with socket(widget.widget_id) as communicator:
+        await start(communicator, token_for(keys))
+        frame, close_code = await refusal(communicator)
+    assert (frame["code"], close_code) == ("rate_limited", 4429)
+
+
+async def test_a_reconnecting_visitor_resumes_without_losing_messages(chat, keys):
+    widget, _ = chat
+    async with socket(widget.widget_id) as communicator:
+        await start(communicator, token_for(keys))
+        started = await communicator.receive_json_from(timeout=5)
+        system = await communicator.receive_json_from(timeout=5)
+        await communicator.send_json_to({"type": "message", "text": "first"})
+        await communicator.receive_json_from(timeout=5)
+    conversation = await database_sync_to_async(Conversation.objects.get)()
+    await database_sync_to_async(Message.objects.create)(
+        conversation=conversation, sender="agent", text="answer while away"
+    )
+    async with socket(widget.widget_id) as communicator:
+        await communicator.send_json_to(
+            {
+                "type": "resume",
+                "conversation": started["conversation"],
+                "resume_token": started["resume_token"],
+                "after": system["id"],
+            }
+        )
+        resumed = await communicator.receive_json_from(timeout=5)
+        replayed = [await communicator.receive_json_from(timeout=5) for _ in range(2)]
+        assert await communicator.receive_nothing(timeout=0.2)
+    assert resumed == {
+        "type": "resumed",
+        "conversation": started["conversation"],
+        "authenticated": True,
+    }
+    assert [frame["text"] for frame in replayed] == ["first", "answer while away"]
+
+
+async def test_a_wrong_resume_token_is_refused(chat, keys):
+    widget, _ = chat
+    async with socket(widget.widget_id) as communicator:
+        await start(communicator, token_for(keys))
+        started = await communicator.receive_json_from(timeout=5)
+    async with socket(widget.widget_id) as communicator:
+        await communicator.send_json_to(
+            {"type": "resume", "conversation": started["conversation"], "resume_token": "guess"}
+        )
+        frame, close_code = await refusal(communicator)
+    assert (frame["code"], close_code) == ("resume_invalid", 4401)
+
+
+async def upgradable(chat):
+    widget, _ = chat
+    widget.require_authentication = False
+    widget.allow_session_upgrade = True
+    await database_sync_to_async(widget.save)()
+    return widget
+
+
+async def test_an_anonymous_chat_signs_in_mid_chat_and_never_goes_back(chat, keys):
+    widget = await upgradable(chat)
+    async with socket(widget.widget_id) as communicator:
+        await start(communicator, None)
+        started = await communicator.receive_json_from(timeout=5)
+        assert started["authenticated"] is False
+        await communicator.receive_json_from(timeout=5)
+        await communicator.send_json_to({"type": "authenticate", "token": token_for(keys)})
+        assert await communicator.receive_json_from(timeout=5) == {
+            "type": "authenticated",
+            "conversation": started["conversation"],
+            "authenticated": True,
+        }
+        other = token_for(keys, sub="someone-else")
+        await communicator.send_json_to({"type": "authenticate", "token": other})
+        assert (await communicator.receive_json_from(timeout=5))["code"] == "subject_mismatch"
+        await communicator.send_json_to({"type": "authenticate", "token": "broken"})
+        assert (await communicator.receive_json_from(timeout=5))["code"] == "token_malformed"
+        await communicator.send_json_to({"type": "message", "text": "socket still open"})
+        assert (await communicator.receive_json_from(timeout=5))["text"] == "socket still open"
+    conversation = await database_sync_to_async(Conversation.objects.get)()
+    assert (conversation.authenticated, conversation.subject) == (True, SUBJECT)
+
+
+async def test_signing_in_mid_chat_needs_the_widget_to_allow_it(chat, keys):
+    widget, _ = chat
+    async with socket(widget.widget_id) as communicator:
+        await start(communicator, token_for(keys))
+        await communicator.receive_json_from(timeout=5)
+        await communicator.receive_json_from(timeout=5)
+        await communicator.send_json_to({"type": "authenticate", "token": token_for(keys)})
+        assert (await communicator.receive_json_from(timeout=5))["code"] == "upgrade_not_allowed"
+
+
+async def test_a_conversation_nobody_can_take_is_refused(chat, keys):
+    widget, _ = chat
+    workstream = widget.workstream
+    workstream.default_queue = None
+    await database_sync_to_async(workstream.save)()
+    async with socket(widget.widget_id) as communicator:
+        await start(communicator, token_for(keys))
+        frame, close_code = await refusal(communicator)
+    assert (frame["code"], close_code) == ("workstream_unavailable", 4403)
+
+
+async def test_an_unknown_widget_is_refused(db):
+    async with socket("00000000-0000-0000-0000-000000000000") as communicator:
+        await start(communicator, None)
+        frame, close_code = await refusal(communicator)
+    assert (frame["code"], close_code) == ("bad_frame", 4400)
+    await asyncio.sleep(0)
