@@ -10,11 +10,11 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 
-from authsettings import keys
+from authsettings.keys import forget_recent
 from authsettings.models import AuthenticationSetting
 from contactcenter.models import ChannelType
 from messaging.models import ChannelInstance, Deployment, RichMessage
-from workstreams.models import ContextVariable, Queue, Workstream
+from workstreams.models import ContextVariable, Queue, RoutingRule, Workstream
 
 # A real key server on loopback, RSA keys and token makers, for every test that checks tokens.
 pytest_plugins = ["tests.keyserver"]
@@ -25,10 +25,10 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture(autouse=True)
 def _empty_cache():
     cache.clear()
-    keys.forget_recent()
+    forget_recent()
     yield
     cache.clear()
-    keys.forget_recent()
+    forget_recent()
 
 
 @pytest.fixture
@@ -111,3 +111,39 @@ def deployment(chat_widget):
     return Deployment.objects.create(
         name="Portal", channel_instance=chat_widget, allowed_domains=["portal.example.com"]
     )
+
+
+@pytest.fixture
+def chat(db, workstream, key_server, keys):
+    """A widget requiring authentication, a deployment for the site, and routing rules."""
+    # Imported here: the plugin module must be imported by pytest first to be rewritten.
+    from tests.keyserver import ISSUER, public_pem
+
+    key_server.serve("/publickey", public_pem(keys.signing), content_type="text/plain")
+    setting = AuthenticationSetting.objects.create(
+        name="Portal",
+        channel_type=ChannelType.LIVE_CHAT,
+        authentication_type=AuthenticationSetting.Type.OAUTH2_IMPLICIT,
+        public_key_url=key_server.url("/publickey"),
+        javascript_client_function="auth.getAuthenticationToken",
+        expected_issuer=ISSUER,
+    )
+    widget = ChannelInstance.objects.create(
+        name="Portal chat",
+        kind=ChannelInstance.Kind.CHAT_WIDGET,
+        workstream=workstream,
+        authentication_setting=setting,
+    )
+    deployment = Deployment.objects.create(
+        name="Portal", channel_instance=widget, allowed_domains=["portal.example.com"]
+    )
+    vip = Queue.objects.create(name="VIP", workstream=workstream)
+    RoutingRule.objects.create(
+        workstream=workstream,
+        name="VIP first",
+        order=1,
+        conditions=[{"variable": "msdyn_isvip", "operator": "eq", "value": True}],
+        queue=vip,
+        priority=10,
+    )
+    return widget, deployment

@@ -11,7 +11,8 @@ from django.urls import path
 
 from messaging.consumers import AgentConsumer
 from messaging.models import Conversation
-from tests.messaging.conftest import socket, token_for
+from tests.keyserver import token_for
+from tests.messaging.conftest import socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,8 +10,8 @@ from channels.db import database_sync_to_async
 
 from messaging import consumers
 from messaging.models import Contact, Conversation, Message
-from tests.keyserver import SUBJECT, make_token
-from tests.messaging.conftest import SITE, refusal, socket, token_for
+from tests.keyserver import SUBJECT, make_token, token_for
+from tests.messaging.conftest import SITE, refusal, socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

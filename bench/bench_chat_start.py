@@ -1,0 +1,113 @@
+"""Chat start over a real WebSocket (connect, start, started) against a bare echo consumer's
+connect and round trip, on the same daphne server in the same run.
+
+Run: .venv/bin/python bench/bench_chat_start.py [rounds]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ["DATABASE_URL"] = f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite3'}"
+os.environ["CC_WIDGET_STARTS_PER_MINUTE"] = "0"
+
+import _setup
+import jwt
+import websockets
+from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.routing import ProtocolTypeRouter, URLRouter
+from daphne.testing import DaphneProcess
+from django.core.management import call_command
+from django.urls import path
+
+from authsettings.models import AuthenticationSetting
+from contactcenter.models import ChannelType
+from contactcenter.routing import websocket_urlpatterns
+from messaging.models import ChannelInstance, Deployment
+from workstreams.models import Queue, Workstream
+
+SITE = "https://portal.example.com"
+
+
+class EchoConsumer(AsyncWebsocketConsumer):
+    """The baseline: accept, and send back what arrives."""
+
+    async def receive(self, text_data=None, bytes_data=None):
+        await self.send(text_data=text_data)
+
+
+def application():
+    return ProtocolTypeRouter(
+        {"websocket": URLRouter([path("ws/echo/", EchoConsumer.as_asgi()), *websocket_urlpatterns])}
+    )
+
+
+def make_widget(key_url: str) -> ChannelInstance:
+    call_command("migrate", verbosity=0)
+    workstream = Workstream.objects.create(name="Bench", channel_type=ChannelType.LIVE_CHAT)
+    workstream.default_queue = Queue.objects.create(name="All", workstream=workstream)
+    workstream.save()
+    setting = AuthenticationSetting.objects.create(
+        name="Bench",
+        channel_type=ChannelType.LIVE_CHAT,
+        authentication_type=AuthenticationSetting.Type.OAUTH2_IMPLICIT,
+        public_key_url=key_url,
+        javascript_client_function="auth.getAuthenticationToken",
+    )
+    widget = ChannelInstance.objects.create(
+        name="Bench",
+        kind=ChannelInstance.Kind.CHAT_WIDGET,
+        workstream=workstream,
+        authentication_setting=setting,
+    )
+    Deployment.objects.create(
+        name="Bench", channel_instance=widget, allowed_domains=["portal.example.com"]
+    )
+    return widget
+
+
+async def timed(rounds: int, url: str, first_frame: dict) -> float:
+    """Mean seconds for connect, one frame out, one frame back, close."""
+    started = time.perf_counter()
+    for _ in range(rounds):
+        async with websockets.connect(url, origin=SITE) as socket:
+            await socket.send(json.dumps(first_frame))
+            await socket.recv()
+    return (time.perf_counter() - started) / rounds
+
+
+def main(rounds: int) -> None:
+    key = _setup.new_key()
+    key_server = _setup.KeyServer(_setup.public_pem(key))
+    widget = make_widget(key_server.url)
+    now = int(time.time())
+    token = jwt.encode(
+        {"iss": "bench", "sub": "bench", "iat": now, "exp": now + 3600}, key, algorithm="RS256"
+    )
+    server = DaphneProcess(host="127.0.0.1", get_application=application)
+    server.start()
+    server.ready.wait(timeout=20)
+    base = f"ws://127.0.0.1:{server.port.value}"
+    try:
+        start = {"type": "start", "token": token}
+        widget_url = f"{base}/ws/widget/{widget.widget_id}/"
+        asyncio.run(timed(5, widget_url, start))  # warm up: key fetch, connections
+        echo = asyncio.run(timed(rounds, f"{base}/ws/echo/", {"type": "ping"}))
+        chat = asyncio.run(timed(rounds, widget_url, start))
+    finally:
+        server.terminate()
+        server.join()
+        key_server.stop()
+    print(f"bare echo consumer, connect + round trip: {echo * 1000:7.2f} ms")
+    print(f"chat start (connect, start, started):     {chat * 1000:7.2f} ms")
+    print(f"ratio chat start/echo: {chat / echo:.2f}   ({rounds} rounds each)")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)

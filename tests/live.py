@@ -1,0 +1,46 @@
+"""The whole platform served by daphne in a child process, on the test database.
+
+The child is forked the way channels.testing.ChannelsLiveServerTestCase does it, so it keeps
+the test's settings (overrides included, and the test database's name, which pytest-django has
+already put in place) and reaches the same database and channel layer.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from channels.testing.live import make_application
+from daphne.testing import DaphneProcess
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+from django.db import connections
+
+START_SECONDS = 20
+
+
+class LiveServer:
+    """A running daphne process; `stop()` ends it like a crash or a deploy would."""
+
+    def __init__(self, process: DaphneProcess):
+        self.process = process
+        self.url = f"http://127.0.0.1:{process.port.value}"
+        self.ws_url = f"ws://127.0.0.1:{process.port.value}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.join(timeout=10)
+
+
+def start_server(django_db_blocker) -> LiveServer:
+    """Start daphne on a free loopback port. Raises RuntimeError when it does not come up."""
+    process = DaphneProcess(
+        host="127.0.0.1",
+        get_application=partial(make_application, static_wrapper=ASGIStaticFilesHandler),
+    )
+    with django_db_blocker.unblock():
+        # A forked child must not share the parent's database sockets; both reconnect.
+        connections.close_all()
+        process.start()
+    if not process.ready.wait(timeout=START_SECONDS):
+        process.terminate()
+        raise RuntimeError("daphne did not start")
+    return LiveServer(process)
