@@ -1,5 +1,6 @@
 # `make run`: the platform with demo data on http://127.0.0.1:8000 (SQLite, in-memory layer).
-# `make test`: lint, the whole suite on SQLite, then the integration tests on PostgreSQL + Redis.
+# `make test`: lint, the whole suite on SQLite (browser tests in Chromium included), then the
+# integration tests again on PostgreSQL + Redis.
 
 SHELL := bash
 PYTHON ?= python3
@@ -22,7 +23,9 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
 unit: $(INSTALLED)
+	.ci/chromium >/dev/null
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest
 
 # Starts throwaway PostgreSQL and Redis servers (unless DATABASE_URL / REDIS_URL point at

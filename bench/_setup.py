@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,12 +13,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactcenter.settings")
 os.environ.setdefault("CC_OUTBOUND_ALLOWED_HOSTS", "127.0.0.1")
-for name in ("DATABASE_URL", "REDIS_URL"):
-    os.environ.pop(name, None)
+# Benchmarks run on a throwaway SQLite database, never on var/db.sqlite3 or a server's.
+os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='cc-bench-')}/bench.sqlite3"
+os.environ.pop("REDIS_URL", None)
 
-import logging  # noqa: E402
+import logging
 
-import django  # noqa: E402
+import django
 
 django.setup()
 logging.getLogger("httpx").setLevel(logging.WARNING)

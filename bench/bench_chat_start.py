@@ -10,11 +10,8 @@ import asyncio
 import json
 import os
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-os.environ["DATABASE_URL"] = f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite3'}"
 os.environ["CC_WIDGET_STARTS_PER_MINUTE"] = "0"
 
 import _setup

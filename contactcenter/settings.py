@@ -81,18 +81,23 @@ TEMPLATES = [
     },
 ]
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
-DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_health_checks=True)
-    if DATABASE_URL
-    else {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": VAR_DIR / "db.sqlite3",
-        # A file, not memory: live-server tests share the test database with a server
-        # process. One per test run, so runs side by side do not meet.
-        "TEST": {"NAME": VAR_DIR / f"test_db_{os.getpid()}.sqlite3"},
-    }
-}
+DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_health_checks=True)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].update(
+        {
+            # WAL lets readers go on while a chat is written; IMMEDIATE takes the write lock
+            # at the start of a transaction, so concurrent writers wait instead of failing.
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+            # A file, not memory: live-server tests share the test database with a server
+            # process. One per test run, so runs side by side do not meet.
+            "TEST": {"NAME": VAR_DIR / f"test_db_{os.getpid()}.sqlite3"},
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -224,6 +224,7 @@ def do_authenticate_conversation(
         conversation.authentication = trail_of(identity, dropped)
         conversation.context = {**conversation.context, **context}
         conversation.save()
+        conversation = load(conversation.pk)
         tell(
             conversation_group(conversation.pk),
             {
@@ -231,6 +232,7 @@ def do_authenticate_conversation(
                 "conversation": str(conversation.pk),
                 "authenticated": True,
                 "authenticated_until": None,
+                "summary": conversation_summary(conversation),
             },
         )
-    return load(conversation.pk)
+    return conversation

@@ -1,3 +1,4 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from messaging import views
@@ -11,4 +12,12 @@ urlpatterns = [
         name="deployment-config",
     ),
     path("agent/", views.agent_console, name="agent-console"),
+    path(
+        "agent/login/",
+        auth_views.LoginView.as_view(template_name="messaging/agent_login.html"),
+        name="agent-login",
+    ),
+    path(
+        "agent/logout/", auth_views.LogoutView.as_view(next_page="agent-login"), name="agent-logout"
+    ),
 ]

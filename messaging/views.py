@@ -7,7 +7,7 @@ from pathlib import Path
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
@@ -40,23 +40,36 @@ def widget_json(widget: ChannelInstance) -> JsonResponse:
     return response
 
 
+def refusal(status: int, code: str, detail: str) -> JsonResponse:
+    """An error the widget can show, in the socket's `{"code", "detail"}` shape."""
+    response = JsonResponse({"code": code, "detail": detail}, status=status)
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 @require_GET
 def widget_config(request, widget_id):
-    widget = get_object_or_404(
-        ChannelInstance.objects.select_related("authentication_setting"),
-        widget_id=widget_id,
-        kind=ChannelInstance.Kind.CHAT_WIDGET,
+    widget = (
+        ChannelInstance.objects.select_related("authentication_setting")
+        .filter(widget_id=widget_id, kind=ChannelInstance.Kind.CHAT_WIDGET)
+        .first()
     )
+    if widget is None:
+        return refusal(404, "not_found", "No chat widget has this id.")
     return widget_json(widget)
 
 
 @require_GET
 def deployment_config(request, deployment_id):
-    deployment = get_object_or_404(
-        Deployment.objects.select_related("channel_instance__authentication_setting"),
-        deployment_id=deployment_id,
-        status=Deployment.Status.ACTIVE,
+    deployment = (
+        Deployment.objects.select_related("channel_instance__authentication_setting")
+        .filter(deployment_id=deployment_id)
+        .first()
     )
+    if deployment is None:
+        return refusal(404, "not_found", "No deployment has this id; check the snippet.")
+    if deployment.status != Deployment.Status.ACTIVE:
+        return refusal(403, "deployment_inactive", "This deployment is inactive; activate it.")
     return widget_json(deployment.channel_instance)
 
 
@@ -68,7 +81,7 @@ def loader(request):
     return response
 
 
-@login_required(login_url="/admin/login/")
+@login_required(login_url="agent-login")
 def agent_console(request):
     if not request.user.groups.filter(name=AGENTS_GROUP).exists():
         raise PermissionDenied("The agent console is for users in the Agents group.")

@@ -1,5 +1,5 @@
-"""Load the demo: an admin, an agent, a workstream routed by context, and an authenticated
-chat widget wired to the sample portal. Running it again changes nothing."""
+"""Load the demo: an admin, an agent, a portal customer, a workstream routed by context, and an
+authenticated chat widget wired to the sample portal. Running it again changes nothing."""
 
 from __future__ import annotations
 
@@ -12,15 +12,17 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.urls import reverse
 
 from authsettings.models import AuthenticationSetting
 from contactcenter.models import ChannelType
-from contactcenter.portal_keys import signing_key_pem
+from contactcenter.portal import CUSTOMERS_GROUP, DEPLOYMENT_NAME, keys, tokens
 from messaging.models import ChannelInstance, Contact, Deployment
 from workstreams.models import ContextVariable, Queue, RoutingRule, Workstream
 
 AGENTS_GROUP = "Agents"
 DEMO_CONTACT_ID = uuid.UUID("87b4d06c-abc2-e811-a9b0-000d3a10e09e")
+DEMO_CONTACT_EMAIL = "dana@example.com"
 
 
 class Command(BaseCommand):
@@ -34,30 +36,44 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, base_url: str, **options):
+        base_url = base_url.rstrip("/")
         call_command("migrate", interactive=False, verbosity=0)
-        signing_key_pem()
+        keys.current_key()
         with transaction.atomic():
-            admin_password = self.ensure_user("admin", "DEMO_ADMIN_PASSWORD", superuser=True)
-            agent_password = self.ensure_user("agent", "DEMO_AGENT_PASSWORD", superuser=False)
+            passwords = {
+                "admin": self.ensure_user("admin", superuser=True),
+                "agent": self.ensure_user("agent", group=AGENTS_GROUP),
+                "customer": self.ensure_user(
+                    "customer",
+                    group=CUSTOMERS_GROUP,
+                    email=DEMO_CONTACT_EMAIL,
+                    first_name="Dana",
+                    last_name="Demo",
+                ),
+            }
             workstream = self.ensure_workstream()
-            self.ensure_widget(workstream, base_url.rstrip("/"))
+            self.ensure_widget(workstream, base_url)
             Contact.objects.get_or_create(
                 id=DEMO_CONTACT_ID,
-                defaults={"full_name": "Dana Demo", "email": "dana@example.com"},
+                defaults={"full_name": "Dana Demo", "email": DEMO_CONTACT_EMAIL},
             )
-        self.report(base_url.rstrip("/"), admin_password, agent_password)
+        self.report(base_url, passwords)
 
-    def ensure_user(self, username: str, password_variable: str, *, superuser: bool) -> str | None:
+    def ensure_user(
+        self, username: str, *, superuser: bool = False, group: str | None = None, **fields
+    ) -> str | None:
         """Create the user once; return the password only when it was just set."""
         users = get_user_model().objects
         if users.filter(username=username).exists():
             return None
-        password = os.environ.get(password_variable) or secrets.token_urlsafe(12)
+        password = os.environ.get(f"DEMO_{username.upper()}_PASSWORD") or secrets.token_urlsafe(12)
+        fields.setdefault("email", f"{username}@example.com")
         if superuser:
-            users.create_superuser(username, f"{username}@example.com", password)
+            user = users.create_superuser(username, password=password, **fields)
         else:
-            user = users.create_user(username, f"{username}@example.com", password)
-            user.groups.add(Group.objects.get_or_create(name=AGENTS_GROUP)[0])
+            user = users.create_user(username, password=password, **fields)
+        if group:
+            user.groups.add(Group.objects.get_or_create(name=group)[0])
         return password
 
     def ensure_workstream(self) -> Workstream:
@@ -121,16 +137,25 @@ class Command(BaseCommand):
         return workstream
 
     def ensure_widget(self, workstream: Workstream, base_url: str) -> None:
-        setting, _ = AuthenticationSetting.objects.get_or_create(
+        # The kid list, not the single PEM, so a rotated portal key is found by kid.
+        portal = {
+            "public_key_url": base_url + reverse("portal:keys"),
+            "expected_issuer": tokens.issuer_for(base_url),
+        }
+        setting, created = AuthenticationSetting.objects.get_or_create(
             name="Sample portal",
             defaults={
                 "owner": get_user_model().objects.get(username="admin"),
                 "channel_type": ChannelType.LIVE_CHAT,
                 "authentication_type": AuthenticationSetting.Type.OAUTH2_IMPLICIT,
-                "public_key_url": f"{base_url}/portal/auth/publickey",
                 "javascript_client_function": "auth.getAuthenticationToken",
+                **portal,
             },
         )
+        if not created and any(getattr(setting, name) != value for name, value in portal.items()):
+            for name, value in portal.items():
+                setattr(setting, name, value)
+            setting.save(update_fields=[*portal, "modified_at"])
         widget, _ = ChannelInstance.objects.get_or_create(
             name="Portal chat",
             defaults={
@@ -141,13 +166,18 @@ class Command(BaseCommand):
             },
         )
         Deployment.objects.get_or_create(
-            name="Sample portal",
+            name=DEPLOYMENT_NAME,
             defaults={"channel_instance": widget, "allowed_domains": ["127.0.0.1", "localhost"]},
         )
 
-    def report(self, base_url: str, admin_password: str | None, agent_password: str | None):
-        self.stdout.write(f"Admin:         {base_url}/admin/")
-        for username, password in (("admin", admin_password), ("agent", agent_password)):
+    def report(self, base_url: str, passwords: dict[str, str | None]) -> None:
+        for label, path, username in (
+            ("Admin:", reverse("admin:index"), "admin"),
+            ("Agent console:", reverse("agent-console"), "agent"),
+            ("Sample portal:", reverse("portal:home"), "customer"),
+        ):
+            self.stdout.write(f"{label:<15} {base_url}{path}")
+            password = passwords[username]
             if password:
                 self.stdout.write(f"  {username:<6} password: {password}  (shown only this once)")
             else:

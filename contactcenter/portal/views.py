@@ -1,0 +1,103 @@
+"""The sample portal's pages, its token endpoint and its published keys."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from contactcenter.portal import CUSTOMERS_GROUP, DEPLOYMENT_NAME, keys, tokens
+from contactcenter.portal.forms import RoutingForm
+from messaging.models import Contact, Deployment
+
+DEFAULT_ROUTING = {"cart_value": 10000, "vip": False}
+SESSION_ROUTING = "portal_routing"
+
+
+def is_portal_customer(user) -> bool:
+    """Only members of the customers group get tokens; being staff is not enough."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and user.groups.filter(name=CUSTOMERS_GROUP).exists()
+    )
+
+
+def contact_of(user) -> Contact | None:
+    if not user.email:
+        return None
+    return Contact.objects.filter(email__iexact=user.email, status=Contact.Status.ACTIVE).first()
+
+
+def routing_of(session) -> dict:
+    return {**DEFAULT_ROUTING, **session.get(SESSION_ROUTING, {})}
+
+
+def home(request):
+    customer = is_portal_customer(request.user)
+    form = RoutingForm(initial=routing_of(request.session))
+    if request.method == "POST" and customer:
+        form = RoutingForm(request.POST)
+        if form.is_valid():
+            request.session[SESSION_ROUTING] = form.cleaned_data
+            return redirect("portal:home")
+    deployment = Deployment.objects.filter(
+        name=DEPLOYMENT_NAME, status=Deployment.Status.ACTIVE
+    ).first()
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "customer": customer,
+            "contact": contact_of(request.user) if customer else None,
+            "form": form,
+            "snippet": deployment.snippet(request.build_absolute_uri("/")) if deployment else "",
+        },
+    )
+
+
+login = auth_views.LoginView.as_view(
+    template_name="portal/login.html", next_page="portal:home", redirect_authenticated_user=True
+)
+logout = auth_views.LogoutView.as_view(next_page="portal:home")
+
+
+def plain(text: str, status: int = 200) -> HttpResponse:
+    return HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")
+
+
+@require_GET
+@never_cache
+def token(request):
+    """A fresh JWT for the signed-in customer, for the widget (text/plain); 401 otherwise."""
+    if not is_portal_customer(request.user):
+        return plain("Sign in as a portal customer to get a token.", status=401)
+    contact = contact_of(request.user)
+    if contact is None:
+        return plain("No active contact has this account's email address.", status=403)
+    routing = routing_of(request.session)
+    return plain(
+        tokens.issue(
+            issuer=tokens.issuer_for(request.build_absolute_uri("/")),
+            subject=str(contact.pk),
+            context={
+                "msdyn_cartvalue": str(routing["cart_value"]),
+                "msdyn_isvip": "true" if routing["vip"] else "false",
+                "portalcontactid": str(contact.pk),
+            },
+        )
+    )
+
+
+@require_GET
+def public_key(request):
+    """The current signing key's public half as PEM."""
+    return HttpResponse(keys.current_key().public_key_pem, content_type="application/x-pem-file")
+
+
+@require_GET
+def kid_list(request):
+    """Every unexpired public key as a kid list: [{"kid", "publicKey", "expiry"}]."""
+    return JsonResponse([key.published() for key in keys.published_keys()], safe=False)

@@ -1,0 +1,80 @@
+"""What the browser tests do on the portal, the widget and the agent console."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from django.conf import settings
+
+SCREENSHOTS = settings.BASE_DIR / "var" / "screenshots"
+PASSWORDS = {
+    "admin": "demo admin password 1",
+    "agent": "demo agent password 1",
+    "customer": "demo customer password 1",
+}
+
+
+def screenshot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in_customer(page, base: str) -> None:
+    page.goto(f"{base}/portal/login")
+    page.get_by_label("Username").fill("customer")
+    page.get_by_label("Password").fill(PASSWORDS["customer"])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/portal/")
+
+
+def sign_in_agent(page, base: str) -> None:
+    page.goto(f"{base}/agent/login/?next=/agent/")
+    page.get_by_label("Username").fill("agent")
+    page.get_by_label("Password").fill(PASSWORDS["agent"])
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}/agent/")
+
+
+def widget_events(page, kind: str) -> list[dict]:
+    return page.evaluate("(kind) => window.ccEvents.filter((event) => event.type === kind)", kind)
+
+
+def open_widget(page) -> None:
+    page.wait_for_function("window.ccEvents.some((event) => event.type === 'ready')")
+    page.get_by_role("button", name="Open chat").click()
+
+
+class NetworkSwitch:
+    """Passes a page's WebSockets matching `pattern` through to the server until switched
+    off, which drops them and refuses new ones, as a network outage does. Keeps the frames
+    the page sent."""
+
+    def __init__(self, page, pattern: str):
+        self.online = True
+        self.sockets = []
+        self.sent: list[dict] = []
+        page.route_web_socket(re.compile(pattern), self.route)
+
+    def route(self, socket) -> None:
+        if not self.online:
+            socket.close(code=1011)
+            return
+        server = socket.connect_to_server()
+
+        def forward(message) -> None:
+            self.sent.append(json.loads(message))
+            server.send(message)
+
+        socket.on_message(forward)
+        self.sockets.append((socket, server))
+
+    def off(self) -> None:
+        self.online = False
+        for socket, server in self.sockets:
+            server.close()
+            socket.close(code=1011)
+        self.sockets.clear()
+
+    def on(self) -> None:
+        self.online = True
