@@ -512,7 +512,9 @@ def summaries_of(conversations) -> list[dict]:
 
 
 def with_relations(queryset):
-    return queryset.select_related("channel_instance__workstream", "queue", "contact")
+    return queryset.select_related(
+        "channel_instance__workstream", "queue", "contact"
+    ).prefetch_related("channel_instance__workstream__context_variables")
 
 
 @database_sync_to_async

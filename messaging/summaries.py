@@ -20,12 +20,13 @@ def message_frame(message: Message) -> dict:
 
 
 def conversation_summary(conversation: Conversation) -> dict:
-    """The agent's view of a conversation. Expects channel_instance, queue and contact loaded."""
-    shown = set(
-        conversation.channel_instance.workstream.context_variables.filter(
-            display_to_agent=True
-        ).values_list("name", flat=True)
-    )
+    """The agent's view of a conversation. Expects channel_instance, queue and contact loaded,
+    and the workstream's context variables prefetched when summarizing many."""
+    shown = {
+        variable.name
+        for variable in conversation.channel_instance.workstream.context_variables.all()
+        if variable.display_to_agent
+    }
     trail = conversation.authentication or {}
     contact = conversation.contact
     return {

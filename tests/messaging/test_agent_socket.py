@@ -131,3 +131,30 @@ async def test_someone_who_is_not_an_agent_is_refused(charlie):
     assert frame["code"] == "forbidden"
     assert closing["code"] == 4403
     await agent.disconnect()
+
+
+async def test_the_waiting_list_costs_the_same_queries_for_one_or_many(chat, keys, on_duty):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from messaging.consumers import waiting_summaries
+
+    widget, _ = chat
+    queue_ids = [
+        queue.pk for queue in await database_sync_to_async(list)(widget.workstream.queues.all())
+    ]
+
+    async def count_queries() -> int:
+        def run():
+            with CaptureQueriesContext(connection) as captured:
+                waiting_summaries.func(queue_ids)
+            return len(captured)
+
+        return await database_sync_to_async(run)()
+
+    handles = [await visitor_starts(widget, keys)]
+    one = await count_queries()
+    handles += [await visitor_starts(widget, keys) for _ in range(4)]
+    assert await count_queries() == one
+    for handle, *_ in handles:
+        await handle.__aexit__(None, None, None)
