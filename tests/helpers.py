@@ -5,6 +5,55 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
+from authsettings.models import AuthenticationSetting
+from contactcenter.models import ChannelType
+
+Type = AuthenticationSetting.Type
+LIVE = ChannelType.LIVE_CHAT
+APPLE = ChannelType.APPLE_MESSAGES_FOR_BUSINESS
+
+# A complete authentication setting of each type (Apple ones still need their rich messages).
+VALID_SETTINGS = {
+    Type.OAUTH2_IMPLICIT: {
+        "channel_type": LIVE,
+        "public_key_url": "https://portal.example.com/auth/publickey",
+        "javascript_client_function": "auth.getAuthenticationToken",
+    },
+    Type.OAUTH2: {
+        "channel_type": LIVE,
+        "token_custom_action": "userinfo",
+        "token_url": "https://id.example.com/token",
+        "redirect_url": "https://portal.example.com/callback",
+        "client_id": "portal",
+        "client_secret": "s3cret-value",
+        "scope": "profile",
+    },
+    Type.OPENID_CONNECT: {
+        "channel_type": LIVE,
+        "discovery_uri": "https://id.example.com/.well-known/openid-configuration",
+        "client_id": "portal",
+        "client_secret": "s3cret-value",
+        "scope": "openid profile",
+    },
+    Type.OAUTH2_CODE: {
+        "channel_type": APPLE,
+        "client_id": "apple",
+        "client_secret": "s3cret-value",
+        "scope": "read",
+        "access_token_url": "https://id.example.com/token",
+        "decrypted_token_url": "https://id.example.com/me",
+    },
+    Type.OAUTH2_OPENID_CONNECT: {
+        "channel_type": APPLE,
+        "client_id": "apple",
+        "client_secret": "s3cret-value",
+        "scope": "openid email",
+        "access_token_url": "https://id.example.com/token",
+        "decrypted_token_url": "https://id.example.com/me",
+        "additional_parameters": {"prompt": "login"},
+    },
+}
+
 
 def errors_of(record) -> dict[str, list[str]]:
     """The messages by field that full_clean() raises for a record that must be refused."""

@@ -5,53 +5,11 @@ from __future__ import annotations
 import pytest
 
 from authsettings.models import AuthenticationSetting
-from contactcenter.models import ChannelType
 from messaging.models import ChannelInstance, RichMessage
+from tests.helpers import APPLE, LIVE, VALID_SETTINGS, Type
 from workstreams.models import ContextVariable, Queue, Workstream
 
 pytestmark = pytest.mark.django_db
-
-Type = AuthenticationSetting.Type
-LIVE = ChannelType.LIVE_CHAT
-APPLE = ChannelType.APPLE_MESSAGES_FOR_BUSINESS
-
-VALID = {
-    Type.OAUTH2_IMPLICIT: {
-        "channel_type": LIVE,
-        "public_key_url": "https://portal.example.com/auth/publickey",
-        "javascript_client_function": "auth.getAuthenticationToken",
-    },
-    Type.OAUTH2: {
-        "channel_type": LIVE,
-        "token_custom_action": "userinfo",
-        "token_url": "https://id.example.com/token",
-        "redirect_url": "https://portal.example.com/callback",
-        "client_id": "portal",
-        "client_secret": "s3cret-value",
-    },
-    Type.OPENID_CONNECT: {
-        "channel_type": LIVE,
-        "discovery_uri": "https://id.example.com/.well-known/openid-configuration",
-        "client_id": "portal",
-        "client_secret": "s3cret-value",
-        "scope": "openid profile",
-    },
-    Type.OAUTH2_CODE: {
-        "channel_type": APPLE,
-        "client_id": "apple",
-        "client_secret": "s3cret-value",
-        "access_token_url": "https://id.example.com/token",
-        "decrypted_token_url": "https://id.example.com/me",
-    },
-    Type.OAUTH2_OPENID_CONNECT: {
-        "channel_type": APPLE,
-        "client_id": "apple",
-        "client_secret": "s3cret-value",
-        "scope": "openid email",
-        "access_token_url": "https://id.example.com/token",
-        "decrypted_token_url": "https://id.example.com/me",
-    },
-}
 
 
 def refused(response, field: str) -> list[str]:
@@ -69,7 +27,7 @@ def create_setting(api, authentication_message):
         payload = {
             "name": f"{kind} setting",
             "authentication_type": kind,
-            **VALID[kind],
+            **VALID_SETTINGS[kind],
             **changes,
         }
         if payload["channel_type"] == APPLE:
@@ -102,7 +60,7 @@ def test_the_authentication_type_must_fit_the_channel_type(
         (kind, field)
         for kind, fields in AuthenticationSetting.REQUIRED_FIELDS.items()
         for field in fields
-        if field in VALID[kind]
+        if field in VALID_SETTINGS[kind]
     ],
 )
 def test_each_required_field_of_a_type_is_named_when_missing(

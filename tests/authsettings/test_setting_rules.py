@@ -7,58 +7,17 @@ from django.core.exceptions import ValidationError
 
 from authsettings.models import AuthenticationSetting
 from contactcenter.models import ChannelType
-from tests.helpers import errors_of
+from tests.helpers import APPLE, LIVE, VALID_SETTINGS, Type, errors_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
-Type = AuthenticationSetting.Type
-LIVE = ChannelType.LIVE_CHAT
-APPLE = ChannelType.APPLE_MESSAGES_FOR_BUSINESS
-
-VALID = {
-    Type.OAUTH2_IMPLICIT: {
-        "channel_type": LIVE,
-        "public_key_url": "https://portal.example.com/auth/publickey",
-        "javascript_client_function": "auth.getAuthenticationToken",
-    },
-    Type.OAUTH2: {
-        "channel_type": LIVE,
-        "token_custom_action": "userinfo",
-        "token_url": "https://id.example.com/token",
-        "redirect_url": "https://portal.example.com/callback",
-        "client_id": "portal",
-        "client_secret": "s3cret-value",
-        "scope": "profile",
-    },
-    Type.OPENID_CONNECT: {
-        "channel_type": LIVE,
-        "discovery_uri": "https://id.example.com/.well-known/openid-configuration",
-        "client_id": "portal",
-        "client_secret": "s3cret-value",
-        "scope": "openid profile",
-    },
-    Type.OAUTH2_CODE: {
-        "channel_type": APPLE,
-        "client_id": "apple",
-        "client_secret": "s3cret-value",
-        "scope": "read",
-        "access_token_url": "https://id.example.com/token",
-        "decrypted_token_url": "https://id.example.com/me",
-    },
-    Type.OAUTH2_OPENID_CONNECT: {
-        "channel_type": APPLE,
-        "client_id": "apple",
-        "client_secret": "s3cret-value",
-        "scope": "openid email",
-        "access_token_url": "https://id.example.com/token",
-        "decrypted_token_url": "https://id.example.com/me",
-        "additional_parameters": {"prompt": "login"},
-    },
-}
-
 
 def make(authentication_type, **changes) -> AuthenticationSetting:
-    values = {"name": f"{authentication_type} setting", **VALID[authentication_type], **changes}
+    values = {
+        "name": f"{authentication_type} setting",
+        **VALID_SETTINGS[authentication_type],
+        **changes,
+    }
     return AuthenticationSetting(authentication_type=authentication_type, **values)
 
 
