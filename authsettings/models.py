@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -241,3 +242,34 @@ class AuthenticationSetting(TimeStampedModel):
     def validate_rich_messages(self, rich_messages) -> None:
         if problems := self.rich_message_problems(rich_messages):
             raise ValidationError({"rich_messages": problems})
+
+
+class WidgetSignIn(TimeStampedModel):
+    """A visitor signed in to a chat widget through a code flow (CONTRACT.md "Code-flow
+    sign-in"). Its refresh token is `<refresh_selector>.<secret>`: the selector finds the
+    sign-in, only a hash of the secret is kept. Session tokens name it by `session_id`."""
+
+    class RevokedReason(models.TextChoices):
+        LOGOUT = "logout", "Signed out"
+        REUSE = "reuse", "A replaced refresh token was used again"
+
+    setting = models.ForeignKey(
+        AuthenticationSetting, on_delete=models.CASCADE, related_name="widget_sign_ins"
+    )
+    widget_id = models.UUIDField(db_index=True)
+    subject = models.CharField(max_length=255)
+    session_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    refresh_selector = models.CharField(max_length=64, unique=True)
+    refresh_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField(
+        help_text="Created at plus the setting's maximum refresh token lifetime; refreshing "
+        "never extends it."
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=20, choices=RevokedReason.choices, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.subject} on widget {self.widget_id}"

@@ -40,7 +40,7 @@ NUMERIC_DATES = ("iat", "exp", "nbf")
 MAX_SUBJECT_LENGTH = 255
 BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_RS256 = RSAAlgorithm(RSAAlgorithm.SHA256)
+RS256 = RSAAlgorithm(RSAAlgorithm.SHA256)
 
 
 class TokenError(Exception):
@@ -62,7 +62,7 @@ class VerifiedToken:
 
 
 @dataclass(frozen=True)
-class _Parts:
+class Parts:
     header: dict[str, Any]
     payload: dict[str, Any]
     signing_input: bytes
@@ -75,23 +75,23 @@ def verify(setting: AuthenticationSetting, token: object, *, now: float) -> Veri
 
     Raises TokenError.
     """
-    _check_size(token)
-    parts = _split(token)
-    kid = _check_header(parts.header)
+    check_size(token)
+    parts = split(token)
+    kid = check_header(parts.header)
     key = _choose_key(setting, kid, now)
-    if not _RS256.verify(parts.signing_input, key.public_key(), parts.signature):
+    if not RS256.verify(parts.signing_input, key.public_key(), parts.signature):
         raise TokenError(
             "token_invalid",
             "The signature does not match the key; sign with the private key whose public key "
             "the key URL publishes.",
         )
-    _check_claims(parts.payload, setting.expected_issuer, now)
+    check_claims(parts.payload, setting.expected_issuer, now)
     return VerifiedToken(
         sub=parts.payload["sub"], iss=parts.payload["iss"], kid=key.kid, claims=parts.payload
     )
 
 
-def _check_size(token: object) -> None:
+def check_size(token: object) -> None:
     if token is None or token == "":
         raise TokenError("token_missing", "No token was given.")
     if isinstance(token, str) and len(token.encode("utf-8", "surrogatepass")) > MAX_TOKEN_BYTES:
@@ -103,7 +103,7 @@ def _check_size(token: object) -> None:
 # Format
 
 
-def _split(token: object) -> _Parts:
+def split(token: object) -> Parts:
     if not isinstance(token, str):
         raise TokenError("token_malformed", "The token must be a string.")
     segments = token.split(".")
@@ -113,7 +113,7 @@ def _split(token: object) -> _Parts:
             f"A JWT is three base64url segments joined by dots; this has {len(segments)}.",
         )
     header, payload, signature = segments
-    return _Parts(
+    return Parts(
         header=_json_object(header, "header"),
         payload=_json_object(payload, "payload"),
         signing_input=f"{header}.{payload}".encode("ascii"),
@@ -184,7 +184,7 @@ def _reject_constant(name: str) -> None:
 # Header, key and signature
 
 
-def _check_header(header: dict[str, Any]) -> str | None:
+def check_header(header: dict[str, Any]) -> str | None:
     """The header's kid, once the algorithm and the header are acceptable. Raises TokenError."""
     alg = header.get("alg")
     if alg != ALGORITHM:
@@ -234,7 +234,7 @@ def _choose_key(setting: AuthenticationSetting, kid: str | None, now: float) -> 
 # Claims
 
 
-def _check_claims(payload: dict[str, Any], expected_issuer: str, now: float) -> None:
+def check_claims(payload: dict[str, Any], expected_issuer: str, now: float) -> None:
     if missing := [name for name in REQUIRED_CLAIMS if name not in payload]:
         raise TokenError("claims_missing", f"The token lacks the claims {', '.join(missing)}.")
     _check_claim_types(payload)

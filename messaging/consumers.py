@@ -6,13 +6,14 @@ import asyncio
 import json
 import time
 import uuid
+from functools import partial
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from authsettings import tokens
+from authsettings import sessions, tokens
 from messaging import actions, origins, ratelimits
 from messaging.models import ChannelInstance, Conversation, Message
 from messaging.summaries import conversation_summary, message_frame
@@ -244,10 +245,15 @@ class VisitorConsumer(FrameConsumer):
         setting = self.widget.authentication_setting
         if setting is None:
             raise Refusal("token_invalid", "This chat has no authentication setting.")
-        try:
-            verified = await sync_to_async(tokens.verify, thread_sensitive=False)(
-                setting, token, now=time.time()
+        if setting.authentication_type in setting.REFRESHING_TYPES:
+            # A code-flow sign-in's session token: checking it reads the sign-in's record.
+            verify = database_sync_to_async(
+                partial(sessions.verify, widget_id=str(self.widget.widget_id))
             )
+        else:
+            verify = sync_to_async(tokens.verify, thread_sensitive=False)
+        try:
+            verified = await verify(setting, token, now=time.time())
         except tokens.TokenError as error:
             raise Refusal(error.code, error.detail) from None
         variable_types = await variable_types_of(self.widget.workstream_id)

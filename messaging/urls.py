@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from messaging import auth_views as widget_auth
 from messaging import views
 
 urlpatterns = [
@@ -11,6 +12,11 @@ urlpatterns = [
         views.deployment_config,
         name="deployment-config",
     ),
+    path(
+        "widget/<uuid:widget_id>/auth/exchange", widget_auth.exchange, name="widget-auth-exchange"
+    ),
+    path("widget/<uuid:widget_id>/auth/refresh", widget_auth.refresh, name="widget-auth-refresh"),
+    path("widget/<uuid:widget_id>/auth/logout", widget_auth.logout, name="widget-auth-logout"),
     path("agent/", views.agent_console, name="agent-console"),
     path(
         "agent/login/",

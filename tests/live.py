@@ -7,8 +7,10 @@ already put in place) and reaches the same database and channel layer.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
+from asgiref.sync import SyncToAsync
 from channels.testing.live import make_application
 from daphne.testing import DaphneProcess
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
@@ -36,10 +38,18 @@ def start_server(django_db_blocker) -> LiveServer:
         host="127.0.0.1",
         get_application=partial(make_application, static_wrapper=ASGIStaticFilesHandler),
     )
-    with django_db_blocker.unblock():
-        # A forked child must not share the parent's database sockets; both reconnect.
-        connections.close_all()
-        process.start()
+    # Once this process has run a socket test, asgiref's shared executor has a worker thread,
+    # which a forked child does not inherit: its consumers would wait on it forever. The
+    # child gets an executor of its own.
+    inherited_executor = SyncToAsync.single_thread_executor
+    SyncToAsync.single_thread_executor = ThreadPoolExecutor(max_workers=1)
+    try:
+        with django_db_blocker.unblock():
+            # A forked child must not share the parent's database sockets; both reconnect.
+            connections.close_all()
+            process.start()
+    finally:
+        SyncToAsync.single_thread_executor = inherited_executor
     if not process.ready.wait(timeout=START_SECONDS):
         process.terminate()
         raise RuntimeError("daphne did not start")

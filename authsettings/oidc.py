@@ -1,0 +1,252 @@
+"""OpenID Connect: a provider's discovery document, the id tokens it issues, and the two
+built-in token actions of `oauth2` settings, which learn the user id from it.
+
+Discovery documents come through the guarded fetcher and are kept in Django's cache like keys:
+trusted for CC_KEY_CACHE_SECONDS, and while the URL fails the last good one stays in use. Id
+tokens are checked by tokens.verify (the contract's format, RS256, key selection and claims)
+against the keys at the provider's jwks_uri and its issuer, then for `aud`, `azp` and `nonce`
+(OpenID Connect Core 3.1.3.7).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.cache import cache
+
+from authsettings import fetch, oauth, outbound, tokens
+from authsettings.models import AuthenticationSetting
+from authsettings.tokens import TokenError
+
+logger = logging.getLogger(__name__)
+
+DISCOVERY_PATH = "/.well-known/openid-configuration"
+# A failed discovery fetch is not retried sooner; meanwhile the last good document is used.
+RETRY_SECONDS = 30
+LAST_GOOD_SECONDS = 24 * 3600
+CACHE_PREFIX = "authsettings:discovery:v1"
+ACCESS_TOKEN = re.compile(r"[\x21-\x7e]{1,4096}")
+
+
+@dataclass(frozen=True)
+class Provider:
+    """What the platform uses of a discovery document."""
+
+    issuer: str
+    token_endpoint: str
+    jwks_uri: str
+    userinfo_endpoint: str | None
+    client_auth_method: str
+
+
+def discover(url: str, *, now: float) -> Provider:
+    """The provider a discovery document describes, cached.
+
+    Raises TokenError: `key_unavailable` when the document cannot be had or is unusable,
+    `issuer_mismatch` when its issuer is not the one the URL names.
+    """
+    held_key, failed_key = _cache_key("held", url), _cache_key("failed", url)
+    held = cache.get(held_key)
+    if held is not None and now - held["fetched_at"] < settings.CC_KEY_CACHE_SECONDS:
+        return Provider(**held["provider"])
+    failure = cache.get(failed_key)
+    if failure is None:
+        try:
+            provider = parse_discovery(url, _download(url))
+        except TokenError as error:
+            failure = {"code": error.code, "detail": error.detail}
+            cache.set(failed_key, failure, RETRY_SECONDS)
+        else:
+            cache.set(
+                held_key, {"fetched_at": now, "provider": asdict(provider)}, LAST_GOOD_SECONDS
+            )
+            return provider
+    if held is not None:
+        logger.warning("Keeping the discovery document fetched before: %s", failure["detail"])
+        return Provider(**held["provider"])
+    raise TokenError(failure["code"], failure["detail"])
+
+
+def parse_discovery(url: str, body: bytes) -> Provider:
+    """Read a discovery document fetched from `url`. Raises TokenError as discover() does."""
+    document = oauth.json_object(body, "The discovery document", code="key_unavailable")
+    issuer = document.get("issuer")
+    if not isinstance(issuer, str) or not issuer:
+        raise TokenError("key_unavailable", "The discovery document has no issuer.")
+    # OpenID Connect Discovery 4.3: the document is the issuer's own, so a provider cannot
+    # speak for another (mix-up).
+    if issuer.rstrip("/") + DISCOVERY_PATH != url.rstrip("/"):
+        raise TokenError(
+            "issuer_mismatch",
+            f"The discovery document's issuer {_shown(issuer)} is not the one its URL names; "
+            f"the discovery URI must be the issuer followed by {DISCOVERY_PATH}.",
+        )
+    algorithms = document.get("id_token_signing_alg_values_supported")
+    if isinstance(algorithms, list) and tokens.ALGORITHM not in algorithms:
+        raise TokenError(
+            "key_unavailable",
+            f"The provider does not sign id tokens with {tokens.ALGORITHM}; set the client "
+            f"to {tokens.ALGORITHM} at the provider.",
+        )
+    userinfo = document.get("userinfo_endpoint")
+    return Provider(
+        issuer=issuer,
+        token_endpoint=_endpoint(document, "token_endpoint"),
+        jwks_uri=_endpoint(document, "jwks_uri"),
+        userinfo_endpoint=_endpoint(document, "userinfo_endpoint") if userinfo else None,
+        client_auth_method=_client_auth_method(document),
+    )
+
+
+def _endpoint(document: dict[str, Any], name: str) -> str:
+    url = document.get(name)
+    if not isinstance(url, str) or not url:
+        raise TokenError("key_unavailable", f"The discovery document has no {name}.")
+    if problem := outbound.url_problem(url):
+        raise TokenError("key_unavailable", f"The discovery document's {name}: {problem}")
+    return url
+
+
+def _client_auth_method(document: dict[str, Any]) -> str:
+    """client_secret_basic unless the provider offers only client_secret_post (the default
+    when the document lists none is client_secret_basic). Raises TokenError."""
+    offered = document.get("token_endpoint_auth_methods_supported") or [oauth.CLIENT_SECRET_BASIC]
+    for method in (oauth.CLIENT_SECRET_BASIC, oauth.CLIENT_SECRET_POST):
+        if isinstance(offered, list) and method in offered:
+            return method
+    raise TokenError(
+        "key_unavailable",
+        "The provider's token endpoint takes neither client_secret_basic nor "
+        "client_secret_post; the platform authenticates with its client secret.",
+    )
+
+
+def _download(url: str) -> bytes:
+    try:
+        return fetch.fetch(url, accept="application/json").body
+    except fetch.FetchError as error:
+        raise TokenError(
+            "key_unavailable", f"The discovery document could not be fetched: {error}"
+        ) from None
+
+
+def _cache_key(kind: str, url: str) -> str:
+    return f"{CACHE_PREFIX}:{kind}:{hashlib.sha256(url.encode()).hexdigest()}"
+
+
+# Id tokens
+
+
+def validate_id_token(
+    id_token: object, provider: Provider, *, client_id: str, nonce: str | None, now: float
+) -> tokens.VerifiedToken:
+    """Check an id token from `provider` for the client. `nonce`, when given, must be the
+    token's.
+
+    Raises TokenError with the contract's codes (`claims_missing` / `claims_invalid` for
+    `aud`, `azp` and `nonce`).
+    """
+    # tokens.verify reads only a setting's key URL and expected issuer.
+    keys_of = AuthenticationSetting(
+        public_key_url=provider.jwks_uri, expected_issuer=provider.issuer
+    )
+    verified = tokens.verify(keys_of, id_token, now=now)
+    _check_audience(verified.claims, client_id)
+    if nonce is not None:
+        said = verified.claims.get("nonce")
+        if said is None:
+            raise TokenError("claims_missing", "The id token has no nonce, and one was sent.")
+        if not isinstance(said, str) or not hmac.compare_digest(said.encode(), nonce.encode()):
+            raise TokenError(
+                "claims_invalid", "The id token's nonce is not the one sent with the sign-in."
+            )
+    return verified
+
+
+def _check_audience(claims: dict[str, Any], client_id: str) -> None:
+    aud = claims.get("aud")
+    if aud is None:
+        raise TokenError("claims_missing", "The id token has no aud.")
+    audiences = [aud] if isinstance(aud, str) else aud
+    if not isinstance(audiences, list) or not all(isinstance(a, str) for a in audiences):
+        raise TokenError("claims_invalid", "aud must be a string or a list of strings.")
+    if client_id not in audiences:
+        raise TokenError(
+            "claims_invalid",
+            f"The id token is for {_shown(aud)}, not for the setting's client id.",
+        )
+    azp = claims.get("azp")
+    if len(audiences) > 1 and azp is None:
+        raise TokenError("claims_missing", "The id token has several audiences and no azp.")
+    if azp is not None and azp != client_id:
+        raise TokenError("claims_invalid", "The id token's azp is not the setting's client id.")
+
+
+# Built-in token actions of `oauth2` settings (see token_actions)
+
+
+def discovery_uri_of(setting: AuthenticationSetting) -> str:
+    """Where an `oauth2` setting's provider publishes its discovery document: the setting's
+    discovery URI when it has one, otherwise the token URL's origin + DISCOVERY_PATH."""
+    if setting.discovery_uri:
+        return setting.discovery_uri
+    parts = urlsplit(setting.token_url)
+    return f"{parts.scheme}://{parts.netloc}{DISCOVERY_PATH}"
+
+
+def subject_from_id_token(setting: AuthenticationSetting, token_response: dict[str, Any]) -> str:
+    """The `id_token` action: `sub` of the verified id token in the token response.
+
+    Raises TokenError.
+    """
+    now = time.time()
+    id_token = token_response.get("id_token")
+    if not isinstance(id_token, str):
+        raise TokenError(
+            "token_invalid", "The token response has no id_token; ask for the openid scope."
+        )
+    provider = discover(discovery_uri_of(setting), now=now)
+    return validate_id_token(
+        id_token, provider, client_id=setting.client_id, nonce=None, now=now
+    ).sub
+
+
+def subject_from_userinfo(setting: AuthenticationSetting, token_response: dict[str, Any]) -> str:
+    """The `userinfo` action: `sub` from the provider's userinfo endpoint, asked with the
+    access token. POST (OpenID Connect Core 5.3.1) carries the bearer header through the
+    guarded fetcher.
+
+    Raises TokenError (`token_invalid`, or discover()'s codes).
+    """
+    access_token = token_response.get("access_token")
+    if not isinstance(access_token, str) or not ACCESS_TOKEN.fullmatch(access_token):
+        raise TokenError("token_invalid", "The token response's access_token is not usable.")
+    provider = discover(discovery_uri_of(setting), now=time.time())
+    if provider.userinfo_endpoint is None:
+        raise TokenError("key_unavailable", "The provider publishes no userinfo_endpoint.")
+    try:
+        fetched = fetch.post_form(
+            provider.userinfo_endpoint, {}, headers={"Authorization": f"Bearer {access_token}"}
+        )
+    except fetch.FetchError as error:
+        raise TokenError(
+            "token_invalid", f"The userinfo endpoint did not answer: {error}"
+        ) from None
+    userinfo = oauth.json_object(fetched.body, "The userinfo answer", code="token_invalid")
+    sub = userinfo.get("sub")
+    if not isinstance(sub, str):
+        raise TokenError("claims_missing", "The userinfo answer has no sub.")
+    return sub
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
