@@ -208,3 +208,28 @@ def test_a_password_is_needed_to_log_in(client, alice):
         reverse("admin:login"), {"username": "alice", "password": PASSWORD, "next": "/admin/"}
     )
     assert response.status_code == 302
+
+
+def test_changes_to_channel_instances_and_deployments_are_kept_with_who(client, alice, deployment):
+    client.force_login(alice)
+    widget = deployment.channel_instance
+    response = client.post(
+        admin_url(type(deployment), "change", deployment.pk),
+        {
+            "name": "Portal",
+            "channel_instance": widget.pk,
+            "allowed_domains": "portal.example.com\nshop.example.com",
+            "status": "inactive",
+        },
+    )
+    assert response.status_code == 302
+    latest, previous = deployment.history.all()[:2]
+    assert latest.history_user == alice
+    assert sorted(latest.diff_against(previous).changed_fields) == ["allowed_domains", "status"]
+
+    widget.allow_session_upgrade = True
+    widget.save()
+    assert widget.history.count() == 2
+    assert widget.history.first().diff_against(widget.history.last()).changed_fields == [
+        "allow_session_upgrade"
+    ]
