@@ -8,7 +8,7 @@ from rest_framework.exceptions import PermissionDenied
 from authsettings.forms import SECRET_PERMISSION
 from authsettings.models import AuthenticationSetting
 from authsettings.serializers import AuthenticationSettingSerializer
-from contactcenter.api import ConfigViewSet
+from contactcenter.api import ConfigViewSet, save_checked
 
 
 class AuthenticationSettingViewSet(ConfigViewSet):
@@ -22,11 +22,11 @@ class AuthenticationSettingViewSet(ConfigViewSet):
 
     def perform_create(self, serializer) -> None:
         self.check_secret_permission(serializer)
-        serializer.save(owner=self.request.user)
+        save_checked(serializer, owner=self.request.user)
 
     def perform_update(self, serializer) -> None:
         self.check_secret_permission(serializer)
-        serializer.save()
+        save_checked(serializer)
 
     def check_secret_permission(self, serializer) -> None:
         """API clients with config:write may set secrets; people need the permission to."""

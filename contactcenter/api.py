@@ -13,6 +13,7 @@ from collections import Counter
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -140,11 +141,29 @@ class ApiRootView(routers.APIRootView):
 class ConfigViewSet(ApiViewMixin, viewsets.ModelViewSet):
     """A configuration resource: read with `config:read`, change with `config:write`."""
 
+    def perform_create(self, serializer) -> None:
+        save_checked(serializer)
+
+    def perform_update(self, serializer) -> None:
+        save_checked(serializer)
+
     def perform_destroy(self, instance) -> None:
         try:
             instance.delete()
         except ProtectedError as error:
             raise Conflict(in_use_message(instance, error.protected_objects)) from None
+
+
+def save_checked(serializer, **extra) -> None:
+    """Save, turning a uniqueness race the model's checks could not see (two requests at
+    once) into a 409 instead of a server error."""
+    try:
+        with transaction.atomic():
+            serializer.save(**extra)
+    except IntegrityError:
+        raise Conflict(
+            "Another request changed the same record at the same moment; retry."
+        ) from None
 
 
 def in_use_message(instance, blockers) -> str:
