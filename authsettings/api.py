@@ -17,8 +17,6 @@ class AuthenticationSettingViewSet(ConfigViewSet):
     )
     serializer_class = AuthenticationSettingSerializer
     filterset_fields = ["channel_type", "authentication_type"]
-    search_fields = ["name"]
-    ordering_fields = ["name", "created_at", "modified_at"]
 
     def perform_create(self, serializer) -> None:
         self.check_secret_permission(serializer)

@@ -139,7 +139,11 @@ class ApiRootView(routers.APIRootView):
     )
 )
 class ConfigViewSet(ApiViewMixin, viewsets.ModelViewSet):
-    """A configuration resource: read with `config:read`, change with `config:write`."""
+    """A configuration resource: read with `config:read`, change with `config:write`;
+    searched and ordered by name unless a resource says otherwise."""
+
+    search_fields = ["name"]
+    ordering_fields = ["name", "created_at", "modified_at"]
 
     def perform_create(self, serializer) -> None:
         save_checked(serializer)

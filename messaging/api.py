@@ -25,31 +25,23 @@ from messaging.serializers import (
     RichMessageSerializer,
 )
 
-NAMED = ["name", "created_at", "modified_at"]
-
 
 class RichMessageViewSet(ConfigViewSet):
     queryset = RichMessage.objects.all()
     serializer_class = RichMessageSerializer
     filterset_fields = ["channel_type", "type"]
-    search_fields = ["name"]
-    ordering_fields = NAMED
 
 
 class ChannelInstanceViewSet(ConfigViewSet):
     queryset = ChannelInstance.objects.all()
     serializer_class = ChannelInstanceSerializer
     filterset_fields = ["kind", "workstream", "authentication_setting"]
-    search_fields = ["name"]
-    ordering_fields = NAMED
 
 
 class DeploymentViewSet(ConfigViewSet):
     queryset = Deployment.objects.all()
     serializer_class = DeploymentSerializer
     filterset_fields = ["channel_instance", "status"]
-    search_fields = ["name"]
-    ordering_fields = NAMED
 
 
 class ContactViewSet(ConfigViewSet):

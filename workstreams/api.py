@@ -13,8 +13,6 @@ from workstreams.serializers import (
     WorkstreamSerializer,
 )
 
-NAMED = ["name", "created_at", "modified_at"]
-
 
 class WorkstreamViewSet(ConfigViewSet):
     queryset = Workstream.objects.prefetch_related(
@@ -22,29 +20,22 @@ class WorkstreamViewSet(ConfigViewSet):
     )
     serializer_class = WorkstreamSerializer
     filterset_fields = ["channel_type"]
-    search_fields = ["name"]
-    ordering_fields = NAMED
 
 
 class ContextVariableViewSet(ConfigViewSet):
     queryset = ContextVariable.objects.all()
     serializer_class = ContextVariableSerializer
     filterset_fields = ["workstream", "type"]
-    search_fields = ["name"]
-    ordering_fields = NAMED
 
 
 class QueueViewSet(ConfigViewSet):
     queryset = Queue.objects.all()
     serializer_class = QueueSerializer
     filterset_fields = ["workstream"]
-    search_fields = ["name"]
-    ordering_fields = NAMED
 
 
 class RoutingRuleViewSet(ConfigViewSet):
     queryset = RoutingRule.objects.all()
     serializer_class = RoutingRuleSerializer
     filterset_fields = ["workstream", "queue"]
-    search_fields = ["name"]
-    ordering_fields = ["order", "priority", *NAMED]
+    ordering_fields = ["order", "priority", *ConfigViewSet.ordering_fields]
