@@ -134,7 +134,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
-LOGIN_URL = "/admin/login/"
+# Who signs in at the platform's own identity provider (/o/): the sample portal's customers.
+# Staff sign in at /admin/ and agents at /agent/login/, each page naming its own login.
+LOGIN_URL = "portal:login"
 
 # The platform's own authorization server: API clients (client credentials) and the
 # embedded OpenID Connect provider the sample portal signs visitors in through.

@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from authsettings.models import AuthenticationSetting
 from contactcenter.portal import CUSTOMERS_GROUP, DEPLOYMENT_NAME, keys, tokens
 from contactcenter.portal.forms import RoutingForm
 from messaging.models import Contact, Deployment
@@ -53,6 +55,44 @@ def home(request):
             "customer": customer,
             "contact": contact_of(request.user) if customer else None,
             "form": form,
+            "snippet": deployment.snippet(request.build_absolute_uri("/")) if deployment else "",
+        },
+    )
+
+
+@require_GET
+def oidc(request):
+    """A page whose chat signs visitors in with the code flow, through the platform's own
+    OpenID Connect provider (/o/): the page gets an authorization code with PKCE, the widget
+    exchanges it. Its chat is the newest active deployment whose widget uses a code flow; the
+    redirect URI to register with the provider is this page's address."""
+    deployment = (
+        Deployment.objects.select_related("channel_instance__authentication_setting")
+        .filter(
+            status=Deployment.Status.ACTIVE,
+            channel_instance__authentication_setting__authentication_type__in=(
+                AuthenticationSetting.REFRESHING_TYPES
+            ),
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    sign_in = None
+    if deployment:
+        setting = deployment.channel_instance.authentication_setting
+        sign_in = {
+            "authorize_url": reverse("oauth2_provider:authorize"),
+            # Customers sign in on the portal, then go on to the provider's authorize page
+            # (settings.LOGIN_URL is the same page, for visitors who go there directly).
+            "login_url": reverse("portal:login"),
+            "client_id": setting.client_id,
+            "scope": setting.scope or "openid",
+        }
+    return render(
+        request,
+        "portal/oidc.html",
+        {
+            "sign_in": sign_in,
             "snippet": deployment.snippet(request.build_absolute_uri("/")) if deployment else "",
         },
     )

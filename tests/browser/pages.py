@@ -6,8 +6,10 @@ import json
 import re
 
 from django.conf import settings
+from playwright.sync_api import expect
 
 SCREENSHOTS = settings.BASE_DIR / "var" / "screenshots"
+CODE_RECEIVED = "You are signed in. Open the chat to talk to us."
 PASSWORDS = {
     "admin": "demo admin password 1",
     "agent": "demo agent password 1",
@@ -34,6 +36,47 @@ def sign_in_agent(page, base: str) -> None:
     page.get_by_label("Password").fill(PASSWORDS["agent"])
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{base}/agent/")
+
+
+def sign_in_at_platform(page, username: str, password: str) -> None:
+    """On the portal's OpenID Connect page: sign in at the platform's provider and come back
+    with an authorization code for the widget."""
+    page.get_by_role("button", name="Sign in to chat").click()
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_test_id("oidc-state")).to_have_text(CODE_RECEIVED)
+
+
+def widget_state(page, deployment_id) -> dict | None:
+    """What the widget keeps in the tab's sessionStorage: conversation and sign-in."""
+    return page.evaluate(
+        "(key) => JSON.parse(sessionStorage.getItem(key))", f"contactcenter:{deployment_id}"
+    )
+
+
+def set_widget_state(page, deployment_id, state: dict) -> None:
+    page.evaluate(
+        "([key, state]) => sessionStorage.setItem(key, JSON.stringify(state))",
+        [f"contactcenter:{deployment_id}", state],
+    )
+
+
+class SignInCalls:
+    """The page's POSTs to the widget's code-flow endpoints (/widget/<id>/auth/<action>)."""
+
+    PATH = re.compile(r"/widget/[^/]+/auth/(exchange|refresh|logout)$")
+
+    def __init__(self, page):
+        self.requests = []
+        page.on("request", self.record)
+
+    def record(self, request) -> None:
+        if request.method == "POST" and self.PATH.search(request.url):
+            self.requests.append(request)
+
+    def actions(self) -> list[str]:
+        return [self.PATH.search(request.url).group(1) for request in self.requests]
 
 
 def widget_events(page, kind: str) -> list[dict]:

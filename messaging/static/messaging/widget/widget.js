@@ -1,9 +1,9 @@
 /*
  * Contact center chat widget: a launcher button and a chat pane, loaded by loader.js.
  *
- * Protocol: CONTRACT.md "Widget runtime". Opening the pane gets a token from the page (the
- * registered provider, or the function the widget's authentication setting names), starts a
- * conversation over a WebSocket, and resumes it after a network drop or a page reload.
+ * Protocol: CONTRACT.md "Widget runtime" and "Code-flow sign-in". Opening the pane gets a token
+ * (see "Sign-in" below), starts a conversation over a WebSocket, and resumes it after a network
+ * drop or a page reload.
  * Events on window: contactcenter:ready, contactcenter:error (detail: {code, message, detail}).
  * Every text that comes from the page or the server is put in with textContent.
  */
@@ -15,6 +15,8 @@
   const deploymentId = script.dataset.deploymentId;
   const storageKey = "contactcenter:" + deploymentId;
   const PROVIDER_TIMEOUT_MS = 10000;
+  // A session token with less than this left is refreshed before a start or sign-in uses it.
+  const SESSION_MARGIN_MS = 30000;
   const MAX_TEXT = 4000;
   const RECONNECT_DELAYS_MS = [500, 1000, 2000, 4000, 8000, 15000, 30000];
 
@@ -37,6 +39,7 @@
     origin_not_allowed: "The chat isn't enabled for this website.",
     rate_limited: "That was too fast. Please wait a moment and try again.",
     bad_frame: "Something went wrong with the chat. Please try again.",
+    not_found: "The chat isn't set up correctly on this site.",
   };
   const SIGN_IN_PROBLEM = "We couldn't verify your sign-in. Please sign in again.";
   for (const code of [
@@ -103,7 +106,7 @@
     return node;
   }
 
-  // ---- Tokens from the page -----------------------------------------------------------------
+  // ---- Answers from the page ----------------------------------------------------------------
 
   /* The function a dotted name (auth.getAuthenticationToken) names on window, bound to its
      owner, or null. */
@@ -123,16 +126,53 @@
     return typeof value === "function" ? value.bind(owner) : null;
   }
 
-  /* Ask the page for a token. A provider is called with a callback, and may instead return a
-     Promise; a callback-style provider (one that declares a parameter) may also return a
-     Promise of nothing, which is then ignored. Rejects with a WidgetError whose code is
-     provider_failed, provider_no_token or provider_timeout. */
-  function obtainToken(functionName) {
+  /* What the page's provider hands over: a JWT for the implicit flow, an authorization code
+     for the code flows. `read` turns the provider's answer into it, or throws a TypeError. */
+  const JWT = {
+    name: "token",
+    read(answer) {
+      if (typeof answer !== "string") {
+        throw new TypeError("The page gave a " + typeof answer + " instead of a token.");
+      }
+      return answer;
+    },
+  };
+  const AUTHORIZATION_CODE = {
+    name: "sign-in code",
+    /* A string is the code; an object is {code, redirect_uri?, code_verifier?, nonce?}. The
+       redirect URI defaults to this page's address without its query and fragment. */
+    read(answer) {
+      const given = typeof answer === "string" ? { code: answer } : Object(answer);
+      const grant = {
+        code: given.code,
+        redirect_uri: given.redirect_uri || window.location.origin + window.location.pathname,
+      };
+      for (const name of ["code_verifier", "nonce"]) {
+        if (given[name] !== undefined && given[name] !== null) {
+          grant[name] = given[name];
+        }
+      }
+      for (const [name, value] of Object.entries(grant)) {
+        if (typeof value !== "string" || !value) {
+          throw new TypeError("The page's sign-in has no " + name + " string.");
+        }
+      }
+      return grant;
+    },
+  };
+
+  /* Ask the page's provider (the registered one, else the function the setting names) for a
+     JWT or an authorization code (`kind`). A provider is called with a callback, and may
+     instead return a Promise; a callback-style provider (one that declares a parameter) may
+     also return a Promise of nothing, which is then ignored. Rejects with a WidgetError whose
+     code is provider_failed, provider_no_token or provider_timeout. */
+  function askPage(functionName, kind) {
     return new Promise((resolve, reject) => {
       const provider = window.ContactCenter.getAuthTokenProvider() || pageFunction(functionName);
       let settled = false;
       const timer = setTimeout(
-        () => settle(reject, new WidgetError("provider_timeout", "No token within 10 seconds.")),
+        () =>
+          settle(reject, new WidgetError("provider_timeout", `No ${kind.name} within 10 seconds.`)),
         PROVIDER_TIMEOUT_MS,
       );
       function settle(outcome, value) {
@@ -146,13 +186,15 @@
         const detail = error && error.message ? error.message : String(error);
         settle(reject, new WidgetError("provider_failed", detail));
       }
-      function accept(token) {
-        if (token === null || token === undefined || token === "") {
-          settle(reject, new WidgetError("provider_no_token", "The page gave no token."));
-        } else if (typeof token === "string") {
-          settle(resolve, token);
-        } else {
-          failed(new TypeError("The page gave a " + typeof token + " instead of a token."));
+      function accept(answer) {
+        if (answer === null || answer === undefined || answer === "") {
+          settle(reject, new WidgetError("provider_no_token", `The page gave no ${kind.name}.`));
+          return;
+        }
+        try {
+          settle(resolve, kind.read(answer));
+        } catch (error) {
+          failed(error);
         }
       }
       if (!provider) {
@@ -162,9 +204,9 @@
       try {
         const result = provider(accept);
         if (result && typeof result.then === "function") {
-          result.then((token) => {
-            if (token !== undefined || provider.length === 0) {
-              accept(token);
+          result.then((answer) => {
+            if (answer !== undefined || provider.length === 0) {
+              accept(answer);
             }
           }, failed);
         }
@@ -172,6 +214,134 @@
         failed(error);
       }
     });
+  }
+
+  // ---- Sign-in ------------------------------------------------------------------------------
+
+  /* The code flows (oauth2, openid_connect): the page's provider gives an authorization code,
+     the platform exchanges it for a short-lived session token and a refresh token. The tab
+     holds both (signIn.held, kept in sessionStorage with the conversation) until the sign-in
+     ends: a refresh that the platform refuses as revoked, expired or unknown, or
+     ContactCenter.clearSession(). */
+  const CODE_FLOWS = ["oauth2", "openid_connect"];
+  const SIGN_IN_ENDED = ["token_revoked", "token_expired", "token_invalid"];
+  const signIn = {
+    held: null, // {sessionToken, expiresAt (ms, this clock), refreshToken}
+    pending: null, // the sign-in under way: one at a time, as a refresh token works once
+    epoch: 0, // counts sign-outs, so a sign-in that ends after one is not kept
+  };
+
+  /* The token for a start or authenticate frame: the page's JWT, or a session token of the
+     platform. Rejects with a WidgetError. */
+  function signInToken(authentication) {
+    if (!CODE_FLOWS.includes(authentication.type)) {
+      return askPage(authentication.javascript_client_function, JWT);
+    }
+    if (!signIn.pending) {
+      signIn.pending = sessionToken(authentication).finally(() => {
+        signIn.pending = null;
+      });
+    }
+    return signIn.pending;
+  }
+
+  /* The held session token while it has time left; else a refreshed one; else one for a new
+     code from the page. */
+  async function sessionToken(authentication) {
+    const epoch = signIn.epoch;
+    const held = signIn.held;
+    if (held && held.sessionToken && held.expiresAt - Date.now() > SESSION_MARGIN_MS) {
+      return held.sessionToken;
+    }
+    if (held) {
+      try {
+        return hold(await callSignIn("refresh", { refresh_token: held.refreshToken }), epoch);
+      } catch (error) {
+        if (!SIGN_IN_ENDED.includes(error.code)) {
+          throw error;
+        }
+        dropSignIn(); // and sign in afresh
+      }
+    }
+    const grant = await askPage(authentication.javascript_client_function, AUTHORIZATION_CODE);
+    return hold(await callSignIn("exchange", grant), epoch);
+  }
+
+  /* Keep a {session_token, expires_in, refresh_token} answer, unless the page signed out while
+     it was on its way; returns the session token. */
+  function hold(pair, epoch) {
+    if (epoch !== signIn.epoch) {
+      callSignIn("logout", { refresh_token: pair.refresh_token }).catch(() => {});
+      throw new WidgetError("provider_no_token", "The page signed out during the sign-in.");
+    }
+    signIn.held = {
+      sessionToken: pair.session_token,
+      expiresAt: Date.now() + pair.expires_in * 1000,
+      refreshToken: pair.refresh_token,
+    };
+    remember();
+    return pair.session_token;
+  }
+
+  /* The platform refused the session token: the next start refreshes it first. */
+  function dropSessionToken() {
+    if (signIn.held) {
+      signIn.held.sessionToken = null;
+      remember();
+    }
+  }
+
+  function dropSignIn() {
+    signIn.held = null;
+    remember();
+  }
+
+  /* End the tab's sign-in, with the platform too. Resolves once the platform has answered;
+     a failure is reported like any other. */
+  async function signOut() {
+    const held = signIn.held;
+    signIn.epoch += 1;
+    dropSignIn();
+    if (held) {
+      try {
+        await callSignIn("logout", { refresh_token: held.refreshToken });
+      } catch (error) {
+        report(error);
+      }
+    }
+  }
+
+  /* POST to the platform's /widget/<id>/auth/<action>: the answer's JSON, or null for 204.
+     Rejects with a WidgetError: the platform's {code, detail}, or connection_failed. */
+  async function callSignIn(action, body) {
+    if (!chat.config) {
+      throw new WidgetError("config_unavailable", "The widget is still loading.");
+    }
+    const url = base + "/widget/" + encodeURIComponent(chat.config.widget_id) + "/auth/" + action;
+    let response;
+    try {
+      response = await fetch(url, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+        credentials: "omit",
+        cache: "no-store",
+        keepalive: action === "logout", // a page often signs out just before it leaves
+      });
+    } catch (error) {
+      throw new WidgetError("connection_failed", String(error));
+    }
+    if (response.status === 204) {
+      return null;
+    }
+    const answer = await response.json().catch(() => null);
+    if (response.ok && answer) {
+      return answer;
+    }
+    if (answer && typeof answer.code === "string") {
+      throw new WidgetError(answer.code, String(answer.detail || ""));
+    }
+    throw new WidgetError("connection_failed", `${action} answered ${response.status}.`);
   }
 
   // ---- The pane -----------------------------------------------------------------------------
@@ -345,13 +515,23 @@
     upgradeTried: false,
   };
 
+  /* Keep what a reload needs: the conversation to resume and the sign-in. */
   function remember() {
+    const state = {};
     if (chat.conversation) {
-      storage.save({
+      Object.assign(state, {
         conversation: chat.conversation,
         resumeToken: chat.resumeToken,
         open: !ui.pane.hidden,
       });
+    }
+    if (signIn.held) {
+      state.signIn = signIn.held;
+    }
+    if (Object.keys(state).length) {
+      storage.save(state);
+    } else {
+      storage.clear();
     }
   }
 
@@ -375,12 +555,20 @@
     return response.json();
   }
 
+  /* The conversation cannot go on: say why and offer to start again. */
   function fail(error) {
     const code = error.code || "config_unavailable";
     const message = MESSAGES[code] || FALLBACK_MESSAGE;
     setPhase("failed");
     showAlert(message, "Try again");
     emit("error", { code, message, detail: error.detail || "" });
+  }
+
+  /* Something failed that the conversation survives: say so and carry on. */
+  function report(error) {
+    const message = MESSAGES[error.code] || FALLBACK_MESSAGE;
+    showAlert(message, null);
+    emit("error", { code: error.code, message, detail: error.detail || "" });
   }
 
   /* Start a new conversation: get a token when the widget authenticates, then connect. */
@@ -398,18 +586,23 @@
       let token = null;
       if (authentication) {
         setPhase("authorizing", "Signing you in\u2026");
-        token = await obtainToken(authentication.javascript_client_function).catch((error) => {
+        token = await signInToken(authentication).catch((error) => {
           // Not signed in is fine where the widget also takes guests; failures never are.
           if (error.code === "provider_no_token" && !chat.config.require_authentication) {
             return null;
           }
           throw error;
         });
+        if (chat.phase !== "authorizing") {
+          return; // the page cleared the session meanwhile
+        }
       }
       setPhase("connecting", "Connecting\u2026");
       connect({ type: "start", token, deployment_id: deploymentId });
     } catch (error) {
-      fail(error);
+      if (chat.phase !== "idle") {
+        fail(error);
+      }
     }
   }
 
@@ -471,10 +664,7 @@
     error(frame) {
       const error = new WidgetError(String(frame.code), String(frame.detail || ""));
       if (chat.phase === "open") {
-        // The socket stays open: tell the visitor and carry on.
-        const message = MESSAGES[error.code] || FALLBACK_MESSAGE;
-        showAlert(message, null);
-        emit("error", { code: error.code, message, detail: error.detail });
+        report(error); // the socket stays open
       } else {
         chat.refusal = error; // the close that follows says the rest
       }
@@ -502,7 +692,7 @@
       return;
     }
     chat.upgradeTried = true;
-    obtainToken(authentication.javascript_client_function).then(
+    signInToken(authentication).then(
       (token) => chat.phase === "open" && transmit({ type: "authenticate", token }),
       () => {}, // still a guest, as the visitor already sees
     );
@@ -510,6 +700,9 @@
 
   function closed(code) {
     const refusal = chat.refusal;
+    if (code === 4401) {
+      dropSessionToken();
+    }
     if (refusal && refusal.code === "resume_invalid") {
       ended();
     } else if (refusal || (code >= 4400 && code < 4500)) {
@@ -574,13 +767,18 @@
       reconnectTimer: null,
     });
     chat.seen.clear();
-    storage.clear();
+    remember();
   }
 
   // ---- Start up -----------------------------------------------------------------------------
 
   async function init() {
     mount();
+    const saved = storage.load() || {};
+    if (saved.signIn && saved.signIn.refreshToken) {
+      signIn.held = saved.signIn;
+    }
+    /* Forget the conversation and end the sign-in; resolves once the platform knows. */
     window.ContactCenter.clearSession = () => {
       forget();
       chat.outbox.length = 0;
@@ -588,6 +786,7 @@
       ui.identity.hidden = true;
       hideAlert();
       setPhase("idle");
+      return signOut();
     };
     window.addEventListener("online", () => {
       if (chat.reconnectTimer !== null) {
@@ -600,8 +799,7 @@
       emit("error", { code: error.code, message: MESSAGES[error.code], detail: error.detail });
       return;
     }
-    const saved = storage.load();
-    if (saved && saved.conversation && saved.resumeToken) {
+    if (saved.conversation && saved.resumeToken) {
       // A reload: resume without "after", so the whole transcript comes back.
       chat.conversation = saved.conversation;
       chat.resumeToken = saved.resumeToken;
