@@ -22,6 +22,7 @@ from django.conf import settings
 from jwt.algorithms import RSAAlgorithm
 
 from authsettings import keys
+from contactcenter.errors import CodedError
 
 if TYPE_CHECKING:
     from authsettings.models import AuthenticationSetting
@@ -43,14 +44,8 @@ SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 RS256 = RSAAlgorithm(RSAAlgorithm.SHA256)
 
 
-class TokenError(Exception):
-    """A token that is not accepted: `code` is CONTRACT.md's error code, `detail` tells the
-    developer what to fix and never holds the token, a key or a secret."""
-
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(f"{code}: {detail}")
-        self.code = code
-        self.detail = detail
+class TokenError(CodedError):
+    """A token that is not accepted."""
 
 
 @dataclass(frozen=True)

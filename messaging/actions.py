@@ -16,6 +16,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
+from contactcenter.errors import CodedError
 from messaging.contacts import contact_for_subject
 from messaging.models import ChannelInstance, Conversation, Deployment, Message
 from messaging.summaries import conversation_summary, message_frame
@@ -34,11 +35,8 @@ class Identity:
     claims: dict
 
 
-class ActionRefused(Exception):
-    def __init__(self, code: str, detail: str):
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
+class ActionRefused(CodedError):
+    """An action that cannot be done in the conversation's present state."""
 
 
 def queue_group(queue_id: int) -> str:

@@ -25,6 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from authsettings import codeflow, oauth
 from authsettings.tokens import TokenError
+from contactcenter.errors import CodedError
 from messaging import origins, ratelimits
 from messaging.models import ChannelInstance
 
@@ -42,12 +43,12 @@ CODE_VERIFIER_LENGTHS = (43, 128)
 Handler = Callable[[ChannelInstance, dict[str, Any]], dict[str, Any] | None]
 
 
-class Refused(Exception):
+class Refused(CodedError):
+    """A request refused, answered with its HTTP status."""
+
     def __init__(self, status: int, code: str, detail: str):
-        super().__init__(detail)
+        super().__init__(code, detail)
         self.status = status
-        self.code = code
-        self.detail = detail
 
 
 def widget_auth_endpoint(handler: Handler) -> Callable[..., HttpResponse]:

@@ -14,6 +14,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from authsettings import sessions, tokens
+from contactcenter.errors import CodedError
 from messaging import actions, origins, ratelimits
 from messaging.models import ChannelInstance, Conversation, Message
 from messaging.summaries import conversation_summary, message_frame
@@ -39,11 +40,8 @@ CLOSE_CODES = {
 }
 
 
-class Refusal(Exception):
-    def __init__(self, code: str, detail: str):
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
+class Refusal(CodedError):
+    """A frame refused: sent as an error frame, and at start followed by a close."""
 
 
 class FrameConsumer(AsyncJsonWebsocketConsumer):
@@ -57,7 +55,7 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
             content = self.decode_frame(text_data, bytes_data)
             handler = getattr(self, f"frame_{content['type']}")
             await handler(content)
-        except Refusal as refusal:
+        except CodedError as refusal:  # ours, or a token's, origin's or action's refusal
             await self.refuse(refusal.code, refusal.detail)
 
     def decode_frame(self, text_data, bytes_data) -> dict:
@@ -134,18 +132,13 @@ class VisitorConsumer(FrameConsumer):
         identity, context, dropped = await self.identify(token)
         if identity is None and self.widget.require_authentication:
             raise Refusal("token_missing", "This chat needs a signed-in customer; sign in first.")
-        try:
-            conversation, resume_token = await database_sync_to_async(
-                actions.do_start_conversation
-            )(
-                self.widget,
-                deployment=deployment,
-                identity=identity,
-                context=context,
-                dropped=dropped,
-            )
-        except actions.ActionRefused as refused:
-            raise Refusal(refused.code, refused.detail) from None
+        conversation, resume_token = await database_sync_to_async(actions.do_start_conversation)(
+            self.widget,
+            deployment=deployment,
+            identity=identity,
+            context=context,
+            dropped=dropped,
+        )
         await self.join(conversation.pk)
         await self.send_json(
             {
@@ -198,15 +191,12 @@ class VisitorConsumer(FrameConsumer):
         if not isinstance(token, str) or not token:
             raise Refusal("token_missing", "Send the signed-in customer's token.")
         identity, context, dropped = await self.identify(token)
-        try:
-            conversation = await database_sync_to_async(actions.do_authenticate_conversation)(
-                await get_conversation(self.conversation_id),
-                identity=identity,
-                context=context,
-                dropped=dropped,
-            )
-        except actions.ActionRefused as refused:
-            raise Refusal(refused.code, refused.detail) from None
+        conversation = await database_sync_to_async(actions.do_authenticate_conversation)(
+            await get_conversation(self.conversation_id),
+            identity=identity,
+            context=context,
+            dropped=dropped,
+        )
         await self.send_json(
             {
                 "type": "authenticated",
@@ -218,28 +208,25 @@ class VisitorConsumer(FrameConsumer):
     # Steps
 
     async def admit(self, deployment_id):
-        """Load the widget and check the page's origin. Raises Refusal."""
+        """Load the widget and check the page's origin. Raises CodedError."""
         if deployment_id is not None and not is_uuid(deployment_id):
             raise Refusal("bad_frame", "The deployment_id is a UUID.")
         widget_id = self.scope["url_route"]["kwargs"]["widget_id"]
         widget, deployments = await load_widget(widget_id)
         if widget is None:
             raise Refusal("bad_frame", "No chat widget has this id.")
-        try:
-            matched = origins.check_origin(
-                self.header("origin"),
-                own_host=self.own_host(),
-                deployments=deployments,
-                deployment_id=deployment_id,
-            )
-        except origins.OriginRefused as refused:
-            raise Refusal(refused.code, refused.detail) from None
+        matched = origins.check_origin(
+            self.header("origin"),
+            own_host=self.own_host(),
+            deployments=deployments,
+            deployment_id=deployment_id,
+        )
         deployment = await get_deployment(matched.deployment_id) if matched else None
         return widget, deployment
 
     async def identify(self, token: str | None):
         """Verify a token and accept its context: (identity, context, dropped), or
-        (None, {}, []) without a token. Raises Refusal with the token's error code."""
+        (None, {}, []) without a token. Raises CodedError: the token's code, or context_invalid."""
         if not token:
             return None, {}, []
         setting = self.widget.authentication_setting
@@ -252,10 +239,7 @@ class VisitorConsumer(FrameConsumer):
             )
         else:
             verify = sync_to_async(tokens.verify, thread_sensitive=False)
-        try:
-            verified = await verify(setting, token, now=time.time())
-        except tokens.TokenError as error:
-            raise Refusal(error.code, error.detail) from None
+        verified = await verify(setting, token, now=time.time())
         variable_types = await variable_types_of(self.widget.workstream_id)
         try:
             context, dropped = context_typing.accept_context(
@@ -362,10 +346,7 @@ class AgentConsumer(FrameConsumer):
         conversation_id = content.get("conversation")
         if not is_uuid(conversation_id):
             raise Refusal("bad_frame", "Name the conversation to accept.")
-        try:
-            summary, messages = await accept(conversation_id, self.user)
-        except actions.ActionRefused as refused:
-            raise Refusal(refused.code, refused.detail) from None
+        summary, messages = await accept(conversation_id, self.user)
         await self.follow(summary["id"])
         await self.send_json({"type": "accepted", "conversation": summary, "messages": messages})
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from contactcenter.errors import CodedError
 from messaging import domains
 
 
@@ -20,11 +21,8 @@ class DeploymentDomains:
     hosts: tuple[str, ...]
 
 
-class OriginRefused(Exception):
-    def __init__(self, code: str, detail: str):
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
+class OriginRefused(CodedError):
+    """A page whose origin may not run the widget."""
 
 
 def origin_host(origin: str | None) -> str | None:
