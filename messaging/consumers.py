@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 import uuid
 from functools import partial
@@ -24,6 +25,7 @@ START_TIMEOUT_SECONDS = 10
 MAX_FRAME_BYTES = 16 * 1024
 MAX_MESSAGE_CHARACTERS = 4000
 MESSAGE_BURST = 20
+MESSAGE_ID = re.compile(r"[0-9]{1,18}")
 # The checked claims kept in a conversation's authentication trail; others are not stored.
 TRAIL_CLAIMS = ("iss", "sub", "iat", "exp", "nbf")
 
@@ -65,7 +67,7 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
             raise Refusal("bad_frame", f"A frame is at most {MAX_FRAME_BYTES} bytes.")
         try:
             content = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested too deep
             raise Refusal("bad_frame", "A frame is a JSON object.") from None
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
             raise Refusal("bad_frame", 'A frame is a JSON object with a "type".')
@@ -109,8 +111,11 @@ class VisitorConsumer(FrameConsumer):
         return frozenset({"start", "resume"})
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        if not self.refused:  # nothing more is read from a socket refused at start
-            await super().receive(text_data, bytes_data, **kwargs)
+        if self.refused:  # nothing more is read from a socket refused at start
+            return
+        # The first frame arrived in time; its checks (a key fetch) may take longer.
+        self.start_deadline.cancel()
+        await super().receive(text_data, bytes_data, **kwargs)
 
     async def refuse(self, code: str, detail: str) -> None:
         await super().refuse(code, detail)
@@ -127,7 +132,11 @@ class VisitorConsumer(FrameConsumer):
             raise Refusal("bad_frame", "The token is a string or null.")
         deployment_id = content.get("deployment_id")
         self.widget, deployment = await self.admit(deployment_id)
-        if not ratelimits.allow_start(self.client_address(), settings.CC_WIDGET_STARTS_PER_MINUTE):
+        # The shared cache may be Redis: count outside the event loop.
+        allowed = await sync_to_async(ratelimits.allow_start, thread_sensitive=False)(
+            self.client_address(), settings.CC_WIDGET_STARTS_PER_MINUTE
+        )
+        if not allowed:
             raise Refusal("rate_limited", "Too many chats started from here; wait a minute.")
         identity, context, dropped = await self.identify(token)
         if identity is None and self.widget.require_authentication:
@@ -156,7 +165,7 @@ class VisitorConsumer(FrameConsumer):
         after = content.get("after")
         if not isinstance(conversation_id, str) or not isinstance(resume_token, str):
             raise Refusal("bad_frame", "A resume frame has a conversation and a resume_token.")
-        if after is not None and not (isinstance(after, str) and after.isdigit()):
+        if after is not None and not (isinstance(after, str) and MESSAGE_ID.fullmatch(after)):
             raise Refusal("bad_frame", '"after" is the id of a message.')
         self.widget, _ = await self.admit(None)
         conversation = await find_resumable(self.widget, conversation_id, resume_token)
@@ -178,8 +187,7 @@ class VisitorConsumer(FrameConsumer):
 
     async def frame_message(self, content):
         text = content.get("text")
-        if not isinstance(text, str) or not 1 <= len(text) <= MAX_MESSAGE_CHARACTERS:
-            raise Refusal("bad_frame", f"A message is 1 to {MAX_MESSAGE_CHARACTERS} characters.")
+        check_message_text(text)
         if not self.bucket.take():
             raise Refusal("rate_limited", "Messages are arriving too fast; slow down.")
         await post_visitor_message(self.conversation_id, text)
@@ -187,6 +195,8 @@ class VisitorConsumer(FrameConsumer):
     async def frame_authenticate(self, content):
         if not self.widget.allow_session_upgrade:
             raise Refusal("upgrade_not_allowed", "This chat does not take a sign-in mid-chat.")
+        if not self.bucket.take():
+            raise Refusal("rate_limited", "Sign-ins are arriving too fast; slow down.")
         token = content.get("token")
         if not isinstance(token, str) or not token:
             raise Refusal("token_missing", "Send the signed-in customer's token.")
@@ -209,8 +219,10 @@ class VisitorConsumer(FrameConsumer):
 
     async def admit(self, deployment_id):
         """Load the widget and check the page's origin. Raises CodedError."""
-        if deployment_id is not None and not is_uuid(deployment_id):
-            raise Refusal("bad_frame", "The deployment_id is a UUID.")
+        if deployment_id is not None:
+            if not is_uuid(deployment_id):
+                raise Refusal("bad_frame", "The deployment_id is a UUID.")
+            deployment_id = str(uuid.UUID(deployment_id))
         widget_id = self.scope["url_route"]["kwargs"]["widget_id"]
         widget, deployments = await load_widget(widget_id)
         if widget is None:
@@ -338,7 +350,7 @@ class AgentConsumer(FrameConsumer):
 
     def own_conversation(self, content) -> str:
         conversation_id = content.get("conversation")
-        if conversation_id not in self.conversation_ids:
+        if not isinstance(conversation_id, str) or conversation_id not in self.conversation_ids:
             raise Refusal("not_found", "Accept the conversation first.")
         return conversation_id
 
@@ -353,8 +365,7 @@ class AgentConsumer(FrameConsumer):
     async def frame_message(self, content):
         conversation_id = self.own_conversation(content)
         text = content.get("text")
-        if not isinstance(text, str) or not 1 <= len(text) <= MAX_MESSAGE_CHARACTERS:
-            raise Refusal("bad_frame", f"A message is 1 to {MAX_MESSAGE_CHARACTERS} characters.")
+        check_message_text(text)
         await post_agent_message(conversation_id, self.user, text)
 
     async def frame_close(self, content):
@@ -382,6 +393,14 @@ class AgentConsumer(FrameConsumer):
         await self.channel_layer.group_discard(
             actions.conversation_group(conversation_id), self.channel_name
         )
+
+
+def check_message_text(text: object) -> None:
+    """Raises Refusal (`bad_frame`) unless the text is 1 to 4000 characters without NUL."""
+    if not isinstance(text, str) or not 1 <= len(text) <= MAX_MESSAGE_CHARACTERS:
+        raise Refusal("bad_frame", f"A message is 1 to {MAX_MESSAGE_CHARACTERS} characters.")
+    if "\x00" in text:
+        raise Refusal("bad_frame", "A message cannot hold a NUL character.")
 
 
 def is_uuid(value: object) -> bool:

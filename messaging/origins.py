@@ -29,10 +29,14 @@ def origin_host(origin: str | None) -> str | None:
     """The host of an Origin header, or None for a missing, `null` or malformed one."""
     if not origin or origin == "null":
         return None
-    parts = urlsplit(origin)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(origin)
+        host = parts.hostname
+    except ValueError:  # e.g. "http://[x"
         return None
-    return domains.normalize(parts.hostname)
+    if parts.scheme not in ("http", "https") or not host:
+        return None
+    return domains.normalize(host)
 
 
 def check_origin(

@@ -158,3 +158,31 @@ async def test_the_waiting_list_costs_the_same_queries_for_one_or_many(chat, key
     assert await count_queries() == one
     for handle, *_ in handles:
         await handle.__aexit__(None, None, None)
+
+
+@pytest.mark.parametrize("conversation", [["a"], {"id": 1}, None])
+async def test_an_agent_frame_naming_no_conversation_is_refused_not_a_crash(on_duty, conversation):
+    agent = agent_socket(on_duty)
+    await agent.connect()
+    try:
+        await agent.receive_json_from(timeout=5)
+        await agent.send_json_to({"type": "message", "conversation": conversation, "text": "x"})
+        assert (await agent.receive_json_from(timeout=5))["code"] == "not_found"
+        await agent.send_json_to({"type": "accept", "conversation": conversation})
+        assert (await agent.receive_json_from(timeout=5))["code"] == "bad_frame"
+    finally:
+        await agent.disconnect()
+
+
+async def test_an_agent_cannot_accept_a_conversation_outside_their_queues(chat, keys, bob):
+    widget, _ = chat
+    handle, _visitor, started = await visitor_starts(widget, keys)
+    agent = agent_socket(bob)  # an agent, but on no queue of this workstream
+    await agent.connect()
+    try:
+        assert (await agent.receive_json_from(timeout=5))["conversations"] == []
+        await agent.send_json_to({"type": "accept", "conversation": started["conversation"]})
+        assert (await agent.receive_json_from(timeout=5))["code"] == "not_found"
+    finally:
+        await agent.disconnect()
+        await handle.__aexit__(None, None, None)

@@ -336,3 +336,64 @@ async def test_an_unknown_widget_is_refused(db):
         frame, close_code = await refusal(communicator)
     assert (frame["code"], close_code) == ("bad_frame", 4400)
     await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        "[" * 16000,
+        json.dumps(
+            {"type": "resume", "conversation": CONTACT_ID, "resume_token": "x", "after": "²"}
+        ),
+        json.dumps(
+            {"type": "resume", "conversation": CONTACT_ID, "resume_token": "x", "after": "9" * 5000}
+        ),
+    ],
+)
+async def test_hostile_first_frames_are_bad_frames_not_crashes(chat, frame):
+    widget, _ = chat
+    async with socket(widget.widget_id) as communicator:
+        await communicator.send_to(text_data=frame)
+        error, close_code = await refusal(communicator)
+    assert (error["code"], close_code) == ("bad_frame", 4400)
+
+
+@pytest.mark.parametrize("origin", ["http://[x", "https://", "javascript:alert(1)"])
+async def test_a_malformed_origin_is_refused_not_a_crash(chat, keys, origin):
+    widget, _ = chat
+    async with socket(widget.widget_id, origin=origin) as communicator:
+        await start(communicator, token_for(keys))
+        frame, close_code = await refusal(communicator)
+    assert (frame["code"], close_code) == ("origin_not_allowed", 4403)
+
+
+async def test_a_message_with_a_nul_character_is_refused(chat, keys):
+    widget, _ = chat
+    async with socket(widget.widget_id) as communicator:
+        await start(communicator, token_for(keys))
+        await communicator.receive_json_from(timeout=5)
+        await communicator.receive_json_from(timeout=5)
+        await communicator.send_json_to({"type": "message", "text": "a\x00b"})
+        assert (await communicator.receive_json_from(timeout=5))["code"] == "bad_frame"
+
+
+async def test_a_deployment_id_in_capitals_still_names_its_deployment(chat, keys):
+    widget, deployment = chat
+    async with socket(widget.widget_id) as communicator:
+        await start(
+            communicator, token_for(keys), deployment_id=str(deployment.deployment_id).upper()
+        )
+        assert (await communicator.receive_json_from(timeout=5))["type"] == "started"
+    conversation = await database_sync_to_async(Conversation.objects.get)()
+    assert conversation.deployment_id == deployment.pk
+
+
+async def test_a_start_that_arrives_in_time_is_not_cut_off_by_the_deadline(chat, keys, monkeypatch):
+    monkeypatch.setattr(consumers, "START_TIMEOUT_SECONDS", 0.3)
+    widget, _ = chat
+    async with socket(widget.widget_id) as communicator:
+        await start(communicator, token_for(keys))
+        assert (await communicator.receive_json_from(timeout=5))["type"] == "started"
+        await asyncio.sleep(0.5)
+        await communicator.receive_json_from(timeout=5)  # the system message
+        assert await communicator.receive_nothing(timeout=0.2)
