@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from oauth2_provider import urls as oauth2_urls
 from rest_framework.routers import DefaultRouter
 
 from authsettings.api import AuthenticationSettingViewSet
@@ -20,6 +21,14 @@ from workstreams.api import (
     WorkstreamViewSet,
 )
 
+# The authorization server's endpoints (token, authorize, revoke, OpenID Connect), without
+# django-oauth-toolkit's self-service application pages and dynamic client registration:
+# clients are made in the admin or with `create_api_client`.
+authorization_server = (
+    oauth2_urls.metadata_urlpatterns + oauth2_urls.base_urlpatterns + oauth2_urls.oidc_urlpatterns,
+    "oauth2_provider",
+)
+
 router = DefaultRouter()
 router.APIRootView = ApiRootView
 router.register("authentication-settings", AuthenticationSettingViewSet)
@@ -36,7 +45,7 @@ router.register("conversations", ConversationViewSet)
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
-    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
+    path("o/", include(authorization_server, namespace="oauth2_provider")),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -132,3 +132,18 @@ def test_a_client_name_is_used_once():
     run("create_api_client", "Reporting", scopes="config:read")
     with pytest.raises(CommandError, match="exists already"):
         run("create_api_client", "Reporting", scopes="config:read")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/o/applications/", "/o/applications/register/", "/o/register/"])
+def test_nobody_registers_oauth_applications_outside_the_admin(client, charlie, path):
+    client.force_login(charlie)
+    assert client.get(path).status_code == 404
+    assert client.post(path, {}, content_type="application/json").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_openid_connect_discovery_document_is_published(client):
+    document = client.get("/o/.well-known/openid-configuration").json()
+    assert document["issuer"].endswith("/o")
+    assert document["jwks_uri"].endswith("/o/.well-known/jwks.json")
