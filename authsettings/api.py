@@ -27,10 +27,24 @@ class AuthenticationSettingViewSet(ConfigViewSet):
         save_checked(serializer)
 
     def check_secret_permission(self, serializer) -> None:
-        """API clients with config:write may set secrets; people need the permission to."""
-        if "client_secret" not in serializer.validated_data:
-            return
+        """API clients with config:write may set secrets and say where they are sent; people
+        need the permission to set secrets for either."""
         if isinstance(self.request.auth, AccessToken):
             return
-        if not self.request.user.has_perm(SECRET_PERMISSION):
+        if self.request.user.has_perm(SECRET_PERMISSION):
+            return
+        values = serializer.validated_data
+        if "client_secret" in values:
             raise PermissionDenied("Setting a client secret needs the permission to set secrets.")
+        stored = serializer.instance
+        if stored is not None and stored.client_secret:
+            moved = [
+                field
+                for field in stored.SECRET_BOUND_FIELDS
+                if field in values and values[field] != getattr(stored, field)
+            ]
+            if moved:
+                raise PermissionDenied(
+                    f"Changing {', '.join(moved)} would send the stored client secret "
+                    "elsewhere; it needs the permission to set secrets."
+                )

@@ -62,6 +62,12 @@ class AuthenticationSettingForm(forms.ModelForm):
         secret.help_text = (
             "A secret is stored; leave empty to keep it." if stored else "No secret is stored."
         )
+        if not may_set and stored:
+            # The secret would follow these to wherever they point.
+            for name in AuthenticationSetting.SECRET_BOUND_FIELDS:
+                field = self.fields[name]
+                field.disabled = True
+                field.help_text = "Changing it needs the permission to set secrets."
         if not may_set:
             secret.disabled = True
             secret.help_text += " Setting or changing it needs the permission to set secrets."

@@ -66,6 +66,15 @@ class AuthenticationSetting(TimeStampedModel):
             "decrypted_token_url",
         ),
     }
+    # Where the client secret is sent, and under which client id: changing these while a secret
+    # is stored could send it elsewhere, so it needs the permission to set secrets too.
+    SECRET_BOUND_FIELDS = (
+        "client_id",
+        "token_url",
+        "discovery_uri",
+        "access_token_url",
+        "decrypted_token_url",
+    )
     FETCHED_URL_FIELDS = (
         "public_key_url",
         "token_url",

@@ -85,9 +85,17 @@ def test_staff_without_the_secret_permission_change_a_setting_but_not_its_secret
     )
     assert refused.status_code == 403
     assert stored_secret(setting) == SECRET
-    kept = client.patch(url(setting), {"client_id": "portal-2"}, content_type="application/json")
+    kept = client.patch(url(setting), {"scope": "openid email"}, content_type="application/json")
     assert kept.status_code == 200
     assert stored_secret(setting) == SECRET
+    for field, value in (
+        ("client_id", "portal-2"),
+        ("discovery_uri", "https://attacker.example.com/.well-known/openid-configuration"),
+    ):
+        moved = client.patch(url(setting), {field: value}, content_type="application/json")
+        assert moved.status_code == 403
+        assert "needs the permission to set secrets" in moved.json()["detail"]
+    assert AuthenticationSetting.objects.get(pk=setting.pk).client_id == OPENID["client_id"]
 
     diane.user_permissions.add(Permission.objects.get(codename="set_client_secret"))
     allowed = client.patch(

@@ -168,11 +168,21 @@ def test_a_staff_member_without_the_secret_permission_cannot_set_a_secret(client
     assert "needs the permission to set secrets" in page.text
     response = client.post(
         admin_url(AuthenticationSetting, "change", setting.pk),
-        setting_form(client_secret="attacker-secret", remove_client_secret="on"),
+        setting_form(
+            client_secret="attacker-secret",
+            remove_client_secret="on",
+            discovery_uri="https://attacker.example.com/.well-known/openid-configuration",
+            client_id="attacker",
+            scope="openid email",
+        ),
     )
     assert response.status_code == 302
     setting.refresh_from_db()
     assert setting.client_secret == "original-secret"
+    # Where the secret is sent stays put; the rest of the change is saved.
+    assert setting.discovery_uri == "https://id.example.com/.well-known/openid-configuration"
+    assert setting.client_id == "portal"
+    assert setting.scope == "openid email"
 
     diane.user_permissions.add(Permission.objects.get(codename="set_client_secret"))
     client.post(
