@@ -6,21 +6,20 @@ import json
 import time
 
 import jwt
-from django.urls import reverse
 
 from contactcenter.portal import keys
 
 TOKEN_LIFETIME_SECONDS = 10 * 60
 
 
-def issuer_for(base_url: str) -> str:
-    """The portal's `iss`: its own base URL on a platform served at `base_url`."""
-    return base_url.rstrip("/") + reverse("portal:home").rstrip("/")
+# One `iss` whatever host the portal is reached by (127.0.0.1, localhost, a tunnel), so the
+# demo setting's expected issuer always matches.
+ISSUER = "urn:contactcenter:sample-portal"
 
 
 def issue(
     *,
-    issuer: str,
+    issuer: str = ISSUER,
     subject: str,
     context: dict[str, str],
     now: float | None = None,

@@ -120,7 +120,6 @@ def token(request):
     routing = routing_of(request.session)
     return plain(
         tokens.issue(
-            issuer=tokens.issuer_for(request.build_absolute_uri("/")),
             subject=str(contact.pk),
             context={
                 "msdyn_cartvalue": str(routing["cart_value"]),

@@ -137,7 +137,7 @@ def test_a_registered_provider_goes_before_the_page_function_until_removed(demo,
 
 def test_an_expired_token_shows_that_the_session_has_expired(demo, new_page):
     expired = tokens.issue(
-        issuer=tokens.issuer_for(demo),
+        issuer=tokens.ISSUER,
         subject=str(DEMO_CONTACT_ID),
         context={"msdyn_cartvalue": "10000", "msdyn_isvip": "false"},
         now=time.time() - 3600,

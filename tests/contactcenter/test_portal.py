@@ -86,7 +86,7 @@ def test_a_customer_gets_a_ten_minute_rs256_token_naming_their_contact(client, c
     assert header["alg"] == "RS256"
     assert header["kid"] == keys.current_key().kid
     claims = decode(client, token)
-    assert claims["iss"] == "http://testserver/portal"
+    assert claims["iss"] == tokens.ISSUER
     assert claims["sub"] == CONTACT_ID
     assert before <= claims["iat"] == claims["nbf"] <= time.time()
     assert claims["exp"] == claims["iat"] + 600
@@ -185,7 +185,7 @@ def test_the_demo_signs_in_its_customer_and_points_its_setting_at_the_kid_list(
 
     setting = AuthenticationSetting.objects.get(name="Sample portal")
     assert setting.public_key_url == "http://127.0.0.1:8000/portal/auth/keys"
-    assert setting.expected_issuer == "http://127.0.0.1:8000/portal"
+    assert setting.expected_issuer == tokens.ISSUER
     assert client.login(username="customer", password="a customer password 123")
     claims = decode(client, client.get("/portal/auth/token").content.decode())
     assert claims["sub"] == CONTACT_ID
@@ -196,7 +196,7 @@ def test_the_platform_verifies_portal_tokens_by_kid_also_after_a_rotation(
     live_server, settings, customer
 ):
     settings.CC_OUTBOUND_ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
-    issuer = tokens.issuer_for(live_server.url)
+    issuer = tokens.ISSUER
     setting = AuthenticationSetting.objects.create(
         name="Sample portal",
         channel_type=ChannelType.LIVE_CHAT,

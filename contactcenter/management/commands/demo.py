@@ -140,7 +140,7 @@ class Command(BaseCommand):
         # The kid list, not the single PEM, so a rotated portal key is found by kid.
         portal = {
             "public_key_url": base_url + reverse("portal:keys"),
-            "expected_issuer": tokens.issuer_for(base_url),
+            "expected_issuer": tokens.ISSUER,
         }
         setting, created = AuthenticationSetting.objects.get_or_create(
             name="Sample portal",
