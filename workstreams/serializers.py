@@ -31,6 +31,10 @@ TIMESTAMPS = ["created_at", "modified_at"]
         },
     }
 )
+class ConditionsField(StorableJSONField):
+    """A rule's conditions, described in the schema; the model checks them."""
+
+
 class ContextVariableSummarySerializer(serializers.ModelSerializer):
     """A workstream's context variable, as listed on the workstream."""
 
@@ -76,7 +80,7 @@ class QueueSerializer(ModelCleanSerializer):
 class RoutingRuleSerializer(ModelCleanSerializer):
     """The first rule whose conditions all hold routes a conversation to its queue."""
 
-    conditions = StorableJSONField(
+    conditions = ConditionsField(
         required=False, help_text="All must hold; an empty list always matches."
     )
 

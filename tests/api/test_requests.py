@@ -39,10 +39,9 @@ def test_staff_also_send_json_from_the_browsable_api(alice):
     assert json.status_code == 201
 
 
-def test_malformed_json_is_a_bad_request(api):
-    response = api.generic(
-        "POST", "/api/v1/workstreams/", '{"name": ', content_type="application/json"
-    )
+@pytest.mark.parametrize("body", ['{"name": ', "[" * 100_000])
+def test_malformed_json_is_a_bad_request(api, body):
+    response = api.generic("POST", "/api/v1/workstreams/", body, content_type="application/json")
     assert response.status_code == 400
     assert "JSON parse error" in response.json()["detail"]
 

@@ -152,6 +152,29 @@ def test_choices_are_enums_with_the_contracts_values(schema, component, field, v
     assert enum(schema, component, field) == values
 
 
+def test_structured_json_fields_are_described_item_by_item(schema):
+    components = schema["components"]["schemas"]
+    condition = components["RoutingRule"]["properties"]["conditions"]["items"]
+    assert condition["properties"]["operator"]["enum"] == [
+        "eq",
+        "ne",
+        "gt",
+        "ge",
+        "lt",
+        "le",
+        "contains",
+        "exists",
+    ]
+    variables = components["Workstream"]["properties"]["context_variables"]
+    assert variables["items"]["$ref"].endswith("/ContextVariableSummary")
+    assert set(components["ContextVariableSummary"]["properties"]) == {
+        "id",
+        "name",
+        "type",
+        "display_to_agent",
+    }
+
+
 def test_each_operation_names_the_scope_it_needs(schema):
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
