@@ -466,6 +466,15 @@ def test_it_rejects_an_infinite_date(pem_setting, keys):
     )
 
 
+@pytest.mark.parametrize("date", ["1" + "0" * 400, "-" + "9" * 400, "10000000000000"])
+def test_it_rejects_a_date_no_clock_can_reach(pem_setting, keys, date):
+    payload_json = json.dumps(claims(NOW)).replace(f'"exp": {int(NOW) + 600}', f'"exp": {date}')
+
+    assert code_of(pem_setting, raw_token('{"alg": "RS256"}', payload_json, keys.signing)) == (
+        "claims_invalid"
+    )
+
+
 @pytest.mark.parametrize(
     "sub", ["x" * 255, "a", "Zoë 李 visitor", "3f2c1a9e-0000-4000-8000-000000000000"]
 )
