@@ -84,6 +84,14 @@ def trail_of(identity: Identity | None, dropped: list[str]) -> dict | None:
     }
 
 
+CLOSED = Conversation.Status.CLOSED
+
+
+def lock(conversation_id) -> Conversation:
+    """The conversation's row, locked until the transaction ends (writers queue behind it)."""
+    return Conversation.objects.select_for_update().get(pk=conversation_id)
+
+
 def load(conversation_id) -> Conversation:
     return Conversation.objects.select_related(
         "channel_instance__workstream", "queue", "contact"
@@ -139,8 +147,13 @@ def do_start_conversation(
 
 
 def do_post_message(conversation: Conversation, *, sender: str, text: str, author=None) -> Message:
-    """Store a message, then tell everyone in the conversation."""
+    """Store a message, then tell everyone in the conversation.
+
+    Raises ActionRefused (`bad_frame`) once the conversation is closed.
+    """
     with transaction.atomic():
+        if lock(conversation.pk).status == CLOSED:
+            raise ActionRefused("bad_frame", "This conversation is closed; start a new chat.")
         message = Message.objects.create(
             conversation=conversation, sender=sender, text=text, author=author
         )
@@ -158,7 +171,7 @@ def do_accept_conversation(conversation_id, *, agent) -> Conversation:
     """
     with transaction.atomic():
         conversation = (
-            Conversation.objects.select_for_update()
+            Conversation.objects.select_for_update(of=("self",))
             .filter(pk=conversation_id, queue__agents=agent)
             .first()
         )
@@ -184,8 +197,11 @@ def do_accept_conversation(conversation_id, *, agent) -> Conversation:
 
 
 def do_close_conversation(conversation: Conversation, *, by) -> None:
-    """Close a conversation for good: its resume token stops working."""
+    """Close a conversation for good: its resume token stops working. Closing a closed
+    conversation changes nothing."""
     with transaction.atomic():
+        if lock(conversation.pk).status == CLOSED:
+            return
         message = Message.objects.create(
             conversation=conversation,
             sender=Message.Sender.SYSTEM,
@@ -210,7 +226,7 @@ def do_authenticate_conversation(
     """Sign an ongoing conversation in (session upgrade). Never downgrades; a conversation
     already signed in keeps its subject. Raises ActionRefused (`subject_mismatch`)."""
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        conversation = lock(conversation.pk)
         if conversation.subject and conversation.subject != identity.subject:
             raise ActionRefused(
                 "subject_mismatch", "The token is for another customer than this conversation."

@@ -186,3 +186,26 @@ async def test_an_agent_cannot_accept_a_conversation_outside_their_queues(chat, 
     finally:
         await agent.disconnect()
         await handle.__aexit__(None, None, None)
+
+
+async def test_a_closed_conversation_takes_no_more_messages_and_closes_once(chat, keys, on_duty):
+    from messaging import actions
+    from messaging.models import Message
+
+    widget, _ = chat
+    handle, _visitor, started = await visitor_starts(widget, keys)
+    conversation = await database_sync_to_async(Conversation.objects.get)(
+        pk=started["conversation"]
+    )
+    close = database_sync_to_async(actions.do_close_conversation)
+    await close(conversation, by=on_duty)
+    await close(conversation, by=on_duty)
+    closings = database_sync_to_async(
+        Message.objects.filter(conversation=conversation, text__contains="closed").count
+    )
+    assert await closings() == 1
+    with pytest.raises(actions.ActionRefused):
+        await database_sync_to_async(actions.do_post_message)(
+            conversation, sender="visitor", text="too late"
+        )
+    await handle.__aexit__(None, None, None)
