@@ -46,22 +46,25 @@ def envlist(name: str, default: str = "") -> list[str]:
 def generated_once(path: Path, make: Callable[[], str]) -> str:
     """Read a value kept in a git-ignored file, making it on first use.
 
-    The file is created with mode 0600 and an exclusive create, so two processes
-    starting together agree on one value.
+    The value is written to a private (0600) file of its own, then linked into place, which
+    fails if another process got there first: processes starting together agree on one value
+    and never read a half-written file.
     """
     try:
         return path.read_text().strip()
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    value = make()
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+        handle.write(make() + "\n")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.link(draft, path)
     except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(value + "\n")
-    return value
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text().strip()
 
 
 def random_secret_key() -> str:

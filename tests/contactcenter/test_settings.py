@@ -105,3 +105,14 @@ def test_in_memory_services_with_debug_off_are_warned_about(settings):
     settings.DEBUG = True
     ids = {message.id for message in run_checks()}
     assert not {"messaging.W001", "messaging.W002"} & ids
+
+
+def test_processes_starting_together_agree_on_one_generated_value(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "var" / "field_encryption_key"
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        values = list(pool.map(lambda n: generated_once(path, lambda: f"value-{n}"), range(64)))
+    assert len(set(values)) == 1
+    assert values[0].startswith("value-")
+    assert sorted(p.name for p in path.parent.iterdir()) == ["field_encryption_key"]
