@@ -126,11 +126,20 @@ class ApiViewMixin:
     write_scope: str | None = "config:write"
 
 
+class ApiClientOrStaff(permissions.BasePermission):
+    """API clients with a token, and staff signed in to the admin (not agents or customers)."""
+
+    def has_permission(self, request, view) -> bool:
+        if isinstance(request.auth, AccessToken):
+            return True
+        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+
+
 class ApiRootView(routers.APIRootView):
-    """The index of /api/v1/, for any API client or signed-in user."""
+    """The index of /api/v1/."""
 
     authentication_classes = ApiViewMixin.authentication_classes
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [ApiClientOrStaff]
 
 
 @extend_schema_view(

@@ -197,3 +197,11 @@ def test_people_without_staff_access_are_refused_even_with_permissions(charlie):
 
 def test_an_agent_cannot_read_conversations_through_the_api(bob, conversation):
     assert staff_client(bob).get("/api/v1/conversations/").status_code == 403
+
+
+def test_the_api_index_is_for_api_clients_and_staff_only(api, alice, bob, client):
+    assert api.get("/api/v1/").status_code == 200
+    client.force_login(bob)  # an agent, not staff
+    assert client.get("/api/v1/", HTTP_ACCEPT="application/json").status_code == 403
+    client.force_login(alice)
+    assert client.get("/api/v1/", HTTP_ACCEPT="application/json").status_code == 200
