@@ -349,11 +349,18 @@ def _held_keys(url: str, now: float) -> tuple[_Held, bool]:
     if held is not None and held.is_fresh(now):
         _recent[url] = held
         return held, False
-    with _lock_for(url):
+    lock = _lock_for(url)
+    # While another thread refreshes stale keys (up to the fetch deadline), the keys held
+    # keep serving; only a cold cache waits for the fetch.
+    if not lock.acquire(blocking=held is None):
+        return held, False
+    try:
         latest = _cached(url)
         if latest is not None and latest.is_fresh(now):
             return latest, False
         return _refresh(url, now, latest)
+    finally:
+        lock.release()
 
 
 def _refetch_for_kid(url: str, kid: str | None, now: float, held: _Held) -> _Held:

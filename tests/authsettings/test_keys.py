@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import threading
+import time
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -485,3 +486,22 @@ def test_it_tells_why_a_key_url_has_no_usable_key_without_quoting_keys(key_serve
     assert message == (
         "The key URL has no usable key: weak: an RSA key of 1024 bits; at least 2048 are needed."
     )
+
+
+def test_stale_keys_keep_serving_while_another_thread_refreshes_them(key_server, keys, settings):
+    settings.CC_KEY_CACHE_SECONDS = 1
+    key_server.serve("/slow", public_pem(keys.signing), content_type="text/plain")
+    url = key_server.url("/slow")
+    first = key_store.usable_keys(url, now=NOW)
+    key_server.serve("/slow", public_pem(keys.signing), content_type="text/plain", delay=1.5)
+    refreshing = threading.Thread(
+        target=key_store.usable_keys, args=(url,), kwargs={"now": NOW + 10}
+    )
+    refreshing.start()
+    time.sleep(0.3)  # the refresh is now waiting on the slow server
+    started = time.monotonic()
+    served = key_store.usable_keys(url, now=NOW + 10)
+    waited = time.monotonic() - started
+    refreshing.join()
+    assert [key.pem for key in served] == [key.pem for key in first]
+    assert waited < 0.5
