@@ -31,6 +31,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from authsettings import fetch
+from contactcenter.strict_json import reject_constant, shown
 
 if TYPE_CHECKING:
     from authsettings.models import AuthenticationSetting
@@ -141,7 +142,7 @@ def parse_document(body: bytes) -> list[KeyEntry]:
     if text.startswith("-----BEGIN"):
         return [_pem_entry(PEM, text.encode("ascii", "replace"))]
     try:
-        document = json.loads(text, parse_constant=_reject_constant)
+        document = json.loads(text, parse_constant=reject_constant)
     except (ValueError, RecursionError):
         raise KeyUnavailable(
             "The key URL's answer is neither a PEM public key nor JSON (a kid list or a JWKS)."
@@ -155,10 +156,6 @@ def parse_document(body: bytes) -> list[KeyEntry]:
             'The key URL\'s JSON is neither a kid list (an array) nor a JWKS ({"keys": [...]}).'
         )
     return _without_duplicate_kids(entries)
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
 
 
 def _url_of(setting_or_url: AuthenticationSetting | str) -> str:
@@ -268,7 +265,7 @@ def _jwk_entry(item: object) -> KeyEntry:
 
 def _jwk_key_entry(jwk: dict[str, Any]) -> KeyEntry:
     if jwk.get("kty") != "RSA":
-        return KeyEntry(JWKS, problem=f"kty is {_shown(jwk.get('kty'))}; only RSA keys are used")
+        return KeyEntry(JWKS, problem=f"kty is {shown(jwk.get('kty'))}; only RSA keys are used")
     if private := sorted(JWK_PRIVATE_MEMBERS & jwk.keys()):
         return KeyEntry(
             JWKS,
@@ -276,9 +273,9 @@ def _jwk_key_entry(jwk: dict[str, Any]) -> KeyEntry:
             "n and e, and replace this key pair, since its private half is exposed",
         )
     if jwk.get("use", "sig") != "sig":
-        return KeyEntry(JWKS, problem=f"use is {_shown(jwk['use'])}; tokens need a sig key")
+        return KeyEntry(JWKS, problem=f"use is {shown(jwk['use'])}; tokens need a sig key")
     if jwk.get("alg", "RS256") != "RS256":
-        return KeyEntry(JWKS, problem=f"alg is {_shown(jwk['alg'])}; tokens are RS256")
+        return KeyEntry(JWKS, problem=f"alg is {shown(jwk['alg'])}; tokens are RS256")
     try:
         numbers = rsa.RSAPublicNumbers(_base64url_int(jwk.get("e")), _base64url_int(jwk.get("n")))
         key = numbers.public_key()
@@ -296,10 +293,6 @@ def _base64url_int(value: object) -> int:
     except binascii.Error:
         raise ValueError("not base64url text") from None
     return int.from_bytes(data, "big")
-
-
-def _shown(value: object) -> str:
-    return repr(value)[:40]
 
 
 def _without_duplicate_kids(entries: list[KeyEntry]) -> list[KeyEntry]:

@@ -12,6 +12,7 @@ from urllib.parse import quote_plus
 
 from authsettings import fetch
 from authsettings.tokens import TokenError
+from contactcenter.strict_json import reject_constant
 
 CLIENT_SECRET_BASIC = "client_secret_basic"  # noqa: S105 (a method name)
 CLIENT_SECRET_POST = "client_secret_post"  # noqa: S105 (a method name)
@@ -74,13 +75,9 @@ def basic_authorization(client_id: str, client_secret: str) -> str:
 def json_object(body: bytes, what: str, *, code: str) -> dict[str, Any]:
     """A provider's answer as a JSON object. Raises TokenError with `code` otherwise."""
     try:
-        value = json.loads(body, parse_constant=_reject_constant)
+        value = json.loads(body, parse_constant=reject_constant)
     except (ValueError, RecursionError):
         raise TokenError(code, f"{what} is not JSON.") from None
     if not isinstance(value, dict):
         raise TokenError(code, f"{what} is not a JSON object.")
     return value
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")

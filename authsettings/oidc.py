@@ -25,6 +25,7 @@ from django.core.cache import cache
 from authsettings import fetch, oauth, outbound, tokens
 from authsettings.models import AuthenticationSetting
 from authsettings.tokens import TokenError
+from contactcenter.strict_json import shown
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def parse_discovery(url: str, body: bytes) -> Provider:
     if issuer.rstrip("/") + DISCOVERY_PATH != url.rstrip("/"):
         raise TokenError(
             "issuer_mismatch",
-            f"The discovery document's issuer {_shown(issuer)} is not the one its URL names; "
+            f"The discovery document's issuer {shown(issuer)} is not the one its URL names; "
             f"the discovery URI must be the issuer followed by {DISCOVERY_PATH}.",
         )
     algorithms = document.get("id_token_signing_alg_values_supported")
@@ -181,7 +182,7 @@ def _check_audience(claims: dict[str, Any], client_id: str) -> None:
     if client_id not in audiences:
         raise TokenError(
             "claims_invalid",
-            f"The id token is for {_shown(aud)}, not for the setting's client id.",
+            f"The id token is for {shown(aud)}, not for the setting's client id.",
         )
     azp = claims.get("azp")
     if len(audiences) > 1 and azp is None:
@@ -245,8 +246,3 @@ def subject_from_userinfo(setting: AuthenticationSetting, token_response: dict[s
     if not isinstance(sub, str):
         raise TokenError("claims_missing", "The userinfo answer has no sub.")
     return sub
-
-
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else f"{text[:57]}..."

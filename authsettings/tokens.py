@@ -22,6 +22,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from authsettings import keys
 from contactcenter.errors import CodedError
+from contactcenter.strict_json import reject_constant, shown
 
 if TYPE_CHECKING:
     from authsettings.models import AuthenticationSetting
@@ -140,7 +141,7 @@ def _json_object(segment: str, name: str) -> dict[str, Any]:
         value = json.loads(
             segment_text,
             object_pairs_hook=_without_duplicates,
-            parse_constant=_reject_constant,
+            parse_constant=reject_constant,
         )
         # Unpaired surrogates (I-JSON, RFC 7493) are not text and could not be stored; only
         # a \uD8xx-\uDFxx escape can make one, so most tokens skip the full check.
@@ -160,7 +161,7 @@ def _json_object(segment: str, name: str) -> dict[str, Any]:
 class _DuplicateMember(ValueError):
     def __init__(self, name: str) -> None:
         super().__init__(name)
-        self.name = _shown(name)
+        self.name = shown(name)
 
 
 def _without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -172,10 +173,6 @@ def _without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return value
 
 
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
-
-
 # Header, key and signature
 
 
@@ -183,7 +180,7 @@ def check_header(header: dict[str, Any]) -> str | None:
     """The header's kid, once the algorithm and the header are acceptable. Raises TokenError."""
     alg = header.get("alg")
     if alg != ALGORITHM:
-        said = f"alg is {_shown(alg)}" if "alg" in header else "there is no alg"
+        said = f"alg is {shown(alg)}" if "alg" in header else "there is no alg"
         raise TokenError(
             "token_invalid", f"Only {ALGORITHM} is accepted and {said}; sign with {ALGORITHM}."
         )
@@ -218,10 +215,10 @@ def _choose_key(setting: AuthenticationSetting, kid: str | None, now: float) -> 
     for key in available:
         if key.kid == kid:
             return key
-    known = ", ".join(_shown(key.kid) for key in available[:10] if key.kid is not None)
+    known = ", ".join(shown(key.kid) for key in available[:10] if key.kid is not None)
     raise TokenError(
         "unknown_kid",
-        f"No usable key has the kid {_shown(kid)}"
+        f"No usable key has the kid {shown(kid)}"
         + (f"; the usable kids are {known}." if known else "."),
     )
 
@@ -246,7 +243,7 @@ def check_claims(payload: dict[str, Any], expected_issuer: str, now: float) -> N
     if expected_issuer and payload["iss"] != expected_issuer:
         raise TokenError(
             "issuer_mismatch",
-            f"iss is {_shown(payload['iss'])}; the setting expects {_shown(expected_issuer)}.",
+            f"iss is {shown(payload['iss'])}; the setting expects {shown(expected_issuer)}.",
         )
 
 
@@ -290,9 +287,3 @@ def _check_times(payload: dict[str, Any], now: float, leeway: int) -> None:
                 f"{name} is {payload[name] - now:.0f} s in the future (leeway {leeway} s); check "
                 "the clock of the server that signs tokens.",
             )
-
-
-def _shown(value: object) -> str:
-    """A short rendering of a value taken from a token, for a detail."""
-    text = repr(value)
-    return text if len(text) <= 60 else f"{text[:57]}..."

@@ -26,6 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 from authsettings import codeflow, oauth
 from authsettings.tokens import TokenError
 from contactcenter.errors import CodedError
+from contactcenter.strict_json import reject_constant
 from messaging import origins, ratelimits
 from messaging.models import ChannelInstance
 
@@ -174,10 +175,6 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise Refused(400, "bad_frame", "The body is a JSON object.")
     return body
-
-
-def reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
 
 
 def text(body: dict[str, Any], name: str, max_length: int) -> str:

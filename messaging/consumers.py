@@ -17,7 +17,7 @@ from django.conf import settings
 from authsettings import sessions, tokens
 from contactcenter.errors import CodedError
 from messaging import actions, origins, ratelimits
-from messaging.models import ChannelInstance, Conversation, Message
+from messaging.models import AGENTS_GROUP, ChannelInstance, Conversation, Message
 from messaging.summaries import conversation_summary, message_frame
 from workstreams import context as context_typing
 
@@ -504,7 +504,7 @@ def is_agent(user) -> bool:
         user
         and user.is_authenticated
         and user.is_active
-        and user.groups.filter(name="Agents").exists()
+        and user.groups.filter(name=AGENTS_GROUP).exists()
     )
 
 

@@ -16,6 +16,8 @@ from contactcenter.models import ChannelType, TimeStampedModel
 from messaging import domains
 
 MAX_RICH_TEXT = 1000
+# Members of this group use the agent console; each queue names the agents who see it.
+AGENTS_GROUP = "Agents"
 
 
 class RichMessage(TimeStampedModel):

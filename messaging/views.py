@@ -11,10 +11,9 @@ from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from messaging.models import ChannelInstance, Deployment
+from messaging.models import AGENTS_GROUP, ChannelInstance, Deployment
 
 LOADER = Path(__file__).resolve().parent / "static" / "messaging" / "widget" / "loader.js"
-AGENTS_GROUP = "Agents"
 
 
 def public_config(widget: ChannelInstance) -> dict:

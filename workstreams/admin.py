@@ -46,7 +46,7 @@ class QueueInline(admin.TabularInline):
 class WorkstreamAdmin(admin.ModelAdmin):
     list_display = ["name", "channel_type", "default_queue", "modified_at"]
     list_filter = ["channel_type"]
-    list_select_related = ["default_queue"]
+    list_select_related = ["default_queue__workstream"]
     search_fields = ["name"]
     inlines = [ContextVariableInline, QueueInline]
 

@@ -10,6 +10,8 @@ import json
 import math
 from decimal import Decimal, InvalidOperation
 
+from contactcenter.strict_json import reject_constant
+
 MAX_VALUE_LENGTH = 4000
 # Beyond this, numbers are kept as floats, so "1e999999" cannot make a giant integer.
 MAX_EXACT_INTEGER = 10**18
@@ -146,7 +148,7 @@ def _context_object(raw: object) -> dict[str, object]:
 def _parse_context(text: str) -> dict[str, object]:
     try:
         variables = json.loads(
-            text, object_pairs_hook=_without_duplicate_names, parse_constant=_reject_constant
+            text, object_pairs_hook=_without_duplicate_names, parse_constant=reject_constant
         )
     except _DuplicateName as duplicate:
         raise ContextInvalid(str(duplicate)) from None
@@ -184,7 +186,3 @@ def _without_duplicate_names(pairs: list[tuple[str, object]]) -> dict[str, objec
             raise _DuplicateName(f"lwicontexts names {name[:100]!r} more than once")
         value[name] = member
     return value
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")

@@ -17,10 +17,9 @@ from django.urls import reverse
 from authsettings.models import AuthenticationSetting
 from contactcenter.models import ChannelType
 from contactcenter.portal import CUSTOMERS_GROUP, DEPLOYMENT_NAME, keys, tokens
-from messaging.models import ChannelInstance, Contact, Deployment
+from messaging.models import AGENTS_GROUP, ChannelInstance, Contact, Deployment
 from workstreams.models import ContextVariable, Queue, RoutingRule, Workstream
 
-AGENTS_GROUP = "Agents"
 DEMO_CONTACT_ID = uuid.UUID("87b4d06c-abc2-e811-a9b0-000d3a10e09e")
 DEMO_CONTACT_EMAIL = "dana@example.com"
 
