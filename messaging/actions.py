@@ -111,15 +111,17 @@ def do_start_conversation(
     Returns the conversation and its resume token (kept only as a hash). Raises ActionRefused
     with `workstream_unavailable` when no rule routes it and there is no default queue.
     """
-    workstream = channel_instance.workstream
-    try:
-        chosen = route(workstream, authenticated=identity is not None, context=context)
-    except NoRoute:
-        raise ActionRefused(
-            "workstream_unavailable", "No queue can take this conversation right now."
-        ) from None
     resume_token = secrets.token_urlsafe(32)
     with transaction.atomic():
+        # Routed in the same transaction, so the rules and queue read are the ones stored.
+        try:
+            chosen = route(
+                channel_instance.workstream, authenticated=identity is not None, context=context
+            )
+        except NoRoute:
+            raise ActionRefused(
+                "workstream_unavailable", "No queue can take this conversation right now."
+            ) from None
         conversation = Conversation.objects.create(
             channel_instance=channel_instance,
             deployment=deployment,
