@@ -685,10 +685,14 @@
 
   /* A guest's conversation signs in once the page has a token (after signing in on the page
      and reloading). Where the widget takes no sign-in mid-chat, the platform says so
-     (upgrade_not_allowed) and the visitor is told. */
+     (upgrade_not_allowed) and the visitor is told. A code flow upgrades only with a sign-in
+     already held: asking the page for a code could send the visitor away mid-chat. */
   function upgrade() {
     const authentication = chat.config.authentication;
     if (!authentication || chat.upgradeTried) {
+      return;
+    }
+    if (CODE_FLOWS.includes(authentication.type) && !signIn.held) {
       return;
     }
     chat.upgradeTried = true;
