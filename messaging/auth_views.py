@@ -130,22 +130,10 @@ def logout(widget: ChannelInstance, body: dict[str, Any]) -> None:
 
 def admit(request: HttpRequest, widget_id) -> ChannelInstance:
     """The widget, once the page's origin may use it. Raises Refused (404, 403)."""
-    widget = (
-        ChannelInstance.objects.select_related("authentication_setting")
-        .filter(widget_id=widget_id, kind=ChannelInstance.Kind.CHAT_WIDGET)
-        .first()
-    )
+    widget = ChannelInstance.find_widget(widget_id)
     if widget is None:
         raise Refused(404, "not_found", "No chat widget has this id.")
-    deployments = [
-        origins.DeploymentDomains(
-            deployment_id=str(d.deployment_id),
-            active=d.status == d.Status.ACTIVE,
-            allow_all=d.allow_all_domains,
-            hosts=tuple(d.allowed_domains),
-        )
-        for d in widget.deployments.all()
-    ]
+    deployments = origins.deployment_domains(widget)
     try:
         origins.check_origin(
             request.headers.get("Origin"),

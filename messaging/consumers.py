@@ -418,23 +418,10 @@ def is_uuid(value: object) -> bool:
 
 @database_sync_to_async
 def load_widget(widget_id: str):
-    widget = (
-        ChannelInstance.objects.select_related("workstream", "authentication_setting")
-        .filter(widget_id=widget_id, kind=ChannelInstance.Kind.CHAT_WIDGET)
-        .first()
-    )
+    widget = ChannelInstance.find_widget(widget_id)
     if widget is None:
         return None, []
-    deployments = [
-        origins.DeploymentDomains(
-            deployment_id=str(d.deployment_id),
-            active=d.status == d.Status.ACTIVE,
-            allow_all=d.allow_all_domains,
-            hosts=tuple(d.allowed_domains),
-        )
-        for d in widget.deployments.all()
-    ]
-    return widget, deployments
+    return widget, origins.deployment_domains(widget)
 
 
 @database_sync_to_async

@@ -112,6 +112,15 @@ class ChannelInstance(TimeStampedModel):
     def channel_type(self) -> str:
         return self.CHANNEL_TYPE_BY_KIND[self.kind]
 
+    @classmethod
+    def find_widget(cls, widget_id) -> ChannelInstance | None:
+        """The chat widget with this public id, with what a chat start reads of it."""
+        return (
+            cls.objects.select_related("workstream", "authentication_setting")
+            .filter(widget_id=widget_id, kind=cls.Kind.CHAT_WIDGET)
+            .first()
+        )
+
     def clean(self) -> None:
         super().clean()
         errors = {}

@@ -21,6 +21,19 @@ class DeploymentDomains:
     hosts: tuple[str, ...]
 
 
+def deployment_domains(widget) -> list[DeploymentDomains]:
+    """Where a chat widget's deployments let it run (reads the database)."""
+    return [
+        DeploymentDomains(
+            deployment_id=str(deployment.deployment_id),
+            active=deployment.status == deployment.Status.ACTIVE,
+            allow_all=deployment.allow_all_domains,
+            hosts=tuple(deployment.allowed_domains),
+        )
+        for deployment in widget.deployments.all()
+    ]
+
+
 class OriginRefused(CodedError):
     """A page whose origin may not run the widget."""
 

@@ -48,11 +48,7 @@ def refusal(status: int, code: str, detail: str) -> JsonResponse:
 
 @require_GET
 def widget_config(request, widget_id):
-    widget = (
-        ChannelInstance.objects.select_related("authentication_setting")
-        .filter(widget_id=widget_id, kind=ChannelInstance.Kind.CHAT_WIDGET)
-        .first()
-    )
+    widget = ChannelInstance.find_widget(widget_id)
     if widget is None:
         return refusal(404, "not_found", "No chat widget has this id.")
     return widget_json(widget)
