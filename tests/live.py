@@ -7,6 +7,7 @@ already put in place) and reaches the same database and channel layer.
 
 from __future__ import annotations
 
+import secrets
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
@@ -15,6 +16,7 @@ from channels.testing.live import make_application
 from daphne.testing import DaphneProcess
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.db import connections
+from oauth2_provider.models import Application
 
 START_SECONDS = 20
 
@@ -30,6 +32,22 @@ class LiveServer:
     def stop(self) -> None:
         self.process.terminate()
         self.process.join(timeout=10)
+
+
+def platform_client(redirect_uri: str, name: str = "Portal sign-in") -> tuple[Application, str]:
+    """A confidential authorization-code client of the platform's own OpenID Connect
+    provider (/o/), and its secret (stored hashed, so returned here)."""
+    secret = secrets.token_urlsafe(32)
+    application = Application.objects.create(
+        name=name,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris=redirect_uri,
+        client_secret=secret,
+        algorithm=Application.RS256_ALGORITHM,
+        skip_authorization=True,
+    )
+    return application, secret
 
 
 def start_server(django_db_blocker) -> LiveServer:

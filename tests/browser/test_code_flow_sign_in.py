@@ -4,12 +4,10 @@ exchanges it with the platform and chats as the signed-in user; refreshes and si
 
 from __future__ import annotations
 
-import secrets
 import time
 from dataclasses import dataclass
 
 import pytest
-from oauth2_provider.models import Application
 from playwright.sync_api import expect
 
 from authsettings.models import AuthenticationSetting, WidgetSignIn
@@ -25,6 +23,7 @@ from tests.browser.pages import (
     widget_events,
     widget_state,
 )
+from tests.live import platform_client
 from workstreams.models import Queue, Workstream
 
 pytestmark = pytest.mark.browser
@@ -51,16 +50,7 @@ def chat(live_url, transactional_db, django_user_model) -> Chat:
         USERNAME, "dana@example.com", PASSWORD, first_name="Dana", last_name="Demo"
     )
     page_url = f"{live_url}/portal/oidc/"
-    client_secret = secrets.token_urlsafe(32)
-    application = Application.objects.create(
-        name="Portal chat",
-        client_type=Application.CLIENT_CONFIDENTIAL,
-        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
-        redirect_uris=page_url,
-        client_secret=client_secret,
-        algorithm=Application.RS256_ALGORITHM,
-        skip_authorization=True,
-    )
+    application, client_secret = platform_client(page_url, name="Portal chat")
     setting = AuthenticationSetting.objects.create(
         name="Platform sign-in",
         channel_type=ChannelType.LIVE_CHAT,

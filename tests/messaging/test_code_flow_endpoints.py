@@ -17,7 +17,6 @@ import httpx
 import pytest
 import websockets
 from django.test import Client
-from oauth2_provider.models import Application
 
 from authsettings.models import AuthenticationSetting, WidgetSignIn
 from contactcenter.models import ChannelType
@@ -33,7 +32,7 @@ from tests.identity_provider import (
     start_provider,
 )
 from tests.keyserver import token_for
-from tests.live import start_server
+from tests.live import platform_client, start_server
 from tests.messaging.conftest import SITE, refusal, socket
 
 pytestmark = pytest.mark.django_db
@@ -327,21 +326,6 @@ def platform(django_db_blocker, settings):
     server.stop()
 
 
-def portal_application() -> tuple[Application, str]:
-    """A confidential authorization-code client of the platform's provider, and its secret."""
-    secret = secrets.token_urlsafe(32)
-    application = Application.objects.create(
-        name="Portal sign-in",
-        client_type=Application.CLIENT_CONFIDENTIAL,
-        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
-        redirect_uris=REDIRECT_URI,
-        client_secret=secret,
-        algorithm=Application.RS256_ALGORITHM,
-        skip_authorization=True,
-    )
-    return application, secret
-
-
 def openid_connect_at(server, application, secret) -> AuthenticationSetting:
     return AuthenticationSetting.objects.create(
         name="Platform sign-in",
@@ -429,7 +413,7 @@ def test_a_visitor_signed_in_at_the_platforms_own_provider_chats_authenticated(
     platform, workstream, django_user_model, setting_at
 ):
     user = django_user_model.objects.create_user("dana", "dana@example.com", "pw-0f-dana")
-    application, secret = portal_application()
+    application, secret = platform_client(REDIRECT_URI)
     widget = widget_for(workstream, setting_at(platform, application, secret))
     verifier, nonce = secrets.token_urlsafe(48), secrets.token_urlsafe(16)
     code = authorization_code(platform, application, user, verifier=verifier, nonce=nonce)
