@@ -22,6 +22,13 @@ async def start(communicator, token, **extra):
     await communicator.send_json_to({"type": "start", "token": token, **extra})
 
 
+async def open_chat(communicator, token) -> None:
+    """Start a chat and read past the started frame and the first system message."""
+    await start(communicator, token)
+    await communicator.receive_json_from(timeout=5)
+    await communicator.receive_json_from(timeout=5)
+
+
 async def test_a_signed_in_customer_starts_an_authenticated_routed_conversation(chat, keys):
     widget, deployment = chat
     await database_sync_to_async(Contact.objects.create)(id=CONTACT_ID, full_name="Dana")
@@ -180,9 +187,7 @@ async def test_a_silent_socket_is_closed_after_the_start_deadline(chat, monkeypa
 async def test_a_message_is_stored_before_it_is_echoed(chat, keys):
     widget, _ = chat
     async with socket(widget.widget_id) as communicator:
-        await start(communicator, token_for(keys))
-        await communicator.receive_json_from(timeout=5)  # started
-        await communicator.receive_json_from(timeout=5)  # system message
+        await open_chat(communicator, token_for(keys))
         await communicator.send_json_to({"type": "message", "text": "<b>Where is my order?</b>"})
         echo = await communicator.receive_json_from(timeout=5)
     assert echo["sender"] == "visitor"
@@ -195,9 +200,7 @@ async def test_a_message_is_stored_before_it_is_echoed(chat, keys):
 async def test_a_message_out_of_bounds_is_an_error_and_the_chat_goes_on(chat, keys, text):
     widget, _ = chat
     async with socket(widget.widget_id) as communicator:
-        await start(communicator, token_for(keys))
-        await communicator.receive_json_from(timeout=5)
-        await communicator.receive_json_from(timeout=5)
+        await open_chat(communicator, token_for(keys))
         await communicator.send_json_to({"type": "message", "text": text})
         error = await communicator.receive_json_from(timeout=5)
         assert error["code"] == "bad_frame"
@@ -209,9 +212,7 @@ async def test_a_visitor_who_sends_too_fast_is_told_to_slow_down(chat, keys, set
     settings.CC_WIDGET_MESSAGES_PER_SECOND = 1
     widget, _ = chat
     async with socket(widget.widget_id) as communicator:
-        await start(communicator, token_for(keys))
-        await communicator.receive_json_from(timeout=5)
-        await communicator.receive_json_from(timeout=5)
+        await open_chat(communicator, token_for(keys))
         for number in range(consumers.MESSAGE_BURST + 1):
             await communicator.send_json_to({"type": "message", "text": f"m{number}"})
         frames = [await communicator.receive_json_from(timeout=5) for _ in range(21)]
@@ -312,9 +313,7 @@ async def test_an_anonymous_chat_signs_in_mid_chat_and_never_goes_back(chat, key
 async def test_signing_in_mid_chat_needs_the_widget_to_allow_it(chat, keys):
     widget, _ = chat
     async with socket(widget.widget_id) as communicator:
-        await start(communicator, token_for(keys))
-        await communicator.receive_json_from(timeout=5)
-        await communicator.receive_json_from(timeout=5)
+        await open_chat(communicator, token_for(keys))
         await communicator.send_json_to({"type": "authenticate", "token": token_for(keys)})
         assert (await communicator.receive_json_from(timeout=5))["code"] == "upgrade_not_allowed"
 
@@ -370,9 +369,7 @@ async def test_a_malformed_origin_is_refused_not_a_crash(chat, keys, origin):
 async def test_a_message_with_a_nul_character_is_refused(chat, keys):
     widget, _ = chat
     async with socket(widget.widget_id) as communicator:
-        await start(communicator, token_for(keys))
-        await communicator.receive_json_from(timeout=5)
-        await communicator.receive_json_from(timeout=5)
+        await open_chat(communicator, token_for(keys))
         await communicator.send_json_to({"type": "message", "text": "a\x00b"})
         assert (await communicator.receive_json_from(timeout=5))["code"] == "bad_frame"
 
