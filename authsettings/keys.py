@@ -114,7 +114,7 @@ def usable_keys(
         held = _refetch_for_kid(url, kid, now, held)
     usable = held.usable_at(now)
     if not usable:
-        raise KeyUnavailable(held.why_none(now))
+        raise KeyUnavailable(held.why_none())
     return usable
 
 
@@ -326,7 +326,7 @@ class _Held:
     def usable_at(self, now: float) -> list[KeyEntry]:
         return [key for key in self.keys if key.at(now).usable]
 
-    def why_none(self, now: float) -> str:
+    def why_none(self) -> str:
         if self.keys:
             return "Every usable key the key URL published has expired."
         if self.problems:
