@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
 
 from authsettings.forms import AuthenticationSettingForm
 from authsettings.models import AuthenticationSetting
+from authsettings.wizard import AuthenticationSettingWizard
 
 
 @admin.register(AuthenticationSetting)
@@ -21,6 +27,7 @@ class AuthenticationSettingAdmin(SimpleHistoryAdmin):
     list_filter = ["channel_type", "authentication_type"]
     list_select_related = ["owner"]
     search_fields = ["name", "client_id", "public_key_url", "discovery_uri"]
+    change_form_template = "admin/authsettings/authenticationsetting/change_form.html"
     autocomplete_fields = ["owner"]
     filter_horizontal = ["rich_messages"]
     readonly_fields = ["client_secret_changed_at", "created_at", "modified_at"]
@@ -62,6 +69,43 @@ class AuthenticationSettingAdmin(SimpleHistoryAdmin):
         ("History", {"fields": ["created_at", "modified_at"]}),
     ]
 
+    def get_urls(self):
+        try:  # TEMPORARY while the tester is written
+            from authsettings.tester_views import test_setting_view
+        except ImportError:
+            test_setting_view = redirect_information_view
+
+        def wrap(view):
+            return self.admin_site.admin_view(partial(view, self))
+
+        return [
+            path(
+                "add/",
+                self.admin_site.admin_view(AuthenticationSettingWizard.as_view(model_admin=self)),
+                name="authsettings_authenticationsetting_add",
+            ),
+            path(
+                "<path:object_id>/test/",
+                wrap(test_setting_view),
+                name="authsettings_authenticationsetting_test",
+            ),
+            path(
+                "<path:object_id>/redirect-information/",
+                wrap(redirect_information_view),
+                name="authsettings_authenticationsetting_redirect",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        setting = self.get_object(request, object_id)
+        if setting is not None and setting.callback_path:
+            extra_context = {
+                **(extra_context or {}),
+                "redirect_url": request.build_absolute_uri(setting.callback_path),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
     @admin.display(boolean=True, description="Secret set")
     def secret_is_set(self, obj: AuthenticationSetting) -> bool:
         return obj.client_secret_set
@@ -99,3 +143,25 @@ class AuthenticationSettingAdmin(SimpleHistoryAdmin):
         initial = super().get_changeform_initial_data(request)
         initial.setdefault("owner", request.user.pk)
         return initial
+
+
+def redirect_information_view(model_admin, request, object_id):
+    """The wizard's last page for an Apple Messages for Business OpenID Connect flow: the
+    redirect URL to add to the provider's allowed callback URLs."""
+    setting = model_admin.get_object(request, object_id)
+    if setting is None:
+        return model_admin._get_obj_does_not_exist_redirect(request, model_admin.opts, object_id)
+    if not model_admin.has_view_or_change_permission(request, setting):
+        raise PermissionDenied
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "original": setting,
+        "title": "Redirect information",
+        "redirect_url": request.build_absolute_uri(setting.callback_path)
+        if setting.callback_path
+        else None,
+    }
+    return TemplateResponse(
+        request, "admin/authsettings/authenticationsetting/redirect_information.html", context
+    )

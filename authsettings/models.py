@@ -163,6 +163,15 @@ class AuthenticationSetting(TimeStampedModel):
     def is_apple(self) -> bool:
         return self.authentication_type in self.APPLE_TYPES
 
+    @property
+    def callback_path(self) -> str | None:
+        """Where the provider of an Apple Messages for Business OpenID Connect flow sends the
+        customer back with a code (DESIGN.md flow 3): the redirect URL an administrator adds
+        to the provider's allowed callback URLs. None for other types or an unsaved setting."""
+        if self.authentication_type != self.Type.OAUTH2_OPENID_CONNECT or self.pk is None:
+            return None
+        return f"/apple/auth/{self.pk}/callback"
+
     def save(self, *args, **kwargs):
         if self.client_secret != getattr(self, "_stored_client_secret", ""):
             self.client_secret_changed_at = timezone.now()

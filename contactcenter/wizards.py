@@ -1,0 +1,198 @@
+"""Multi-step admin wizards (STYLE.md "Admin and wizards").
+
+A wizard is a django-formtools SessionWizardView mounted in a ModelAdmin's get_urls() through
+admin_site.admin_view. Each step is a form with a `title`; steps that build one record are
+ModelStepForms, so the model's own rules check every step and each error shows on the step
+that holds its field. The last step is a SummaryForm listing what was entered.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django import forms
+from django.contrib.admin import helpers
+from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import models
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from formtools.wizard.views import SessionWizardView
+
+
+class ModelStepForm(forms.ModelForm):
+    """Some fields of a record whose other fields come from earlier steps (`earlier`).
+
+    The model's full rules run on the whole record as entered so far; the step keeps the
+    errors of its own fields and leaves those of later steps to them.
+    """
+
+    title: ClassVar[str] = ""
+
+    def __init__(self, *args, earlier: dict[str, Any] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, value in (earlier or {}).items():
+            setattr(self.instance, name, value)
+
+    def _update_errors(self, errors: ValidationError) -> None:
+        if not hasattr(errors, "error_dict"):
+            super()._update_errors(errors)
+            return
+        own = {
+            field: messages
+            for field, messages in errors.error_dict.items()
+            if field in self.fields or field == NON_FIELD_ERRORS
+        }
+        if own:
+            super()._update_errors(ValidationError(own))
+
+
+class SummaryForm(forms.Form):
+    """The last step: nothing to enter, the page lists every value before Finish."""
+
+    title = "Summary"
+
+
+class AdminWizardView(SessionWizardView):
+    """A wizard inside the admin of `model_admin`'s model, for users who may add to it.
+
+    Subclasses give `form_list`, `condition_dict`, `required_permissions` (beyond adding to
+    the model), `summary_rows()` and `create(form_dict)`, which saves and returns the record.
+    """
+
+    template_name = "admin/wizard.html"
+    model_admin = None
+    title = ""
+    required_permissions: ClassVar[tuple[str, ...]] = ()
+
+    def dispatch(self, request, *args, **kwargs):
+        if not self.model_admin.has_add_permission(request) or not request.user.has_perms(
+            self.required_permissions
+        ):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    @property
+    def is_popup(self) -> bool:
+        return IS_POPUP_VAR in self.request.GET or IS_POPUP_VAR in self.request.POST
+
+    def get_prefix(self, request, *args, **kwargs) -> str:
+        # A wizard opened in a popup must not replace the same wizard running in the page.
+        prefix = super().get_prefix(request, *args, **kwargs)
+        return f"{prefix}_popup" if self.is_popup else prefix
+
+    def post(self, *args, **kwargs):
+        """Going back keeps what was typed on the step being left, valid or not."""
+        goto = self.request.POST.get("wizard_goto_step")
+        if goto in self.get_form_list() and goto != self.steps.current:
+            form = self.get_form(data=self.request.POST, files=self.request.FILES)
+            self.storage.set_step_data(self.steps.current, self.process_step(form))
+            self._forget_cached_steps()
+        return super().post(*args, **kwargs)
+
+    def render_next_step(self, form, **kwargs):
+        self._forget_cached_steps()
+        return super().render_next_step(form, **kwargs)
+
+    def render_done(self, form, **kwargs):
+        self._forget_cached_steps()
+        return super().render_done(form, **kwargs)
+
+    def _forget_cached_steps(self) -> None:
+        """formtools caches the step list and earlier steps' data per request; a step just
+        stored may change both (a channel type chooses the steps that follow)."""
+        for name in [name for name in vars(self) if name.startswith("_cleaned_data_cache_")]:
+            delattr(self, name)
+        vars(self).pop("_resolved_form_list", None)
+
+    def cleaned(self, step: str) -> dict[str, Any]:
+        """What a step holds once valid; empty when it is skipped or not filled yet."""
+        if step not in self.get_form_list():
+            return {}
+        return self.get_cleaned_data_for_step(step) or {}
+
+    def get_form_kwargs(self, step=None) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs(step)
+        form_class = self.get_form_list()[step]
+        if issubclass(form_class, ModelStepForm):
+            kwargs["earlier"] = self.earlier_values(step)
+        return kwargs
+
+    def earlier_values(self, step: str) -> dict[str, Any]:
+        """The record's fields given before `step`, set on the step's instance."""
+        return {}
+
+    def get_context_data(self, form, **kwargs) -> dict[str, Any]:
+        context = super().get_context_data(form, **kwargs)
+        opts = self.model_admin.opts
+        form_list = self.get_form_list()
+        context.update(
+            self.model_admin.admin_site.each_context(self.request),
+            opts=opts,
+            title=self.title,
+            subtitle=getattr(form, "title", ""),
+            step_titles=[form_class.title for form_class in form_list.values()],
+            is_popup=self.is_popup,
+            is_popup_var=IS_POPUP_VAR,
+            to_field=self.request.GET.get(TO_FIELD_VAR) or self.request.POST.get(TO_FIELD_VAR),
+            to_field_var=TO_FIELD_VAR,
+            adminform=helpers.AdminForm(
+                form, [(None, {"fields": list(form.fields)})], prepopulated_fields={}
+            ),
+            media=self.model_admin.media + form.media,
+            summary_rows=self.summary_rows() if isinstance(form, SummaryForm) else [],
+        )
+        return context
+
+    def summary_rows(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """(step title, [(label, value)]) for the summary page."""
+        return []
+
+    def rows_of(self, step: str, *, shown: dict[str, str] | None = None) -> list[tuple[str, str]]:
+        """(label, value) of every field of a valid step; `shown` replaces some values."""
+        form = self.get_form(step=step, data=self.storage.get_step_data(step))
+        if not form.is_valid():
+            return []
+        rows = []
+        for name, field in form.fields.items():
+            if shown and name in shown:
+                rows.append((str(field.label), shown[name]))
+            else:
+                rows.append((str(field.label), display(form.cleaned_data.get(name))))
+        return rows
+
+    def done(self, form_list, form_dict=None, **kwargs):
+        record = self.create(form_dict)
+        self.model_admin.log_addition(self.request, record, [{"added": {}}])
+        if self.is_popup:
+            return self.model_admin.response_add(self.request, record)
+        return self.finish(record)
+
+    def create(self, form_dict) -> models.Model:
+        raise NotImplementedError
+
+    def finish(self, record: models.Model):
+        """Tell the user and go to the new record."""
+        opts = record._meta
+        self.model_admin.message_user(
+            self.request, f'The {opts.verbose_name} "{record}" was added.'
+        )
+        return HttpResponseRedirect(
+            reverse(
+                f"{self.model_admin.admin_site.name}:{opts.app_label}_{opts.model_name}_change",
+                args=[record.pk],
+            )
+        )
+
+
+def display(value: Any) -> str:
+    """A cleaned value as the summary shows it."""
+    if value is None or value == "" or value == [] or value == {}:
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, models.QuerySet | list | tuple):
+        return ", ".join(str(item) for item in value) or "—"
+    if isinstance(value, dict):
+        return ", ".join(f"{key} = {item}" for key, item in value.items())
+    return str(value)
