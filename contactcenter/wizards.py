@@ -15,6 +15,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import models
+from django.forms.utils import pretty_name
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from formtools.wizard.views import SessionWizardView
@@ -57,7 +58,8 @@ class AdminWizardView(SessionWizardView):
     """A wizard inside the admin of `model_admin`'s model, for users who may add to it.
 
     Subclasses give `form_list`, `condition_dict`, `required_permissions` (beyond adding to
-    the model), `summary_rows()` and `create(form_dict)`, which saves and returns the record.
+    the model), `summary_rows()` and `create(form_dict)`, which saves and returns the record
+    (and appends any other record it adds to `self.added`, so each is logged).
     """
 
     template_name = "admin/wizard.html"
@@ -155,15 +157,19 @@ class AdminWizardView(SessionWizardView):
             return []
         rows = []
         for name, field in form.fields.items():
+            label = str(field.label or pretty_name(name))
             if shown and name in shown:
-                rows.append((str(field.label), shown[name]))
+                rows.append((label, shown[name]))
             else:
-                rows.append((str(field.label), display(form.cleaned_data.get(name))))
+                rows.append((label, display(form.cleaned_data.get(name))))
         return rows
 
     def done(self, form_list, form_dict=None, **kwargs):
+        self.added: list[models.Model] = []
         record = self.create(form_dict)
-        self.model_admin.log_addition(self.request, record, [{"added": {}}])
+        for added in [record, *self.added]:
+            model_admin = self.model_admin.admin_site.get_model_admin(type(added))
+            model_admin.log_addition(self.request, added, [{"added": {}}])
         if self.is_popup:
             return self.model_admin.response_add(self.request, record)
         return self.finish(record)

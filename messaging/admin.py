@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
 
 from messaging.forms import DeploymentForm
@@ -12,6 +15,7 @@ from messaging.models import (
     Message,
     RichMessage,
 )
+from messaging.wizards import AppleSetupWizard, ChatSetupWizard
 
 
 def base_url(request) -> str:
@@ -48,6 +52,8 @@ class ChannelInstanceAdmin(SimpleHistoryAdmin):
     search_fields = ["name", "workstream__name", "widget_id"]
     autocomplete_fields = ["workstream", "authentication_setting"]
     readonly_fields = ["widget_id", "created_at", "modified_at"]
+    change_list_template = "admin/messaging/channelinstance/change_list.html"
+    # Titled like the set-up wizards' steps.
     fieldsets = [
         ("Workstream", {"fields": ["workstream"]}),
         ("Chat widget", {"fields": ["name", "kind", "widget_id"]}),
@@ -63,7 +69,38 @@ class ChannelInstanceAdmin(SimpleHistoryAdmin):
         ),
         ("History", {"fields": ["created_at", "modified_at"]}),
     ]
+    apple_fieldsets = [
+        ("Workstream", {"fields": ["workstream"]}),
+        ("Account details", {"fields": ["business_id", "name", "kind"]}),
+        ("Behaviours", {"fields": ["authentication_setting", "require_authentication"]}),
+        ("History", {"fields": ["created_at", "modified_at"]}),
+    ]
     inlines = [DeploymentInline]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and obj.kind == ChannelInstance.Kind.APPLE_MESSAGES_FOR_BUSINESS:
+            return self.apple_fieldsets
+        return super().get_fieldsets(request, obj)
+
+    def get_inlines(self, request, obj):
+        if obj is not None and obj.kind != ChannelInstance.Kind.CHAT_WIDGET:
+            return []
+        return super().get_inlines(request, obj)
+
+    def get_urls(self):
+        return [
+            path(
+                "setup-chat/",
+                self.admin_site.admin_view(ChatSetupWizard.as_view(model_admin=self)),
+                name="messaging_channelinstance_setup_chat",
+            ),
+            path(
+                "setup-apple/",
+                self.admin_site.admin_view(AppleSetupWizard.as_view(model_admin=self)),
+                name="messaging_channelinstance_setup_apple",
+            ),
+            *super().get_urls(),
+        ]
 
 
 @admin.register(Deployment)
@@ -76,6 +113,33 @@ class DeploymentAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["channel_instance"]
     readonly_fields = ["deployment_id", "created_at", "modified_at"]
     change_form_template = "admin/messaging/deployment/change_form.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/snippet/",
+                self.admin_site.admin_view(self.snippet_view),
+                name="messaging_deployment_snippet",
+            ),
+            *super().get_urls(),
+        ]
+
+    def snippet_view(self, request, object_id):
+        """The "Set up chat" wizard's last page: what to paste where."""
+        deployment = self.get_object(request, object_id)
+        if deployment is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, deployment):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": deployment,
+            "title": f"Chat is ready: {deployment}",
+            "snippet": deployment.snippet(base_url(request)),
+            "mobile": deployment.mobile(base_url(request)),
+        }
+        return TemplateResponse(request, "admin/messaging/deployment/snippet.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         deployment = self.get_object(request, object_id)

@@ -22,12 +22,16 @@ class LinesField(forms.CharField):
         return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-class DeploymentForm(forms.ModelForm):
-    allowed_domains = LinesField(
+def allowed_domains_field() -> LinesField:
+    return LinesField(
         required=False,
         help_text="One host name per line, e.g. www.example.com. Leave empty only with "
         "allow all domains, or to run the widget on this platform's own pages.",
     )
+
+
+class DeploymentForm(forms.ModelForm):
+    allowed_domains = allowed_domains_field()
 
     class Meta:
         model = Deployment

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from urllib.parse import urlsplit
 
@@ -16,6 +17,7 @@ from contactcenter.models import ChannelType, TimeStampedModel
 from messaging import domains
 
 MAX_RICH_TEXT = 1000
+BUSINESS_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 # Members of this group use the agent console; each queue names the agents who see it.
 AGENTS_GROUP = "Agents"
 
@@ -99,6 +101,13 @@ class ChannelInstance(TimeStampedModel):
         default=False, help_text="An anonymous conversation may sign in mid-chat."
     )
     widget_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    business_id = models.CharField(
+        "Business ID",
+        max_length=100,
+        blank=True,
+        help_text="Apple Messages for Business: the business id of the account, from Apple "
+        "Business Register.",
+    )
 
     history = HistoricalRecords()
 
@@ -133,6 +142,12 @@ class ChannelInstance(TimeStampedModel):
                 errors["authentication_setting"] = (
                     f"Choose an authentication setting of channel type {fits}."
                 )
+        if self.business_id and self.kind != self.Kind.APPLE_MESSAGES_FOR_BUSINESS:
+            errors["business_id"] = "Only an Apple Messages for Business channel has a business id."
+        elif self.business_id and not BUSINESS_ID.match(self.business_id):
+            errors["business_id"] = (
+                "Give the business id as Apple shows it: letters, digits, - and _ only."
+            )
         if self.require_authentication and not self.authentication_setting_id:
             errors["require_authentication"] = (
                 "Choose an authentication setting, or turn off require authentication."

@@ -56,6 +56,7 @@ class ChannelInstanceSerializer(ModelCleanSerializer):
             "require_authentication",
             "allow_session_upgrade",
             "widget_id",
+            "business_id",
             *TIMESTAMPS,
         ]
         extra_kwargs = {
