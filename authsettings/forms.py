@@ -74,6 +74,10 @@ class AuthenticationSettingForm(forms.ModelForm):
             self.fields["remove_client_secret"].disabled = True
         if not stored:
             del self.fields["remove_client_secret"]
+        if self.instance.callback_path:
+            redirect = self.fields["redirect_url"]
+            redirect.disabled = True
+            redirect.help_text = "Set by the platform: see Redirect information below."
         if "token_custom_action" in self.fields:
             self.fields["token_custom_action"].widget = forms.Select(
                 choices=[("", "---------")] + [(name, name) for name in token_actions.names()]

@@ -75,6 +75,13 @@ class AuthenticationSettingSerializer(ModelCleanSerializer):
             },
         }
 
+    def to_representation(self, instance: AuthenticationSetting) -> dict:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if instance.callback_path and request is not None:
+            data["redirect_url"] = request.build_absolute_uri(instance.callback_path)
+        return data
+
     def validate(self, attrs: dict) -> dict:
         authentication_type = attrs.get(
             "authentication_type", getattr(self.instance, "authentication_type", None)

@@ -179,7 +179,7 @@ def test_require_authentication_defaults_to_whether_a_setting_is_given(api, worl
     assert without.json()["authentication_setting"] is None
 
 
-def test_the_redirect_url_of_the_apple_openid_connect_flow_is_not_taken_from_the_client(
+def test_the_redirect_url_of_the_apple_openid_connect_flow_is_the_platforms_callback(
     api, authentication_message
 ):
     payload = {
@@ -196,8 +196,13 @@ def test_the_redirect_url_of_the_apple_openid_connect_flow_is_not_taken_from_the
     }
     created = api.post("/api/v1/authentication-settings/", payload)
     assert created.status_code == 201, created.content
-    assert created.json()["redirect_url"] == ""
-    assert AuthenticationSetting.objects.get(pk=created.json()["id"]).redirect_url == ""
+    setting_id = created.json()["id"]
+    callback = f"http://testserver/apple/auth/{setting_id}/callback"
+    assert created.json()["redirect_url"] == callback
+    assert api.get(f"/api/v1/authentication-settings/{setting_id}/").json()["redirect_url"] == (
+        callback
+    )
+    assert AuthenticationSetting.objects.get(pk=setting_id).redirect_url == ""
 
 
 def test_a_deployment_shows_its_snippet_and_mobile_settings_for_the_address_it_was_read_at(

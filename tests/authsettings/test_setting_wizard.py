@@ -196,6 +196,9 @@ def test_an_apple_setting_walks_details_expiry_and_rich_messages(wizard, alice, 
         page = wizard.client.get(location).content.decode()
         assert f"http://testserver/apple/auth/{setting.pk}/callback" in page
         assert "Copy" in page
+        change_page = wizard.client.get(location.replace("redirect-information", "change"))
+        assert f"http://testserver/apple/auth/{setting.pk}/callback" in change_page.text
+        assert change_page.context["adminform"].form.fields["redirect_url"].disabled
     else:
         assert response["Location"].endswith(f"/{setting.pk}/change/")
 
