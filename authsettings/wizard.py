@@ -75,22 +75,20 @@ class ChannelStepForm(ModelStepForm):
 
 
 class SealedSecretForm(ModelStepForm):
-    """A details step with the client secret. What the wizard stores of it is sealed
-    (encrypted) by `seal`; leaving the box empty keeps the secret typed before."""
+    """A details step with the client secret. The wizard keeps the secret typed last only
+    sealed (encrypted) in the session's extra data, never in the step's data, and hands it
+    back as `sealed_secret`: leaving the box empty keeps it, even after an error."""
 
     client_secret = SecretField(label="Client secret")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, sealed_secret: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        self.sealed_secret = sealed_secret
         self.fields["client_secret"].help_text = (
             "A secret was entered; leave empty to keep it."
-            if self.sealed_secret
+            if sealed_secret
             else "Write-only: it is stored encrypted and never shown again."
         )
-
-    @property
-    def sealed_secret(self) -> str:
-        return (self.data or {}).get(self.add_prefix("client_secret_sealed"), "")
 
     def clean_client_secret(self) -> str:
         typed = self.cleaned_data.get("client_secret")
@@ -102,16 +100,6 @@ class SealedSecretForm(ModelStepForm):
             except crypto.SecretUnreadable:
                 raise forms.ValidationError("Enter the client secret again.") from None
         return ""
-
-    def seal(self, data, stored) -> dict[str, Any]:
-        """The step's data as the session keeps it: the secret encrypted, or the one sealed
-        before when the box was left empty."""
-        data = data.copy()
-        typed = data.get(self.add_prefix("client_secret"), "").strip()
-        sealed_name = self.add_prefix("client_secret_sealed")
-        data[sealed_name] = crypto.encrypt(typed) if typed else (stored or {}).get(sealed_name, "")
-        data[self.add_prefix("client_secret")] = ""
-        return data
 
 
 class TokenActionSelect(forms.Select):
@@ -280,8 +268,9 @@ class RichMessagesForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.setting = AuthenticationSetting(**(earlier or {}))
         field = self.fields["rich_messages"]
+        field.widget.attrs["size"] = 8
         field.widget = AddRichMessageWrapper(
-            forms.SelectMultiple(attrs={"size": 8}),
+            field.widget,
             AuthenticationSetting._meta.get_field("rich_messages").remote_field,
             admin.site,
             can_add_related=user is not None and user.has_perm("messaging.add_richmessage"),
@@ -343,13 +332,6 @@ class AuthenticationSettingWizard(AdminWizardView):
             "authentication_type": DEFAULT_TYPE_BY_CHANNEL[channel],
         }
 
-    def get_form_kwargs(self, step=None):
-        kwargs = super().get_form_kwargs(step)
-        if step in ("channel", "rich_messages"):
-            kwargs["user"] = self.request.user
-        if step == "rich_messages":
-            kwargs["earlier"] = self.earlier_values(step)
-        return kwargs
 
     def earlier_values(self, step: str) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -359,10 +341,28 @@ class AuthenticationSettingWizard(AdminWizardView):
             values.update({name: cleaned[name] for name in cleaned if name in model_fields})
         return values
 
+    def get_form_kwargs(self, step=None):
+        kwargs = super().get_form_kwargs(step)
+        if step in ("channel", "rich_messages"):
+            kwargs["user"] = self.request.user
+        if step == "rich_messages":
+            kwargs["earlier"] = self.earlier_values(step)
+        if issubclass(self.get_form_list()[step], SealedSecretForm):
+            kwargs["sealed_secret"] = self.storage.extra_data.get(step, "")
+        return kwargs
+
+    def post(self, *args, **kwargs):
+        """Seal a secret as soon as it is typed, so an error on its step does not lose it."""
+        step = self.request.POST.get(f"{self.prefix}-current_step", "")
+        typed = self.request.POST.get(f"{step}-client_secret", "").strip()
+        if typed and issubclass(self.get_form_list().get(step, SummaryForm), SealedSecretForm):
+            self.storage.extra_data[step] = crypto.encrypt(typed)
+        return super().post(*args, **kwargs)
+
     def process_step(self, form):
-        data = super().process_step(form)
+        data = super().process_step(form).copy()
         if isinstance(form, SealedSecretForm):
-            return form.seal(data, self.storage.get_step_data(self.steps.current))
+            data[form.add_prefix("client_secret")] = ""
         return data
 
     def summary_rows(self):

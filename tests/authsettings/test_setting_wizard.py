@@ -124,6 +124,8 @@ def test_an_openid_connect_setting_needs_openid_in_its_scope_on_the_details_step
     assert SECRET not in response.content.decode()
 
     # The secret typed before is kept: the box stays empty and says so.
+    assert "A secret was entered; leave empty to keep it." in response.content.decode()
+    details["client_secret"] = ""
     response = wizard.post(
         "openid_details",
         details | {"scope": "openid profile", "max_refresh_token_lifetime_seconds": "86400"},
@@ -148,7 +150,8 @@ def test_a_secret_typed_once_is_kept_when_a_later_error_sends_the_step_back(wiza
     page = response.content.decode()
     assert SECRET not in page
     assert "A secret was entered; leave empty to keep it." in page
-    wizard.post("openid_details", details | {"client_secret": ""})
+    response = wizard.post("openid_details", details | {"client_secret": ""})
+    assert current_step(response) == "Step 3 of 3: Summary"
     wizard.post("summary")
     assert AuthenticationSetting.objects.get().client_secret == SECRET
 
@@ -180,6 +183,7 @@ def test_an_apple_setting_walks_details_expiry_and_rich_messages(wizard, alice, 
     response = wizard.post("additional", {"access_token_expiry_seconds": ""})
     assert current_step(response) == "Step 4 of 5: Rich messages"
     assert "/admin/messaging/richmessage/add/?" in response.content.decode()
+    assert f'<option value="{message.pk}">Sign in</option>' in response.content.decode()
     response = wizard.post("rich_messages", {"rich_messages": [message.pk]})
     assert current_step(response) == "Step 5 of 5: Summary"
 

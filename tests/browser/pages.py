@@ -30,6 +30,14 @@ def sign_in_customer(page, base: str) -> None:
     page.wait_for_url(f"{base}/portal/")
 
 
+def sign_in_admin(page, base: str) -> None:
+    page.goto(f"{base}/admin/login/?next=/admin/")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill(PASSWORDS["admin"])
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}/admin/")
+
+
 def sign_in_agent(page, base: str) -> None:
     page.goto(f"{base}/agent/login/?next=/agent/")
     page.get_by_label("Username").fill("agent")
