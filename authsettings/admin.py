@@ -10,6 +10,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from authsettings.forms import AuthenticationSettingForm
 from authsettings.models import AuthenticationSetting
+from authsettings.tester_views import test_setting_view
 from authsettings.wizard import AuthenticationSettingWizard
 
 
@@ -70,11 +71,6 @@ class AuthenticationSettingAdmin(SimpleHistoryAdmin):
     ]
 
     def get_urls(self):
-        try:  # TEMPORARY while the tester is written
-            from authsettings.tester_views import test_setting_view
-        except ImportError:
-            test_setting_view = redirect_information_view
-
         def wrap(view):
             return self.admin_site.admin_view(partial(view, self))
 

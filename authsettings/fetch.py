@@ -81,6 +81,12 @@ def post_form(
     return _exchange("POST", url, form_headers, urlencode(data).encode())
 
 
+def vet(url: str) -> IPAddress:
+    """The address a fetch of `url` would connect to, once the URL and every address its host
+    resolves to pass the outbound rules. Nothing is sent. Raises FetchError."""
+    return _vetted_address(_parse(url), time.monotonic() + TIMEOUT_SECONDS)
+
+
 @dataclass(frozen=True)
 class _Target:
     scheme: str

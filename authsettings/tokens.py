@@ -14,6 +14,7 @@ import binascii
 import json
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -75,12 +76,7 @@ def verify(setting: AuthenticationSetting, token: object, *, now: float) -> Veri
     parts = split(token)
     kid = check_header(parts.header)
     key = _choose_key(setting, kid, now)
-    if not RS256.verify(parts.signing_input, key.public_key(), parts.signature):
-        raise TokenError(
-            "token_invalid",
-            "The signature does not match the key; sign with the private key whose public key "
-            "the key URL publishes.",
-        )
+    check_signature(parts, key)
     check_claims(parts.payload, setting.expected_issuer, now)
     return VerifiedToken(
         sub=parts.payload["sub"], iss=parts.payload["iss"], kid=key.kid, claims=parts.payload
@@ -197,11 +193,24 @@ def check_header(header: dict[str, Any]) -> str | None:
 
 
 def _choose_key(setting: AuthenticationSetting, kid: str | None, now: float) -> keys.KeyEntry:
-    """The key that must have signed the token. Raises TokenError."""
+    """The key that must have signed the token, among the setting's usable keys at `now`.
+
+    Raises TokenError.
+    """
     try:
         available = keys.usable_keys(setting, kid=kid, now=now)
     except keys.KeyUnavailable as error:
         raise TokenError("key_unavailable", str(error)) from None
+    return select_key(available, kid)
+
+
+def select_key(available: Sequence[keys.KeyEntry], kid: str | None) -> keys.KeyEntry:
+    """The key, among usable keys (at least one), that a token naming `kid` (or none) must
+    have been signed with: a PEM key whatever the kid, the only key when none is named, or the
+    key with that kid.
+
+    Raises TokenError (`unknown_kid`).
+    """
     if available[0].format == keys.PEM:
         return available[0]
     if kid is None:
@@ -223,31 +232,31 @@ def _choose_key(setting: AuthenticationSetting, kid: str | None, now: float) -> 
     )
 
 
+def check_signature(parts: Parts, key: keys.KeyEntry) -> None:
+    """Raises TokenError unless `key` made the token's signature."""
+    if not RS256.verify(parts.signing_input, key.public_key(), parts.signature):
+        raise TokenError(
+            "token_invalid",
+            "The signature does not match the key; sign with the private key whose public key "
+            "the key URL publishes.",
+        )
+
+
 # Claims
 
 
 def check_claims(payload: dict[str, Any], expected_issuer: str, now: float) -> None:
+    """Run CLAIM_CHECKS in order. Raises TokenError at the first failure."""
+    for _name, check in CLAIM_CHECKS:
+        check(payload, expected_issuer, now)
+
+
+def _check_required(payload: dict[str, Any], expected_issuer: str, now: float) -> None:
     if missing := [name for name in REQUIRED_CLAIMS if name not in payload]:
         raise TokenError("claims_missing", f"The token lacks the claims {', '.join(missing)}.")
-    _check_claim_types(payload)
-    lifetime = payload["exp"] - payload["iat"]
-    if lifetime < 0:
-        raise TokenError("claims_invalid", "exp is before iat.")
-    if lifetime > settings.CC_JWT_MAX_LIFETIME_SECONDS:
-        raise TokenError(
-            "claims_invalid",
-            f"exp - iat is {lifetime:.0f} s; at most {settings.CC_JWT_MAX_LIFETIME_SECONDS} s "
-            "is accepted.",
-        )
-    _check_times(payload, now, settings.CC_JWT_LEEWAY_SECONDS)
-    if expected_issuer and payload["iss"] != expected_issuer:
-        raise TokenError(
-            "issuer_mismatch",
-            f"iss is {shown(payload['iss'])}; the setting expects {shown(expected_issuer)}.",
-        )
 
 
-def _check_claim_types(payload: dict[str, Any]) -> None:
+def _check_claim_types(payload: dict[str, Any], expected_issuer: str, now: float) -> None:
     for name in NUMERIC_DATES:
         if name in payload and not _is_numeric_date(payload[name]):
             raise TokenError(
@@ -273,13 +282,30 @@ def _is_numeric_date(value: object) -> bool:
     return abs(value) < MAX_NUMERIC_DATE
 
 
-def _check_times(payload: dict[str, Any], now: float, leeway: int) -> None:
+def _check_lifetime(payload: dict[str, Any], expected_issuer: str, now: float) -> None:
+    lifetime = payload["exp"] - payload["iat"]
+    if lifetime < 0:
+        raise TokenError("claims_invalid", "exp is before iat.")
+    if lifetime > settings.CC_JWT_MAX_LIFETIME_SECONDS:
+        raise TokenError(
+            "claims_invalid",
+            f"exp - iat is {lifetime:.0f} s; at most {settings.CC_JWT_MAX_LIFETIME_SECONDS} s "
+            "is accepted.",
+        )
+
+
+def _check_expiry(payload: dict[str, Any], expected_issuer: str, now: float) -> None:
+    leeway = settings.CC_JWT_LEEWAY_SECONDS
     if now >= payload["exp"] + leeway:
         raise TokenError(
             "token_expired",
             f"The token expired {now - payload['exp']:.0f} s ago (leeway {leeway} s); get a "
             "fresh one.",
         )
+
+
+def _check_not_before(payload: dict[str, Any], expected_issuer: str, now: float) -> None:
+    leeway = settings.CC_JWT_LEEWAY_SECONDS
     for name in ("nbf", "iat"):
         if name in payload and payload[name] > now + leeway:
             raise TokenError(
@@ -287,3 +313,25 @@ def _check_times(payload: dict[str, Any], now: float, leeway: int) -> None:
                 f"{name} is {payload[name] - now:.0f} s in the future (leeway {leeway} s); check "
                 "the clock of the server that signs tokens.",
             )
+
+
+def _check_issuer(payload: dict[str, Any], expected_issuer: str, now: float) -> None:
+    if expected_issuer and payload["iss"] != expected_issuer:
+        raise TokenError(
+            "issuer_mismatch",
+            f"iss is {shown(payload['iss'])}; the setting expects {shown(expected_issuer)}.",
+        )
+
+
+ClaimCheck = Callable[[dict[str, Any], str, float], None]
+
+# The claim rules in the order they run, each named for a report of every check
+# (authsettings.checkup); each may rely on the ones before it having passed.
+CLAIM_CHECKS: tuple[tuple[str, ClaimCheck], ...] = (
+    ("required claims", _check_required),
+    ("claim types", _check_claim_types),
+    ("lifetime", _check_lifetime),
+    ("exp", _check_expiry),
+    ("nbf and iat", _check_not_before),
+    ("iss", _check_issuer),
+)

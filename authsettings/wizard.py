@@ -332,7 +332,6 @@ class AuthenticationSettingWizard(AdminWizardView):
             "authentication_type": DEFAULT_TYPE_BY_CHANNEL[channel],
         }
 
-
     def earlier_values(self, step: str) -> dict[str, Any]:
         values: dict[str, Any] = {}
         model_fields = {field.name for field in AuthenticationSetting._meta.concrete_fields}

@@ -1,0 +1,511 @@
+"""The tester of an authentication setting: the admin's "Test this setting" page and
+`manage.py check_authentication_setting` (CONTRACT.md "Management commands").
+
+It fetches now what the platform fetches for the setting and tells what it found there; for
+the code flows it vets each URL the platform will call without sending anything. Given an
+implicit-flow token, it runs every check the widget runtime makes, in the contract's order,
+and says how to fix a failure. The checks are the runtime's own (tokens, keys, oidc,
+workstreams.context) run one at a time, and every fetch goes through the guarded fetcher.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from django.conf import settings
+
+from authsettings import fetch, keys, oidc, token_actions, tokens
+from authsettings.models import AuthenticationSetting
+from authsettings.tokens import TokenError
+from contactcenter.strict_json import shown
+from workstreams import context as context_typing
+from workstreams.models import Workstream
+
+T = TypeVar("T")
+
+NOT_RUN = "Not run: an earlier check failed."
+FORMAT_LABELS = {keys.PEM: "PEM key", keys.KID_LIST: "kid list", keys.JWKS: "JWKS"}
+VET_NAME = "outbound rules"
+
+FIX_USABLE_KEYS = (
+    "Publish at least one RSA public key of 2048 bits or more that has not expired; the key "
+    "table says why each key is not used."
+)
+FIX_VET = (
+    "Use a public https URL, or list the host in CC_OUTBOUND_ALLOWED_HOSTS when it is an "
+    "internal service the platform must reach."
+)
+FIX_ISSUER = (
+    "Set the discovery URI to the provider's issuer followed by "
+    f"{oidc.DISCOVERY_PATH}, exactly as the provider publishes it."
+)
+FIX_DISCOVERY = (
+    "Use the provider's own discovery document: it must name a token endpoint and a jwks_uri, "
+    f"sign id tokens with {tokens.ALGORITHM} and take client_secret_basic or client_secret_post."
+)
+FIX_CONTEXT = (
+    "Send lwicontexts as a JSON object, or a string holding one, of at most "
+    f"{context_typing.MAX_CONTEXT_VARIABLES} variables and "
+    f"{context_typing.MAX_CONTEXT_BYTES // 1024} KiB, each name once."
+)
+FIX_BY_VARIABLE_TYPE = {
+    context_typing.NUMBER: 'Send a JSON number or a numeric string such as "10000".',
+    context_typing.BOOLEAN: 'Send true or false, or the string "true" or "false".',
+    context_typing.TEXT: (
+        f"Send a string or a number of at most {context_typing.MAX_VALUE_LENGTH} characters."
+    ),
+}
+TOKEN_FIXES = {
+    "size": (
+        f"Carry less in the token, which must stay within {tokens.MAX_TOKEN_BYTES // 1024} KiB: "
+        "move bulky data out of lwicontexts."
+    ),
+    "format": (
+        "Send the compact JWT a JWT library makes: three unpadded base64url segments, "
+        "header.payload.signature, the first two JSON objects."
+    ),
+    "algorithm and header": (
+        f"Sign with {tokens.ALGORITHM} and leave {', '.join(tokens.FORBIDDEN_HEADERS)} out of "
+        "the header."
+    ),
+    "signature": (
+        "Sign with the private key whose public key the key URL publishes under the token's "
+        "kid, and send the token unaltered."
+    ),
+    "required claims": f"Add {', '.join(tokens.REQUIRED_CLAIMS)} to the token's claims.",
+    "claim types": (
+        "Give iat, exp and nbf as JSON numbers of Unix seconds, iss as a non-empty string and "
+        f"sub as a string of 1 to {tokens.MAX_SUBJECT_LENGTH} characters without control "
+        "characters."
+    ),
+    "lifetime": (
+        "Issue tokens whose exp comes after their iat, within the lifetime the detail gives."
+    ),
+    "exp": "Paste a freshly issued token; the page should get a new token for each chat.",
+    "nbf and iat": (
+        "Set the clock of the server that signs tokens right (NTP), and do not date tokens ahead."
+    ),
+    "iss": (
+        "Make the token's iss the setting's expected issuer, or correct the expected issuer on "
+        "the setting."
+    ),
+}
+# The key check fails for want of keys or of the token's kid.
+KEY_FIXES = {
+    "key_unavailable": (
+        "Make the key URL publish a usable key; what was found there says why none is usable."
+    ),
+    "unknown_kid": (
+        "Put in the token header the kid of the key that signed it, as the key URL lists it "
+        "among its usable keys."
+    ),
+}
+FIX_UNKNOWN = "Correct what the detail names."
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check. `passed` is None when an earlier failure kept it from running; `fix` says in
+    a sentence how to make a failed check pass."""
+
+    name: str
+    passed: bool | None
+    detail: str
+    fix: str = ""
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    """One entry of a key document, as an administrator reads it."""
+
+    format: str
+    kid: str | None
+    key_size: int | None
+    expiry: int | None
+    problem: str | None
+
+    @classmethod
+    def of(cls, entry: keys.KeyEntry) -> KeyRow:
+        return cls(
+            format=FORMAT_LABELS.get(entry.format, entry.format),
+            kid=entry.kid,
+            key_size=entry.key_size,
+            expiry=entry.expiry,
+            problem=entry.problem,
+        )
+
+    @property
+    def usable(self) -> bool:
+        return self.problem is None
+
+    @property
+    def expiry_utc(self) -> str:
+        return "" if self.expiry is None else utc(self.expiry)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something the platform reaches for the setting (a key URL, a discovery document, a
+    token URL): the checks made of it, and what was found there."""
+
+    title: str
+    url: str
+    checks: tuple[Check, ...]
+    facts: tuple[tuple[str, str], ...] = ()
+    keys: tuple[KeyRow, ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    findings: tuple[Finding, ...]
+    token_checks: tuple[Check, ...] = ()
+
+    @property
+    def checks(self) -> list[Check]:
+        """Every check, the findings' first."""
+        return [check for finding in self.findings for check in finding.checks] + list(
+            self.token_checks
+        )
+
+    @property
+    def failures(self) -> list[Check]:
+        return [check for check in self.checks if check.passed is False]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def check_setting(
+    setting: AuthenticationSetting, *, token: str | None = None, now: float | None = None
+) -> Report:
+    """Fetch what the setting needs at `now` (Unix seconds; default the current time) and, for
+    an implicit-flow setting given a token, check the token as the widget runtime would."""
+    now = time.time() if now is None else now
+    kind = AuthenticationSetting.Type
+    if setting.authentication_type == kind.OAUTH2_IMPLICIT:
+        finding, usable = _key_finding("Public key URL", setting.public_key_url, now)
+        token_checks = () if token is None else _token_checks(setting, token, usable, now)
+        return Report((finding,), token_checks)
+    if setting.authentication_type == kind.OPENID_CONNECT:
+        findings = _openid_findings(setting.discovery_uri, now)
+    else:
+        findings = tuple(_vet_finding(title, url) for title, url in _called_urls(setting))
+    if token is None:
+        return Report(findings)
+    not_taken = Check(
+        "token",
+        None,
+        "Only OAuth 2.0 implicit flow settings check a pasted token; visitors of this setting "
+        "sign in through its provider.",
+    )
+    return Report(findings, (not_taken,))
+
+
+def utc(seconds: float) -> str:
+    """A Unix time as a UTC date an administrator reads."""
+    try:
+        moment = datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return "out of the calendar's range"
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+# What the setting reaches
+
+
+def _key_finding(title: str, url: str, now: float) -> tuple[Finding, list[keys.KeyEntry]]:
+    """What a key URL publishes now, and its usable keys."""
+    try:
+        entries = keys.describe(url, now=now)
+    except keys.KeyUnavailable as error:
+        failed = Check("key document", False, str(error), _fetch_fix(url, "the key document"))
+        return Finding(title, url, (failed,)), []
+    usable = [entry for entry in entries if entry.usable]
+    if not entries:
+        found = "A key document that lists no keys."
+    elif entries[0].format == keys.PEM:
+        found = "A PEM key."
+    else:
+        found = f"A {FORMAT_LABELS[entries[0].format]} of {_count(len(entries), 'key')}."
+    checks = (
+        Check("key document", True, found),
+        Check(
+            "usable keys",
+            bool(usable),
+            f"{len(usable)} of {_count(len(entries), 'key')} can verify tokens.",
+            "" if usable else FIX_USABLE_KEYS,
+        ),
+    )
+    return Finding(title, url, checks, keys=tuple(KeyRow.of(entry) for entry in entries)), usable
+
+
+def _openid_findings(url: str, now: float) -> tuple[Finding, ...]:
+    """The discovery document, its issuer, and what the platform reaches through it."""
+    title = "Discovery document"
+    if not url:
+        return (_missing(title),)
+    try:
+        body = fetch.fetch(url, accept="application/json").body
+    except fetch.FetchError as error:
+        failed = Check("fetch", False, str(error), _fetch_fix(url, "the discovery document"))
+        return (Finding(title, url, (failed,)),)
+    fetched = Check("fetch", True, f"Fetched {_count(len(body), 'byte')}.")
+    try:
+        provider = oidc.parse_discovery(url, body)
+    except TokenError as error:
+        if error.code == "issuer_mismatch":
+            checks = (
+                Check("issuer", False, error.detail, FIX_ISSUER),
+                Check("discovery document", None, NOT_RUN),
+            )
+        else:
+            checks = (
+                Check("issuer", None, "Not known: the document cannot be used."),
+                Check("discovery document", False, error.detail, FIX_DISCOVERY),
+            )
+        return (Finding(title, url, (fetched, *checks)),)
+    checks = (
+        fetched,
+        Check("issuer", True, f"{provider.issuer} is the issuer the discovery URI names."),
+        Check("discovery document", True, "The platform has all it needs from it."),
+    )
+    facts = (
+        ("Issuer", provider.issuer),
+        ("Token endpoint", provider.token_endpoint),
+        ("JWKS URI", provider.jwks_uri),
+        ("Userinfo endpoint", provider.userinfo_endpoint or "none"),
+        ("Client authentication", provider.client_auth_method),
+    )
+    jwks, _usable = _key_finding("JWKS (the discovery document's jwks_uri)", provider.jwks_uri, now)
+    return (
+        Finding(title, url, checks, facts=facts),
+        jwks,
+        _vet_finding("Token endpoint (from the discovery document)", provider.token_endpoint),
+    )
+
+
+def _called_urls(setting: AuthenticationSetting) -> list[tuple[str, str]]:
+    """The URLs a code-flow setting makes the platform call, titled."""
+    if setting.is_apple:
+        return [
+            ("Access token URL", setting.access_token_url),
+            ("Decrypted token URL", setting.decrypted_token_url),
+        ]
+    urls = [("Token URL", setting.token_url)]
+    # The built-in token actions read the provider's discovery document.
+    if setting.token_custom_action in token_actions.BUILT_IN and (
+        setting.discovery_uri or setting.token_url
+    ):
+        urls.append(
+            (
+                f"Discovery document (read by the {setting.token_custom_action} action)",
+                oidc.discovery_uri_of(setting),
+            )
+        )
+    return urls
+
+
+def _vet_finding(title: str, url: str) -> Finding:
+    """A URL vetted under the outbound rules and resolved, without sending anything."""
+    if not url:
+        return _missing(title)
+    try:
+        address = fetch.vet(url)
+    except fetch.FetchError as error:
+        return Finding(title, url, (Check(VET_NAME, False, str(error), FIX_VET),))
+    passed = Check(
+        VET_NAME,
+        True,
+        f"The host resolves to {address}, an address the platform may reach; nothing was sent.",
+    )
+    return Finding(title, url, (passed,), facts=(("Address", str(address)),))
+
+
+def _missing(title: str) -> Finding:
+    what = title[0].lower() + title[1:]
+    return Finding(
+        title, "", (Check(VET_NAME, False, f"The setting has no {what}.", f"Fill in the {what}."),)
+    )
+
+
+def _fetch_fix(url: str, what: str) -> str:
+    return (
+        f"Make {url or 'the URL'} answer HTTP 200 with {what}, over https (plain http only for "
+        "hosts listed in CC_OUTBOUND_ALLOWED_HOSTS), without a redirect, within "
+        f"{fetch.TIMEOUT_SECONDS:g} s and {fetch.MAX_BODY_BYTES // 1024} KiB."
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+# The token
+
+
+class _Steps:
+    """Checks run in order; after the first failure the rest are recorded as not run."""
+
+    def __init__(self) -> None:
+        self.checks: list[Check] = []
+        self.failed = False
+
+    def run(self, name: str, check: Callable[[], T], said: Callable[[T], str]) -> T | None:
+        """The check's result, or None once a check has failed. `said` tells a pass."""
+        if self.failed:
+            self.checks.append(Check(name, None, NOT_RUN))
+            return None
+        try:
+            result = check()
+        except TokenError as error:
+            self.failed = True
+            fix = KEY_FIXES.get(error.code) or TOKEN_FIXES.get(name, FIX_UNKNOWN)
+            self.checks.append(Check(name, False, error.detail, fix))
+            return None
+        self.checks.append(Check(name, True, said(result)))
+        return result
+
+
+def _token_checks(
+    setting: AuthenticationSetting, token: str, usable: list[keys.KeyEntry], now: float
+) -> tuple[Check, ...]:
+    steps = _Steps()
+    steps.run(
+        "size",
+        lambda: tokens.check_size(token),
+        lambda _: (
+            f"{_count(len(token.encode('utf-8', 'surrogatepass')), 'byte')}, within "
+            f"{tokens.MAX_TOKEN_BYTES // 1024} KiB."
+        ),
+    )
+    parts = steps.run(
+        "format",
+        lambda: tokens.split(token),
+        lambda _: "Three base64url segments: a JSON header, a JSON payload and a signature.",
+    )
+    kid = steps.run(
+        "algorithm and header",
+        lambda: tokens.check_header(parts.header),
+        lambda kid: (
+            f"alg is {tokens.ALGORITHM}; "
+            + (f"the kid is {shown(kid)}." if kid is not None else "there is no kid.")
+        ),
+    )
+    key = steps.run("key", lambda: _select_key(usable, kid), _chosen)
+    steps.run(
+        "signature",
+        lambda: tokens.check_signature(parts, key),
+        lambda _: "The signature matches that key.",
+    )
+    for name, check in tokens.CLAIM_CHECKS:
+        steps.run(
+            name,
+            lambda check=check: check(parts.payload, setting.expected_issuer, now),
+            lambda _, name=name: _claim_passed(name, parts.payload, setting, now),
+        )
+    if steps.failed:
+        return (*steps.checks, Check("lwicontexts", None, NOT_RUN))
+    return (*steps.checks, *_context_checks(setting, parts.payload.get("lwicontexts")))
+
+
+def _select_key(usable: list[keys.KeyEntry], kid: str | None) -> keys.KeyEntry:
+    """Raises TokenError."""
+    if not usable:
+        raise TokenError("key_unavailable", "No usable key could be had from the key URL.")
+    return tokens.select_key(usable, kid)
+
+
+def _chosen(key: keys.KeyEntry) -> str:
+    if key.format == keys.PEM:
+        return f"The PEM key of {key.key_size} bits (a single PEM key ignores the kid)."
+    return f"The key with the kid {shown(key.kid)}, of {key.key_size} bits."
+
+
+def _claim_passed(
+    name: str, payload: dict[str, Any], setting: AuthenticationSetting, now: float
+) -> str:
+    if name == "required claims":
+        return f"{', '.join(tokens.REQUIRED_CLAIMS)} are present."
+    if name == "claim types":
+        return "The dates are numbers of Unix seconds, iss and sub are strings."
+    if name == "lifetime":
+        return (
+            f"exp - iat is {payload['exp'] - payload['iat']:.0f} s, within "
+            f"{settings.CC_JWT_MAX_LIFETIME_SECONDS} s."
+        )
+    if name == "exp":
+        return f"exp is {_moment(payload['exp'])}, {payload['exp'] - now:.0f} s from now."
+    if name == "nbf and iat":
+        dates = [
+            f"{date} is {_moment(payload[date])}" for date in ("nbf", "iat") if date in payload
+        ]
+        return f"{'; '.join(dates)}: not in the future."
+    if name == "iss":
+        if setting.expected_issuer:
+            return f"iss is {shown(payload['iss'])}, the issuer the setting expects."
+        return f"iss is {shown(payload['iss'])}; the setting expects no particular issuer."
+    return "Passed."
+
+
+def _moment(seconds: float) -> str:
+    return f"{utc(seconds)} ({seconds})"
+
+
+def _context_checks(setting: AuthenticationSetting, raw: object) -> list[Check]:
+    """lwicontexts as a whole, then each variable against each workstream using the setting."""
+    try:
+        _, names = context_typing.accept_context(raw, {})
+    except context_typing.ContextInvalid as error:
+        return [Check("lwicontexts", False, f"{error}.", FIX_CONTEXT)]
+    if not names:
+        return [Check("lwicontexts", True, "The token carries no context variables.")]
+    # Accepted above, so a string holds a JSON object without duplicate names.
+    variables = raw if isinstance(raw, dict) else json.loads(raw)
+    workstreams = (
+        Workstream.objects.filter(channel_instances__authentication_setting=setting)
+        .distinct()
+        .prefetch_related("context_variables")
+        if setting.pk is not None
+        else Workstream.objects.none()
+    )
+    checks = [
+        Check(
+            "lwicontexts",
+            True,
+            f"{_count(len(names), 'variable')}: {', '.join(shown(name) for name in names)}"
+            + ("." if workstreams else "; no chat uses this setting yet, so none is typed."),
+        )
+    ]
+    for workstream in workstreams:
+        types = {variable.name: variable.type for variable in workstream.context_variables.all()}
+        checks += [_variable_check(workstream, types, name, variables[name]) for name in names]
+    return checks
+
+
+def _variable_check(
+    workstream: Workstream, types: dict[str, str], name: str, value: object
+) -> Check:
+    label = f"{workstream.name}: {name}"
+    try:
+        accepted, dropped = context_typing.accept_context({name: value}, types)
+    except context_typing.ContextInvalid as error:
+        detail = f"{error} ({name} is a {types[name]} variable of {workstream.name})."
+        return Check(label, False, detail, FIX_BY_VARIABLE_TYPE[types[name]])
+    if dropped:
+        return Check(
+            label,
+            False,
+            f"{workstream.name} defines no variable {shown(name)}: the chat starts, but "
+            "without it.",
+            f"Add {name} to the context variables of {workstream.name}, or send the name it "
+            "has there (names are case-sensitive).",
+        )
+    if name not in accepted:
+        return Check(label, True, "null, which counts as absent.")
+    return Check(label, True, f"A {types[name]} variable: the chat gets {shown(accepted[name])}.")

@@ -1,0 +1,169 @@
+"""The admin's "Test this setting" page: findings fetched on GET, the checks of a pasted token
+on POST, permissions, CSRF, and no secret in the page."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
+
+from tests.authsettings.conftest import TOKEN_CHECKS
+from tests.conftest import PASSWORD
+from tests.identity_provider import CLIENT_SECRET, openid_setting, start_provider
+from tests.keyserver import claims, kid_entry, make_token, token_for
+
+
+def page_of(setting) -> str:
+    return f"/admin/authsettings/authenticationsetting/{setting.pk}/test/"
+
+
+def outcomes_in(html: str) -> list[tuple[str, str]]:
+    """(outcome, check name) of each row of the page's check tables, in order."""
+    rows = re.findall(
+        r'<td class="outcome">.*?> (Pass|Fail|Not run)</td>\s*<td>(.*?)</td>', html, re.S
+    )
+    return [(outcome, name) for outcome, name in rows]
+
+
+@pytest.fixture
+def admin_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+def test_the_page_shows_the_keys_found_at_the_key_url(
+    admin_client, portal_setting, key_server, keys
+):
+    expiry = int(time.time()) + 86400
+    key_server.serve(
+        "/publickey",
+        [kid_entry(keys.signing, "current", expiry), kid_entry(keys.weak, "w", expiry)],
+    )
+
+    response = admin_client.get(page_of(portal_setting))
+
+    assert response.status_code == 200
+    assert response.templates[0].name == (
+        "admin/authsettings/authenticationsetting/test_setting.html"
+    )
+    html = response.content.decode()
+    assert outcomes_in(html) == [("Pass", "key document"), ("Pass", "usable keys")]
+    assert "<code>current</code>" in html
+    assert "2048 bits" in html
+    assert f"({expiry})" in html
+    assert "no: an RSA key of 1024 bits; at least 2048 are needed" in html
+    assert 'name="token"' in html
+    assert key_server.hits["/publickey"] == 1
+
+
+def test_the_breadcrumbs_lead_back_to_the_setting(admin_client, portal_setting):
+    html = admin_client.get(page_of(portal_setting)).content.decode()
+
+    change = f"/admin/authsettings/authenticationsetting/{portal_setting.pk}/change/"
+    assert re.search(
+        r'<div class="breadcrumbs">.*Home</a>.*Authentication settings</a>.*'
+        rf'<a href="{change}">Portal</a>\s*&rsaquo; Test',
+        html,
+        re.S,
+    )
+
+
+def test_a_pasted_token_shows_every_check_passing(admin_client, portal_setting, keys):
+    token = token_for(keys, lwicontexts={"msdyn_isvip": "TRUE"})
+
+    response = admin_client.post(page_of(portal_setting), {"token": f"  {token}\n"})
+
+    html = response.content.decode()
+    checks = outcomes_in(html)[2:]
+    assert [name for _outcome, name in checks] == [*TOKEN_CHECKS, "Web chat: msdyn_isvip"]
+    assert {outcome for outcome, _name in checks} == {"Pass"}
+    assert "A boolean variable: the chat gets True." in html
+    assert "Everything checked passed." in html
+
+
+def test_a_failing_token_shows_the_failure_its_fix_and_what_did_not_run(
+    admin_client, portal_setting, keys
+):
+    token = make_token(keys.other, claims(time.time()))
+
+    html = admin_client.post(page_of(portal_setting), {"token": token}).content.decode()
+
+    checks = dict((name, outcome) for outcome, name in outcomes_in(html))
+    assert (checks["key"], checks["signature"], checks["iss"]) == ("Pass", "Fail", "Not run")
+    assert "Fix: Sign with the private key whose public key the key URL publishes" in html
+    assert "1 check failed." in html
+
+
+def test_posting_no_token_asks_for_one(admin_client, portal_setting):
+    html = admin_client.post(page_of(portal_setting), {"token": "  "}).content.decode()
+
+    assert "This field is required." in html
+    assert outcomes_in(html) == [("Pass", "key document"), ("Pass", "usable keys")]
+
+
+def test_a_token_posted_without_the_csrf_token_is_refused(alice, portal_setting, keys):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+
+    refused = client.post(page_of(portal_setting), {"token": token_for(keys)})
+    page = client.get(page_of(portal_setting))
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
+    accepted = client.post(
+        page_of(portal_setting), {"token": token_for(keys), "csrfmiddlewaretoken": csrf[1]}
+    )
+
+    assert refused.status_code == 403
+    assert accepted.status_code == 200
+    assert "Web chat" not in refused.content.decode()
+
+
+def test_an_openid_connect_page_shows_discovery_and_jwks_but_never_the_secret(
+    admin_client, key_server, keys
+):
+    setting = openid_setting(start_provider(key_server, keys))
+
+    html = admin_client.get(page_of(setting)).content.decode()
+
+    assert ("Pass", "issuer") in outcomes_in(html)
+    assert "<code>provider-key</code>" in html
+    assert key_server.url("/jwks") in html
+    assert 'name="token"' not in html
+    assert CLIENT_SECRET not in html
+    assert CLIENT_SECRET not in admin_client.post(page_of(setting), {"token": "x"}).content.decode()
+
+
+def test_a_staff_member_who_may_change_settings_may_test_them(client, diane, portal_setting):
+    client.force_login(diane)
+
+    assert client.get(page_of(portal_setting)).status_code == 200
+
+
+def test_a_staff_member_who_may_only_view_settings_is_forbidden(
+    client, django_user_model, portal_setting
+):
+    viewer = django_user_model.objects.create_user("vera", password=PASSWORD, is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_authenticationsetting"))
+    client.force_login(viewer)
+
+    assert client.get(page_of(portal_setting)).status_code == 403
+    assert client.post(page_of(portal_setting), {"token": "x"}).status_code == 403
+
+
+def test_an_outsider_is_sent_to_the_admin_login(client, charlie, portal_setting, key_server):
+    client.force_login(charlie)
+
+    response = client.get(page_of(portal_setting))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+    assert key_server.hits["/publickey"] == 0
+
+
+def test_a_setting_that_does_not_exist_redirects_to_the_admin_home(admin_client, db):
+    response = admin_client.get("/admin/authsettings/authenticationsetting/999999/test/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
