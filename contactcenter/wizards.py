@@ -132,7 +132,7 @@ class AdminWizardView(SessionWizardView):
             self.model_admin.admin_site.each_context(self.request),
             opts=opts,
             title=self.title,
-            subtitle=getattr(form, "title", ""),
+            step_title=getattr(form, "title", ""),
             step_titles=[form_class.title for form_class in form_list.values()],
             is_popup=self.is_popup,
             is_popup_var=IS_POPUP_VAR,
@@ -161,7 +161,7 @@ class AdminWizardView(SessionWizardView):
             if shown and name in shown:
                 rows.append((label, shown[name]))
             else:
-                rows.append((label, display(form.cleaned_data.get(name))))
+                rows.append((label, display(form.cleaned_data.get(name), field)))
         return rows
 
     def done(self, form_list, form_dict=None, **kwargs):
@@ -191,10 +191,14 @@ class AdminWizardView(SessionWizardView):
         )
 
 
-def display(value: Any) -> str:
-    """A cleaned value as the summary shows it."""
+def display(value: Any, field: forms.Field | None = None) -> str:
+    """A cleaned value as the summary shows it: a choice by its label."""
     if value is None or value == "" or value == [] or value == {}:
         return "—"
+    if isinstance(field, forms.TypedChoiceField | forms.ChoiceField) and not isinstance(
+        field, forms.ModelChoiceField
+    ):
+        return str(dict(field.choices).get(value, value))
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, models.QuerySet | list | tuple):
