@@ -359,7 +359,7 @@ class AuthenticationSettingWizard(AdminWizardView):
         return super().post(*args, **kwargs)
 
     def process_step(self, form):
-        data = super().process_step(form).copy()
+        data = super().process_step(form)
         if isinstance(form, SealedSecretForm):
             data[form.add_prefix("client_secret")] = ""
         return data

@@ -12,12 +12,20 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.contrib.admin import helpers
+from django.contrib.admin.exceptions import DisallowedModelAdminToField
 from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    PermissionDenied,
+    SuspiciousOperation,
+    ValidationError,
+)
 from django.db import models
 from django.forms.utils import pretty_name
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from formtools.wizard.views import SessionWizardView
 
 
@@ -39,10 +47,11 @@ class ModelStepForm(forms.ModelForm):
         if not hasattr(errors, "error_dict"):
             super()._update_errors(errors)
             return
+        # A field the form already refused keeps its own error: the model saw a stand-in.
         own = {
             field: messages
             for field, messages in errors.error_dict.items()
-            if field in self.fields or field == NON_FIELD_ERRORS
+            if (field in self.fields and field not in self.errors) or field == NON_FIELD_ERRORS
         }
         if own:
             super()._update_errors(ValidationError(own))
@@ -67,11 +76,15 @@ class AdminWizardView(SessionWizardView):
     title = ""
     required_permissions: ClassVar[tuple[str, ...]] = ()
 
+    @method_decorator(sensitive_post_parameters())
     def dispatch(self, request, *args, **kwargs):
         if not self.model_admin.has_add_permission(request) or not request.user.has_perms(
             self.required_permissions
         ):
             raise PermissionDenied
+        to_field = request.POST.get(TO_FIELD_VAR, request.GET.get(TO_FIELD_VAR))
+        if to_field and not self.model_admin.to_field_allowed(request, to_field):
+            raise DisallowedModelAdminToField(f"The field {to_field} cannot be referenced.")
         return super().dispatch(request, *args, **kwargs)
 
     @property
@@ -84,28 +97,31 @@ class AdminWizardView(SessionWizardView):
         return f"{prefix}_popup" if self.is_popup else prefix
 
     def post(self, *args, **kwargs):
-        """Going back keeps what was typed on the step being left, valid or not."""
+        """Refuse a step this run does not have (tampered, or skipped by an earlier answer);
+        going back keeps what was typed on the step being left, valid or not."""
+        posted = self.request.POST.get(f"{self.prefix}-current_step")
+        if posted is not None and posted not in self.get_form_list():
+            raise SuspiciousOperation("The wizard has no such step.")
         goto = self.request.POST.get("wizard_goto_step")
-        if goto in self.get_form_list() and goto != self.steps.current:
+        if goto in self.get_form_list() and goto != posted == self.steps.current:
             form = self.get_form(data=self.request.POST, files=self.request.FILES)
-            self.storage.set_step_data(self.steps.current, self.process_step(form))
+            self.storage.set_step_data(posted, self.process_step(form))
             self._forget_cached_steps()
         return super().post(*args, **kwargs)
 
-    def render_next_step(self, form, **kwargs):
-        self._forget_cached_steps()
-        return super().render_next_step(form, **kwargs)
-
-    def render_done(self, form, **kwargs):
-        self._forget_cached_steps()
-        return super().render_done(form, **kwargs)
-
     def _forget_cached_steps(self) -> None:
-        """formtools caches the step list and earlier steps' data per request; a step just
-        stored may change both (a channel type chooses the steps that follow)."""
+        """formtools caches the step list and earlier steps' data per request, and clears
+        them when it stores a valid step; a step stored on the way back may change both."""
         for name in [name for name in vars(self) if name.startswith("_cleaned_data_cache_")]:
             delattr(self, name)
         vars(self).pop("_resolved_form_list", None)
+
+    def process_step(self, form):
+        """What the session keeps of a step: its own fields only."""
+        data = super().process_step(form).copy()
+        for name in [name for name in data if not name.startswith(f"{form.prefix}-")]:
+            del data[name]
+        return data
 
     def cleaned(self, step: str) -> dict[str, Any]:
         """What a step holds once valid; empty when it is skipped or not filled yet."""

@@ -229,13 +229,17 @@ class ChannelSetupWizard(AdminWizardView):
     def earlier_values(self, step: str) -> dict[str, Any]:
         if step not in self.instance_steps:
             return {}
+        return self.instance_values(self.instance_steps[: self.instance_steps.index(step)])
+
+    def instance_values(self, steps) -> dict[str, Any]:
+        """The channel instance's fields given on `steps`."""
         values: dict[str, Any] = {
             "kind": self.kind,
             "workstream": self.cleaned("workstream").get("workstream"),
         }
-        for earlier in self.instance_steps[: self.instance_steps.index(step)]:
-            values.update(self.cleaned(earlier))
-        values.pop("authentication", None)
+        for step in steps:
+            values.update(self.cleaned(step))
+        values.pop("authentication", None)  # Apple's on/off: a setting chosen, or none
         return values
 
     def summary_rows(self):
@@ -254,14 +258,12 @@ class ChannelSetupWizard(AdminWizardView):
         return rows
 
     def create_channel_instance(self, form_dict) -> ChannelInstance:
-        values = self.earlier_values(self.instance_steps[-1])
-        values.update(self.cleaned(self.instance_steps[-1]))
-        values.pop("authentication", None)
+        values = self.instance_values(self.instance_steps)
         values["workstream"], added = form_dict["workstream"].create_or_get()
         self.added.extend(added)
         channel_instance = ChannelInstance(**values)
         if self.kind == ChannelInstance.Kind.APPLE_MESSAGES_FOR_BUSINESS:
-            channel_instance.require_authentication = False
+            channel_instance.require_authentication = False  # see AppleBehavioursForm
         channel_instance.full_clean()
         channel_instance.save()
         return channel_instance

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import secrets
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 
 from asgiref.sync import SyncToAsync
 from channels.testing.live import make_application
 from daphne.testing import DaphneProcess
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+from django.core.signals import request_started
 from django.db import connections
 from oauth2_provider.models import Application
 
@@ -50,12 +51,21 @@ def platform_client(redirect_uri: str, name: str = "Portal sign-in") -> tuple[Ap
     return application, secret
 
 
+def _application():
+    """The platform as the child serves it. Tests flush the database between them, and a
+    flush gives content types new ids; the child forgets the ones it cached at each request,
+    so the admin's log entries point at rows that exist (the parent's flush clears its own)."""
+    request_started.connect(_forget_content_types)
+    return make_application(static_wrapper=ASGIStaticFilesHandler)
+
+
+def _forget_content_types(**kwargs) -> None:
+    ContentType.objects.clear_cache()
+
+
 def start_server(django_db_blocker) -> LiveServer:
     """Start daphne on a free loopback port. Raises RuntimeError when it does not come up."""
-    process = DaphneProcess(
-        host="127.0.0.1",
-        get_application=partial(make_application, static_wrapper=ASGIStaticFilesHandler),
-    )
+    process = DaphneProcess(host="127.0.0.1", get_application=_application)
     # Once this process has run a socket test, asgiref's shared executor has a worker thread,
     # which a forked child does not inherit: its consumers would wait on it forever. The
     # child gets an executor of its own.

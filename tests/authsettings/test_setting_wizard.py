@@ -17,6 +17,14 @@ URL = "/admin/authsettings/authenticationsetting/add/"
 SECRET = "wizard-s3cret-value"
 LIVE = ChannelType.LIVE_CHAT
 APPLE = ChannelType.APPLE_MESSAGES_FOR_BUSINESS
+OAUTH2_DETAILS = {
+    "token_custom_action": "userinfo",
+    "token_url": "https://id.example.com/token",
+    "redirect_url": "https://portal.example.com/callback",
+    "client_id": "portal",
+    "client_secret": SECRET,
+    "scope": "profile",
+}
 
 
 @pytest.fixture
@@ -81,17 +89,7 @@ def test_an_implicit_flow_setting_is_created_in_three_steps(wizard, alice):
 
 def test_an_oauth2_setting_keeps_its_secret_encrypted_until_finish(wizard, alice):
     wizard.post("channel", channel(kind=Type.OAUTH2))
-    response = wizard.post(
-        "oauth2_details",
-        {
-            "token_custom_action": "userinfo",
-            "token_url": "https://id.example.com/token",
-            "redirect_url": "https://portal.example.com/callback",
-            "client_id": "portal",
-            "client_secret": SECRET,
-            "scope": "profile",
-        },
-    )
+    response = wizard.post("oauth2_details", OAUTH2_DETAILS)
     assert current_step(response) == "Step 3 of 3: Summary"
     session_text = str(dict(wizard.client.session))
     assert SECRET not in session_text
@@ -336,3 +334,45 @@ def test_the_wizard_finishes_in_a_popup_by_handing_the_new_setting_to_the_opener
     assert response.status_code == 200
     assert "popup_response" in response.content.decode()
     assert str(setting.pk) in response.content.decode()
+
+
+def test_a_popup_cannot_hand_back_a_field_it_may_not_reference(client, alice):
+    client.force_login(alice)
+    url = URL + "?_popup=1&_to_field=client_secret"
+    assert client.get(url).status_code == 400
+    walk = WizardWalk(client, URL + "?_popup=1", "authentication_setting_wizard_popup")
+    walk.start()
+    response = walk.post("channel", channel(), _popup="1", _to_field="client_secret")
+    assert response.status_code == 400
+    assert not AuthenticationSetting.objects.exists()
+
+
+@pytest.mark.parametrize("step", ["nonexistent", "oauth2_details"])
+def test_a_step_this_run_does_not_have_is_refused(wizard, step):
+    wizard.post("channel", channel())
+    response = wizard.post(step, {"client_secret": SECRET})
+    assert response.status_code == 400
+    assert SECRET not in str(dict(wizard.client.session))
+
+
+def test_a_secret_posted_from_a_stale_tab_never_reaches_the_session_in_plaintext(wizard):
+    details = OAUTH2_DETAILS
+    wizard.post("channel", channel(kind=Type.OAUTH2))
+    wizard.post("oauth2_details", details)
+    # The summary is showing; an older tab still on the details step goes back.
+    response = wizard.back("oauth2_details", "channel", details | {"client_secret": "other"})
+    assert current_step(response) == "Step 1 of 3: Channel type"
+    session = str(dict(wizard.client.session))
+    assert SECRET not in session and "'other'" not in session
+    stored = wizard.client.session["wizard_authentication_setting_wizard"]["step_data"]
+    for step, data in stored.items():
+        assert all(name.startswith(f"{step}-") for name in data), step
+
+
+def test_a_type_refused_for_want_of_permission_shows_one_reason(client, diane):
+    diane.user_permissions.add(Permission.objects.get(codename="add_authenticationsetting"))
+    client.force_login(diane)
+    walk = WizardWalk(client, URL, "authentication_setting_wizard")
+    walk.start()
+    response = walk.post("channel", channel(kind=Type.OAUTH2))
+    assert len(field_errors(response)["authentication_type"]) == 1

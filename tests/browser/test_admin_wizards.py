@@ -9,9 +9,7 @@ from authsettings.models import AuthenticationSetting
 from messaging.models import ChannelInstance, Deployment, RichMessage
 from tests.browser.pages import screenshot, sign_in_admin
 
-# The server process caches content types by id; with sequences reset, a flushed database
-# gets them back under the same ids, so the admin's log entries keep pointing at real rows.
-pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("django_db_reset_sequences")]
+pytestmark = pytest.mark.browser
 Type = AuthenticationSetting.Type
 
 

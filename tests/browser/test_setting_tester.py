@@ -9,8 +9,7 @@ from playwright.sync_api import expect
 
 from tests.browser.pages import screenshot, sign_in_admin, sign_in_customer
 
-# See test_admin_wizards.py: the server's content type ids must survive the flush.
-pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("django_db_reset_sequences")]
+pytestmark = pytest.mark.browser
 
 
 def portal_token(new_page, base: str) -> str:
