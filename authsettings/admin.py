@@ -3,8 +3,6 @@ from __future__ import annotations
 from functools import partial
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
-from django.template.response import TemplateResponse
 from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -12,6 +10,7 @@ from authsettings.forms import AuthenticationSettingForm
 from authsettings.models import AuthenticationSetting
 from authsettings.tester_views import test_setting_view
 from authsettings.wizard import AuthenticationSettingWizard
+from contactcenter.admin_pages import record_page
 
 
 @admin.register(AuthenticationSetting)
@@ -144,20 +143,15 @@ class AuthenticationSettingAdmin(SimpleHistoryAdmin):
 def redirect_information_view(model_admin, request, object_id):
     """The wizard's last page for an Apple Messages for Business OpenID Connect flow: the
     redirect URL to add to the provider's allowed callback URLs."""
-    setting = model_admin.get_object(request, object_id)
-    if setting is None:
-        return model_admin._get_obj_does_not_exist_redirect(request, model_admin.opts, object_id)
-    if not model_admin.has_view_or_change_permission(request, setting):
-        raise PermissionDenied
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "opts": model_admin.opts,
-        "original": setting,
-        "title": "Redirect information",
-        "redirect_url": request.build_absolute_uri(setting.callback_path)
-        if setting.callback_path
-        else None,
-    }
-    return TemplateResponse(
-        request, "admin/authsettings/authenticationsetting/redirect_information.html", context
+    return record_page(
+        model_admin,
+        request,
+        object_id,
+        "admin/authsettings/authenticationsetting/redirect_information.html",
+        lambda setting: {
+            "title": "Redirect information",
+            "redirect_url": request.build_absolute_uri(setting.callback_path)
+            if setting.callback_path
+            else None,
+        },
     )

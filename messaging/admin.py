@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
-from django.template.response import TemplateResponse
 from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
 
+from contactcenter.admin_pages import record_page
 from messaging.forms import DeploymentForm
 from messaging.models import (
     ChannelInstance,
@@ -126,20 +125,17 @@ class DeploymentAdmin(SimpleHistoryAdmin):
 
     def snippet_view(self, request, object_id):
         """The "Set up chat" wizard's last page: what to paste where."""
-        deployment = self.get_object(request, object_id)
-        if deployment is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not self.has_view_or_change_permission(request, deployment):
-            raise PermissionDenied
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "original": deployment,
-            "title": f"Chat is ready: {deployment}",
-            "snippet": deployment.snippet(base_url(request)),
-            "mobile": deployment.mobile(base_url(request)),
-        }
-        return TemplateResponse(request, "admin/messaging/deployment/snippet.html", context)
+        return record_page(
+            self,
+            request,
+            object_id,
+            "admin/messaging/deployment/snippet.html",
+            lambda deployment: {
+                "title": f"Chat is ready: {deployment}",
+                "snippet": deployment.snippet(base_url(request)),
+                "mobile": deployment.mobile(base_url(request)),
+            },
+        )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         deployment = self.get_object(request, object_id)

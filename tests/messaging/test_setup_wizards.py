@@ -257,3 +257,13 @@ def test_a_live_chat_setting_is_not_offered_to_an_apple_channel(apple_wizard, im
         "behaviours", {"authentication": "on", "authentication_setting": implicit_setting.pk}
     )
     assert "authentication_setting" in field_errors(response)
+
+
+def test_the_snippet_page_is_for_those_who_may_see_the_deployment(client, diane, alice, deployment):
+    url = f"/admin/messaging/deployment/{deployment.pk}/snippet/"
+    client.force_login(diane)
+    assert client.get(url).status_code == 403
+    client.force_login(alice)
+    assert client.get(url).status_code == 200
+    missing = client.get("/admin/messaging/deployment/999999/snippet/")
+    assert missing.status_code == 302 and missing["Location"] == "/admin/"

@@ -1,0 +1,35 @@
+"""Read-only admin pages about one record, beside its change form (STYLE.md "Admin and
+wizards"): the wizards' last pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+
+
+def record_page(
+    model_admin,
+    request,
+    object_id: str,
+    template: str,
+    context_of: Callable[[Any], dict[str, Any]],
+):
+    """Render `template` for the record with `object_id`, for users who may view it, with the
+    admin's context, `original` and what `context_of(record)` adds (its `title` included)."""
+    record = model_admin.get_object(request, unquote(object_id))
+    if not model_admin.has_view_or_change_permission(request, record):
+        raise PermissionDenied
+    if record is None:
+        return model_admin._get_obj_does_not_exist_redirect(request, model_admin.opts, object_id)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "original": record,
+        **context_of(record),
+    }
+    request.current_app = model_admin.admin_site.name
+    return TemplateResponse(request, template, context)
