@@ -92,14 +92,9 @@ class AuthenticationSettingAdmin(SimpleHistoryAdmin):
             *super().get_urls(),
         ]
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        setting = self.get_object(request, object_id)
-        if setting is not None and setting.callback_path:
-            extra_context = {
-                **(extra_context or {}),
-                "redirect_url": request.build_absolute_uri(setting.callback_path),
-            }
-        return super().change_view(request, object_id, form_url, extra_context)
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["redirect_url"] = redirect_url(obj, request)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(boolean=True, description="Secret set")
     def secret_is_set(self, obj: AuthenticationSetting) -> bool:
@@ -140,6 +135,12 @@ class AuthenticationSettingAdmin(SimpleHistoryAdmin):
         return initial
 
 
+def redirect_url(setting: AuthenticationSetting | None, request) -> str | None:
+    """The URL to add to the provider's allowed callback URLs, for a setting that has one."""
+    path = setting.callback_path if setting is not None else None
+    return request.build_absolute_uri(path) if path else None
+
+
 def redirect_information_view(model_admin, request, object_id):
     """The wizard's last page for an Apple Messages for Business OpenID Connect flow: the
     redirect URL to add to the provider's allowed callback URLs."""
@@ -150,8 +151,6 @@ def redirect_information_view(model_admin, request, object_id):
         "admin/authsettings/authenticationsetting/redirect_information.html",
         lambda setting: {
             "title": "Redirect information",
-            "redirect_url": request.build_absolute_uri(setting.callback_path)
-            if setting.callback_path
-            else None,
+            "redirect_url": redirect_url(setting, request),
         },
     )

@@ -10,8 +10,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django import forms
-from django.contrib import admin
-from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -20,7 +18,12 @@ from authsettings import crypto, token_actions
 from authsettings.forms import SECRET_PERMISSION, SecretField
 from authsettings.models import AuthenticationSetting
 from contactcenter.models import ChannelType
-from contactcenter.wizards import AdminWizardView, ModelStepForm, SummaryForm
+from contactcenter.wizards import (
+    AddRelatedWrapper,
+    AdminWizardView,
+    ModelStepForm,
+    SummaryForm,
+)
 from messaging.models import RichMessage
 
 Type = AuthenticationSetting.Type
@@ -243,18 +246,6 @@ class AdditionalDetailsForm(ModelStepForm):
         return value if value is not None else 3600
 
 
-class AddRichMessageWrapper(RelatedFieldWidgetWrapper):
-    """The add link opens an authentication rich message for Apple, ready to fill in."""
-
-    def get_context(self, name, value, attrs):
-        context = super().get_context(name, value, attrs)
-        context["url_params"] += (
-            f"&type={RichMessage.Type.AUTHENTICATION}"
-            f"&channel_type={ChannelType.APPLE_MESSAGES_FOR_BUSINESS}"
-        )
-        return context
-
-
 class RichMessagesForm(forms.Form):
     title = "Rich messages"
 
@@ -269,11 +260,14 @@ class RichMessagesForm(forms.Form):
         self.setting = AuthenticationSetting(**(earlier or {}))
         field = self.fields["rich_messages"]
         field.widget.attrs["size"] = 8
-        field.widget = AddRichMessageWrapper(
+        field.widget = AddRelatedWrapper(
             field.widget,
-            AuthenticationSetting._meta.get_field("rich_messages").remote_field,
-            admin.site,
-            can_add_related=user is not None and user.has_perm("messaging.add_richmessage"),
+            AuthenticationSetting._meta.get_field("rich_messages"),
+            user,
+            preset={
+                "type": RichMessage.Type.AUTHENTICATION,
+                "channel_type": ChannelType.APPLE_MESSAGES_FOR_BUSINESS,
+            },
         )
 
     def clean_rich_messages(self):
@@ -335,7 +329,8 @@ class AuthenticationSettingWizard(AdminWizardView):
     def earlier_values(self, step: str) -> dict[str, Any]:
         values: dict[str, Any] = {}
         model_fields = {field.name for field in AuthenticationSetting._meta.concrete_fields}
-        for earlier in list(self.get_form_list())[: list(self.get_form_list()).index(step)]:
+        steps = list(self.get_form_list())
+        for earlier in steps[: steps.index(step)]:
             cleaned = self.cleaned(earlier)
             values.update({name: cleaned[name] for name in cleaned if name in model_fields})
         return values
@@ -372,7 +367,7 @@ class AuthenticationSettingWizard(AdminWizardView):
             shown = {
                 "client_secret": "set" if self.cleaned(step).get("client_secret") else "not set"
             }
-            rows.append((f"{form_class.title}", self.rows_of(step, shown=shown)))
+            rows.append((form_class.title, self.rows_of(step, shown=shown)))
         return rows
 
     def create(self, form_dict) -> AuthenticationSetting:

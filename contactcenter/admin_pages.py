@@ -17,11 +17,19 @@ def record_page(
     object_id: str,
     template: str,
     context_of: Callable[[Any], dict[str, Any]],
+    *,
+    needs_change: bool = False,
 ):
-    """Render `template` for the record with `object_id`, for users who may view it, with the
-    admin's context, `original` and what `context_of(record)` adds (its `title` included)."""
+    """Render `template` for the record with `object_id`, for users who may view it (change
+    it, with `needs_change`), with the admin's context, `original` and what
+    `context_of(record)` adds (its `title` included)."""
     record = model_admin.get_object(request, unquote(object_id))
-    if not model_admin.has_view_or_change_permission(request, record):
+    allowed = (
+        model_admin.has_change_permission
+        if needs_change
+        else (model_admin.has_view_or_change_permission)
+    )
+    if not allowed(request, record):
         raise PermissionDenied
     if record is None:
         return model_admin._get_obj_does_not_exist_redirect(request, model_admin.opts, object_id)

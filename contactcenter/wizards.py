@@ -9,11 +9,15 @@ that holds its field. The last step is a SummaryForm listing what was entered.
 from __future__ import annotations
 
 from typing import Any, ClassVar
+from urllib.parse import urlencode
 
 from django import forms
+from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.admin.exceptions import DisallowedModelAdminToField
 from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
+from django.contrib.auth import get_permission_codename
 from django.core.exceptions import (
     NON_FIELD_ERRORS,
     PermissionDenied,
@@ -55,6 +59,25 @@ class ModelStepForm(forms.ModelForm):
         }
         if own:
             super()._update_errors(ValidationError(own))
+
+
+class AddRelatedWrapper(RelatedFieldWidgetWrapper):
+    """A step's choice of related records with the admin's + link: the record's add form opens
+    in a popup with `preset` filled in, and the new record comes back selected, so a user
+    without one is not stuck."""
+
+    def __init__(self, widget, model_field, user, preset: dict[str, str]) -> None:
+        related = model_field.remote_field
+        add = (
+            f"{related.model._meta.app_label}.{get_permission_codename('add', related.model._meta)}"
+        )
+        super().__init__(widget, related, admin.site, can_add_related=user.has_perm(add))
+        self.preset = preset
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["url_params"] += f"&{urlencode(self.preset)}"
+        return context
 
 
 class SummaryForm(forms.Form):
@@ -168,16 +191,16 @@ class AdminWizardView(SessionWizardView):
 
     def rows_of(self, step: str, *, shown: dict[str, str] | None = None) -> list[tuple[str, str]]:
         """(label, value) of every field of a valid step; `shown` replaces some values."""
-        form = self.get_form(step=step, data=self.storage.get_step_data(step))
-        if not form.is_valid():
+        cleaned = self.cleaned(step)
+        if not cleaned:
             return []
         rows = []
-        for name, field in form.fields.items():
+        for name, field in self.get_form(step=step).fields.items():
             label = str(field.label or pretty_name(name))
             if shown and name in shown:
                 rows.append((label, shown[name]))
             else:
-                rows.append((label, display(form.cleaned_data.get(name), field)))
+                rows.append((label, display(cleaned.get(name), field)))
         return rows
 
     def done(self, form_list, form_dict=None, **kwargs):
@@ -211,9 +234,7 @@ def display(value: Any, field: forms.Field | None = None) -> str:
     """A cleaned value as the summary shows it: a choice by its label."""
     if value is None or value == "" or value == [] or value == {}:
         return "—"
-    if isinstance(field, forms.TypedChoiceField | forms.ChoiceField) and not isinstance(
-        field, forms.ModelChoiceField
-    ):
+    if isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
         return str(dict(field.choices).get(value, value))
     if isinstance(value, bool):
         return "Yes" if value else "No"

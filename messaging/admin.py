@@ -5,6 +5,7 @@ from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
 
 from contactcenter.admin_pages import record_page
+from messaging.domains import platform_url
 from messaging.forms import DeploymentForm
 from messaging.models import (
     ChannelInstance,
@@ -17,8 +18,10 @@ from messaging.models import (
 from messaging.wizards import AppleSetupWizard, ChatSetupWizard
 
 
-def base_url(request) -> str:
-    return request.build_absolute_uri("/").rstrip("/")
+def snippet_context(deployment: Deployment, request) -> dict:
+    """What the deployment's pages show to paste: the snippet and the mobile SDK values."""
+    base = platform_url(request)
+    return {"snippet": deployment.snippet(base), "mobile": deployment.mobile(base)}
 
 
 @admin.register(RichMessage)
@@ -132,20 +135,14 @@ class DeploymentAdmin(SimpleHistoryAdmin):
             "admin/messaging/deployment/snippet.html",
             lambda deployment: {
                 "title": f"Chat is ready: {deployment}",
-                "snippet": deployment.snippet(base_url(request)),
-                "mobile": deployment.mobile(base_url(request)),
+                **snippet_context(deployment, request),
             },
         )
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        deployment = self.get_object(request, object_id)
-        if deployment is not None:
-            extra_context = {
-                **(extra_context or {}),
-                "snippet": deployment.snippet(base_url(request)),
-                "mobile": deployment.mobile(base_url(request)),
-            }
-        return super().change_view(request, object_id, form_url, extra_context)
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context.update(snippet_context(obj, request))
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
 
 @admin.register(Contact)

@@ -1,4 +1,4 @@
-"""Host names a deployment allows the widget to run on."""
+"""Host names a deployment allows the widget to run on, and the platform's own address."""
 
 from __future__ import annotations
 
@@ -20,3 +20,9 @@ def host_problem(host: object) -> str | None:
 
 def normalize(host: str) -> str:
     return host.strip().lower().rstrip(".")
+
+
+def platform_url(request) -> str:
+    """The platform's address as the client reached it, without a trailing slash: what a
+    snippet loads the widget from."""
+    return request.build_absolute_uri("/").rstrip("/")

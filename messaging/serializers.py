@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from contactcenter.api import ModelCleanSerializer, ObjectField, StorableJSONField
+from messaging.domains import platform_url
 from messaging.models import (
     ChannelInstance,
     Contact,
@@ -21,11 +22,6 @@ TIMESTAMPS = ["created_at", "modified_at"]
 @extend_schema_field({"type": "array", "items": {"type": "string"}})
 class HostNamesField(StorableJSONField):
     """Host names, checked and normalized by the model."""
-
-
-def base_url(request) -> str:
-    """The platform's address as the client reached it, without a trailing slash."""
-    return request.build_absolute_uri("/").rstrip("/")
 
 
 class RichMessageSerializer(ModelCleanSerializer):
@@ -99,7 +95,7 @@ class DeploymentSerializer(ModelCleanSerializer):
         ]
 
     def get_snippet(self, deployment: Deployment) -> str:
-        return deployment.snippet(base_url(self.context["request"]))
+        return deployment.snippet(platform_url(self.context["request"]))
 
     @extend_schema_field(
         inline_serializer(
@@ -108,7 +104,7 @@ class DeploymentSerializer(ModelCleanSerializer):
         )
     )
     def get_mobile(self, deployment: Deployment) -> dict[str, str]:
-        return deployment.mobile(base_url(self.context["request"]))
+        return deployment.mobile(platform_url(self.context["request"]))
 
 
 class ContactSerializer(ModelCleanSerializer):

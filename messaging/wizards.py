@@ -7,8 +7,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django import forms
-from django.contrib import admin
-from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
@@ -16,7 +14,12 @@ from django.urls import reverse
 
 from authsettings.models import AuthenticationSetting
 from contactcenter.models import ChannelType
-from contactcenter.wizards import AdminWizardView, ModelStepForm, SummaryForm
+from contactcenter.wizards import (
+    AddRelatedWrapper,
+    AdminWizardView,
+    ModelStepForm,
+    SummaryForm,
+)
 from messaging.forms import allowed_domains_field
 from messaging.models import ChannelInstance, Deployment
 from workstreams.models import Queue, Workstream
@@ -63,7 +66,7 @@ class WorkstreamStepForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         existing = cleaned.get("workstream")
-        name = cleaned.get("new_workstream_name", "").strip()
+        name = cleaned.get("new_workstream_name")  # stripped by the field
         if existing and name:
             raise ValidationError("Choose an existing workstream or name a new one, not both.")
         if existing or self.errors:
@@ -76,11 +79,8 @@ class WorkstreamStepForm(forms.Form):
                 "Creating a workstream needs the permissions to add workstreams and queues; "
                 "choose an existing one."
             )
-        queue_name = cleaned.get("default_queue_name", "").strip()
-        if not queue_name:
+        if not cleaned.get("default_queue_name"):
             self.add_error("default_queue_name", "Name the new workstream's default queue.")
-        cleaned["new_workstream_name"] = name
-        cleaned["default_queue_name"] = queue_name
         return cleaned
 
     def create_or_get(self) -> tuple[Workstream, list[Workstream | Queue]]:
@@ -127,24 +127,6 @@ class AccountDetailsForm(ModelStepForm):
         self.fields["business_id"].required = True
 
 
-class AddSettingWrapper(RelatedFieldWidgetWrapper):
-    """The add link opens the authentication setting wizard for the channel type."""
-
-    def __init__(self, widget, channel_type: str, user) -> None:
-        super().__init__(
-            widget,
-            ChannelInstance._meta.get_field("authentication_setting").remote_field,
-            admin.site,
-            can_add_related=user.has_perm("authsettings.add_authenticationsetting"),
-        )
-        self.channel_type = channel_type
-
-    def get_context(self, name, value, attrs):
-        context = super().get_context(name, value, attrs)
-        context["url_params"] += f"&channel_type={self.channel_type}"
-        return context
-
-
 class BehavioursForm(ModelStepForm):
     """The channel's authentication, limited to settings of its channel type."""
 
@@ -155,7 +137,12 @@ class BehavioursForm(ModelStepForm):
         super().__init__(*args, **kwargs)
         field = self.fields["authentication_setting"]
         field.queryset = AuthenticationSetting.objects.filter(channel_type=self.channel_type)
-        field.widget = AddSettingWrapper(field.widget, self.channel_type, user)
+        field.widget = AddRelatedWrapper(
+            field.widget,
+            ChannelInstance._meta.get_field("authentication_setting"),
+            user,
+            preset={"channel_type": self.channel_type},
+        )
         label = ChannelType(self.channel_type).label
         field.help_text = f"Only {label} settings are listed; + adds one."
 
@@ -222,7 +209,7 @@ class ChannelSetupWizard(AdminWizardView):
 
     def get_form_kwargs(self, step=None):
         kwargs = super().get_form_kwargs(step)
-        if step == "workstream" or step == "behaviours":
+        if step in ("workstream", "behaviours"):
             kwargs["user"] = self.request.user
         return kwargs
 

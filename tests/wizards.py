@@ -16,6 +16,14 @@ class WizardWalk:
         self.url = url
         self.prefix = prefix
 
+    @classmethod
+    def started_by(cls, client: Client, user, url: str, prefix: str) -> WizardWalk:
+        """`user`, signed in, on the wizard's first step."""
+        client.force_login(user)
+        walk = cls(client, url, prefix)
+        walk.start()
+        return walk
+
     def start(self, **query):
         return self.client.get(self.url, query)
 

@@ -25,14 +25,18 @@ OAUTH2_DETAILS = {
     "client_secret": SECRET,
     "scope": "profile",
 }
+OPENID_DETAILS = {
+    "discovery_uri": "https://id.example.com/.well-known/openid-configuration",
+    "client_id": "portal",
+    "client_secret": SECRET,
+    "scope": "openid",
+    "max_refresh_token_lifetime_seconds": "86400",
+}
 
 
 @pytest.fixture
 def wizard(client, alice):
-    client.force_login(alice)
-    walk = WizardWalk(client, URL, "authentication_setting_wizard")
-    walk.start()
-    return walk
+    return WizardWalk.started_by(client, alice, URL, "authentication_setting_wizard")
 
 
 def channel(name="Portal sign-in", channel_type=LIVE, kind=Type.OAUTH2_IMPLICIT, owner=None):
@@ -107,13 +111,7 @@ def test_an_oauth2_setting_keeps_its_secret_encrypted_until_finish(wizard, alice
 
 def test_an_openid_connect_setting_needs_openid_in_its_scope_on_the_details_step(wizard):
     wizard.post("channel", channel(kind=Type.OPENID_CONNECT))
-    details = {
-        "discovery_uri": "https://id.example.com/.well-known/openid-configuration",
-        "client_id": "portal",
-        "client_secret": SECRET,
-        "scope": "profile",
-        "max_refresh_token_lifetime_seconds": "600",
-    }
+    details = OPENID_DETAILS | {"scope": "profile", "max_refresh_token_lifetime_seconds": "600"}
     response = wizard.post("openid_details", details)
     assert current_step(response) == "Step 2 of 3: Details"
     errors = field_errors(response)
@@ -135,13 +133,7 @@ def test_an_openid_connect_setting_needs_openid_in_its_scope_on_the_details_step
 
 def test_a_secret_typed_once_is_kept_when_a_later_error_sends_the_step_back(wizard):
     wizard.post("channel", channel(kind=Type.OPENID_CONNECT))
-    details = {
-        "discovery_uri": "https://id.example.com/.well-known/openid-configuration",
-        "client_id": "portal",
-        "client_secret": SECRET,
-        "scope": "openid",
-        "max_refresh_token_lifetime_seconds": "86400",
-    }
+    details = OPENID_DETAILS
     wizard.post("openid_details", details)
     response = wizard.back("summary", "openid_details")
     assert current_step(response) == "Step 2 of 3: Details"

@@ -31,19 +31,20 @@ def sign_in_customer(page, base: str) -> None:
 
 
 def sign_in_admin(page, base: str) -> None:
-    page.goto(f"{base}/admin/login/?next=/admin/")
-    page.get_by_label("Username").fill("admin")
-    page.get_by_label("Password").fill(PASSWORDS["admin"])
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/admin/")
+    _log_in_staff(page, base, "admin", "/admin/")
 
 
 def sign_in_agent(page, base: str) -> None:
-    page.goto(f"{base}/agent/login/?next=/agent/")
-    page.get_by_label("Username").fill("agent")
-    page.get_by_label("Password").fill(PASSWORDS["agent"])
+    _log_in_staff(page, base, "agent", "/agent/")
+
+
+def _log_in_staff(page, base: str, username: str, area: str) -> None:
+    """The admin's and the agent console's login pages, which lead on to `area`."""
+    page.goto(f"{base}{area}login/?next={area}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORDS[username])
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/agent/")
+    page.wait_for_url(f"{base}{area}")
 
 
 def sign_in_at_platform(page, username: str, password: str) -> None:

@@ -20,18 +20,12 @@ Type = AuthenticationSetting.Type
 
 @pytest.fixture
 def chat_wizard(client, alice):
-    client.force_login(alice)
-    walk = WizardWalk(client, CHAT_URL, "chat_setup_wizard")
-    walk.start()
-    return walk
+    return WizardWalk.started_by(client, alice, CHAT_URL, "chat_setup_wizard")
 
 
 @pytest.fixture
 def apple_wizard(client, alice):
-    client.force_login(alice)
-    walk = WizardWalk(client, APPLE_URL, "apple_setup_wizard")
-    walk.start()
-    return walk
+    return WizardWalk.started_by(client, alice, APPLE_URL, "apple_setup_wizard")
 
 
 @pytest.fixture
