@@ -4,17 +4,17 @@ from functools import partial
 
 from django.contrib import admin
 from django.urls import path
-from simple_history.admin import SimpleHistoryAdmin
 
 from authsettings.forms import AuthenticationSettingForm
 from authsettings.models import AuthenticationSetting
 from authsettings.tester_views import test_setting_view
 from authsettings.wizard import AuthenticationSettingWizard
 from contactcenter.admin_pages import record_page
+from contactcenter.history import HistoryAdmin
 
 
 @admin.register(AuthenticationSetting)
-class AuthenticationSettingAdmin(SimpleHistoryAdmin):
+class AuthenticationSettingAdmin(HistoryAdmin):
     form = AuthenticationSettingForm
     list_display = [
         "name",

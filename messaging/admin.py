@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import path
-from simple_history.admin import SimpleHistoryAdmin
 
 from contactcenter.admin_pages import record_page
+from contactcenter.history import HistoryAdmin
 from messaging.domains import platform_url
 from messaging.forms import DeploymentForm
 from messaging.models import (
@@ -40,7 +40,7 @@ class DeploymentInline(admin.TabularInline):
 
 
 @admin.register(ChannelInstance)
-class ChannelInstanceAdmin(SimpleHistoryAdmin):
+class ChannelInstanceAdmin(HistoryAdmin):
     list_display = [
         "name",
         "kind",
@@ -106,7 +106,7 @@ class ChannelInstanceAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Deployment)
-class DeploymentAdmin(SimpleHistoryAdmin):
+class DeploymentAdmin(HistoryAdmin):
     form = DeploymentForm
     list_display = ["name", "channel_instance", "status", "allow_all_domains", "deployment_id"]
     list_filter = ["status", "allow_all_domains"]

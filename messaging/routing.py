@@ -8,7 +8,8 @@ from channels.auth import AuthMiddlewareStack
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import path
 
-from messaging.consumers import AgentConsumer, VisitorConsumer
+from messaging.agent_socket import AgentConsumer
+from messaging.widget_socket import VisitorConsumer
 
 websocket_urlpatterns = [
     path("ws/widget/<uuid:widget_id>/", VisitorConsumer.as_asgi()),

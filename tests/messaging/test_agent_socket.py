@@ -9,7 +9,7 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.urls import path
 
-from messaging.consumers import AgentConsumer
+from messaging.agent_socket import AgentConsumer
 from messaging.models import Conversation
 from tests.keyserver import token_for
 from tests.messaging.conftest import socket
@@ -137,7 +137,7 @@ async def test_the_waiting_list_costs_the_same_queries_for_one_or_many(chat, key
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from messaging.consumers import waiting_summaries
+    from messaging.agent_socket import waiting_summaries
 
     widget, _ = chat
     queue_ids = [

@@ -8,7 +8,7 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 
-from messaging import consumers
+from messaging import widget_socket
 from messaging.models import Contact, Conversation, Message
 from tests.keyserver import SUBJECT, make_token, token_for
 from tests.messaging.conftest import SITE, refusal, socket
@@ -177,7 +177,7 @@ async def test_a_token_in_the_url_is_ignored(chat, keys):
 
 
 async def test_a_silent_socket_is_closed_after_the_start_deadline(chat, monkeypatch):
-    monkeypatch.setattr(consumers, "START_TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr(widget_socket, "START_TIMEOUT_SECONDS", 0.2)
     widget, _ = chat
     async with socket(widget.widget_id) as communicator:
         frame, close_code = await refusal(communicator)
@@ -213,12 +213,12 @@ async def test_a_visitor_who_sends_too_fast_is_told_to_slow_down(chat, keys, set
     widget, _ = chat
     async with socket(widget.widget_id) as communicator:
         await open_chat(communicator, token_for(keys))
-        for number in range(consumers.MESSAGE_BURST + 1):
+        for number in range(widget_socket.MESSAGE_BURST + 1):
             await communicator.send_json_to({"type": "message", "text": f"m{number}"})
         frames = [await communicator.receive_json_from(timeout=5) for _ in range(21)]
     assert [f.get("code") for f in frames].count("rate_limited") == 1
     stored = await database_sync_to_async(Message.objects.filter(sender="visitor").count)()
-    assert stored == consumers.MESSAGE_BURST
+    assert stored == widget_socket.MESSAGE_BURST
 
 
 async def test_too_many_starts_from_one_address_are_refused(chat, keys, settings):
@@ -386,7 +386,7 @@ async def test_a_deployment_id_in_capitals_still_names_its_deployment(chat, keys
 
 
 async def test_a_start_that_arrives_in_time_is_not_cut_off_by_the_deadline(chat, keys, monkeypatch):
-    monkeypatch.setattr(consumers, "START_TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr(widget_socket, "START_TIMEOUT_SECONDS", 0.3)
     widget, _ = chat
     async with socket(widget.widget_id) as communicator:
         await start(communicator, token_for(keys))

@@ -1,9 +1,8 @@
-"""WebSocket consumers: the visitor's chat widget and the agent console."""
+"""The chat widget's socket (`/ws/widget/<widget_id>/`), as CONTRACT.md describes it."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
 import uuid
@@ -11,28 +10,30 @@ from functools import partial
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from authsettings import sessions, tokens
-from contactcenter.errors import CodedError
 from messaging import actions, origins, ratelimits
-from messaging.models import AGENTS_GROUP, ChannelInstance, Conversation, Message
-from messaging.summaries import conversation_summary, message_frame
+from messaging.frames import (
+    CLOSE_AUTHENTICATION,
+    CLOSE_BAD_FRAME,
+    CLOSE_FORBIDDEN,
+    CLOSE_RATE_LIMITED,
+    FrameConsumer,
+    Refusal,
+    check_message_text,
+    is_uuid,
+)
+from messaging.models import ChannelInstance, Conversation, Message
+from messaging.summaries import message_frame
 from workstreams import context as context_typing
 
 START_TIMEOUT_SECONDS = 10
-MAX_FRAME_BYTES = 16 * 1024
-MAX_MESSAGE_CHARACTERS = 4000
 MESSAGE_BURST = 20
 MESSAGE_ID = re.compile(r"[0-9]{1,18}")
 # The checked claims kept in a conversation's authentication trail; others are not stored.
 TRAIL_CLAIMS = ("iss", "sub", "iat", "exp", "nbf")
 
-CLOSE_BAD_FRAME = 4400
-CLOSE_AUTHENTICATION = 4401
-CLOSE_FORBIDDEN = 4403
-CLOSE_RATE_LIMITED = 4429
 CLOSE_CODES = {
     "bad_frame": CLOSE_BAD_FRAME,
     "origin_not_allowed": CLOSE_FORBIDDEN,
@@ -42,48 +43,8 @@ CLOSE_CODES = {
 }
 
 
-class Refusal(CodedError):
-    """A frame refused: sent as an error frame, and at start followed by a close."""
-
-
-class FrameConsumer(AsyncJsonWebsocketConsumer):
-    """Decodes frames strictly (size, JSON object with a string `type`) and dispatches them
-    to `frame_<type>` methods; anything else is a `bad_frame` error."""
-
-    frame_types: frozenset[str] = frozenset()
-
-    async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        try:
-            content = self.decode_frame(text_data, bytes_data)
-            handler = getattr(self, f"frame_{content['type']}")
-            await handler(content)
-        except CodedError as refusal:  # ours, or a token's, origin's or action's refusal
-            await self.refuse(refusal.code, refusal.detail)
-
-    def decode_frame(self, text_data, bytes_data) -> dict:
-        if text_data is None:
-            raise Refusal("bad_frame", "Send JSON text frames.")
-        if len(text_data.encode()) > MAX_FRAME_BYTES:
-            raise Refusal("bad_frame", f"A frame is at most {MAX_FRAME_BYTES} bytes.")
-        try:
-            content = json.loads(text_data)
-        except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested too deep
-            raise Refusal("bad_frame", "A frame is a JSON object.") from None
-        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
-            raise Refusal("bad_frame", 'A frame is a JSON object with a "type".')
-        if content["type"] not in self.allowed_frame_types():
-            raise Refusal("bad_frame", f"A {content['type'][:40]!r} frame is not expected now.")
-        return content
-
-    def allowed_frame_types(self) -> frozenset[str]:
-        return self.frame_types
-
-    async def refuse(self, code: str, detail: str) -> None:
-        await self.send_json({"type": "error", "code": code, "detail": detail})
-
-
 class VisitorConsumer(FrameConsumer):
-    """The chat widget's socket (`/ws/widget/<widget_id>/`), as CONTRACT.md describes it."""
+    """The chat widget's socket: start or resume, then messages and mid-chat sign-ins."""
 
     async def connect(self):
         self.widget = None
@@ -308,111 +269,6 @@ class VisitorConsumer(FrameConsumer):
         await self.close()
 
 
-class AgentConsumer(FrameConsumer):
-    """The agent console's socket (`/ws/agent/`): queues, accepting and chatting."""
-
-    frame_types = frozenset({"accept", "message", "close"})
-
-    async def connect(self):
-        self.user = self.scope.get("user")
-        self.queue_ids: list[int] = []
-        self.conversation_ids: set[str] = set()
-        await self.accept()
-        if not await is_agent(self.user):
-            await self.refuse("forbidden", "Sign in as an agent to use the console.")
-            await self.close(code=CLOSE_FORBIDDEN)
-            return
-        self.queue_ids = await queue_ids_of(self.user)
-        for queue_id in self.queue_ids:
-            await self.channel_layer.group_add(actions.queue_group(queue_id), self.channel_name)
-        await self.send_json(
-            {"type": "queue", "conversations": await waiting_summaries(self.queue_ids)}
-        )
-        for summary, messages in await active_conversations_of(self.user):
-            await self.follow(summary["id"])
-            await self.send_json(
-                {"type": "accepted", "conversation": summary, "messages": messages}
-            )
-
-    async def disconnect(self, code):
-        for queue_id in self.queue_ids:
-            await self.channel_layer.group_discard(actions.queue_group(queue_id), self.channel_name)
-        for conversation_id in self.conversation_ids:
-            await self.channel_layer.group_discard(
-                actions.conversation_group(conversation_id), self.channel_name
-            )
-
-    async def follow(self, conversation_id: str) -> None:
-        self.conversation_ids.add(conversation_id)
-        await self.channel_layer.group_add(
-            actions.conversation_group(conversation_id), self.channel_name
-        )
-
-    def own_conversation(self, content) -> str:
-        conversation_id = content.get("conversation")
-        if not isinstance(conversation_id, str) or conversation_id not in self.conversation_ids:
-            raise Refusal("not_found", "Accept the conversation first.")
-        return conversation_id
-
-    async def frame_accept(self, content):
-        conversation_id = content.get("conversation")
-        if not is_uuid(conversation_id):
-            raise Refusal("bad_frame", "Name the conversation to accept.")
-        summary, messages = await accept(conversation_id, self.user)
-        await self.follow(summary["id"])
-        await self.send_json({"type": "accepted", "conversation": summary, "messages": messages})
-
-    async def frame_message(self, content):
-        conversation_id = self.own_conversation(content)
-        text = content.get("text")
-        check_message_text(text)
-        await post_agent_message(conversation_id, self.user, text)
-
-    async def frame_close(self, content):
-        conversation_id = self.own_conversation(content)
-        await close_conversation(conversation_id, self.user)
-
-    # Channel-layer events
-
-    async def queue_waiting(self, event):
-        await self.send_json({"type": "waiting", "conversation": event["conversation"]})
-
-    async def queue_taken(self, event):
-        await self.send_json({"type": "taken", "conversation": event["conversation"]})
-
-    async def conversation_message(self, event):
-        await self.send_json({**event["message"], "conversation": event["conversation"]})
-
-    async def conversation_authentication(self, event):
-        await self.send_json({**event, "type": "authentication"})
-
-    async def conversation_closed(self, event):
-        conversation_id = event["conversation"]
-        await self.send_json({"type": "closed", "conversation": conversation_id})
-        self.conversation_ids.discard(conversation_id)
-        await self.channel_layer.group_discard(
-            actions.conversation_group(conversation_id), self.channel_name
-        )
-
-
-def check_message_text(text: object) -> None:
-    """Raises Refusal (`bad_frame`) unless the text is 1 to 4000 characters without NUL."""
-    if not isinstance(text, str) or not 1 <= len(text) <= MAX_MESSAGE_CHARACTERS:
-        raise Refusal("bad_frame", f"A message is 1 to {MAX_MESSAGE_CHARACTERS} characters.")
-    if "\x00" in text:
-        raise Refusal("bad_frame", "A message cannot hold a NUL character.")
-
-
-def is_uuid(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
-
-
 # Database steps, each in Channels' database thread.
 
 
@@ -471,66 +327,3 @@ def messages_after(conversation_id, after: int | None) -> list[dict]:
 def post_visitor_message(conversation_id, text: str) -> None:
     conversation = Conversation.objects.get(pk=conversation_id)
     actions.do_post_message(conversation, sender=Message.Sender.VISITOR, text=text)
-
-
-@database_sync_to_async
-def post_agent_message(conversation_id, agent, text: str) -> None:
-    conversation = Conversation.objects.get(pk=conversation_id, agent=agent)
-    actions.do_post_message(conversation, sender=Message.Sender.AGENT, text=text, author=agent)
-
-
-@database_sync_to_async
-def close_conversation(conversation_id, agent) -> None:
-    conversation = Conversation.objects.get(pk=conversation_id, agent=agent)
-    actions.do_close_conversation(conversation, by=agent)
-
-
-@database_sync_to_async
-def is_agent(user) -> bool:
-    return bool(
-        user
-        and user.is_authenticated
-        and user.is_active
-        and user.groups.filter(name=AGENTS_GROUP).exists()
-    )
-
-
-@database_sync_to_async
-def queue_ids_of(user) -> list[int]:
-    return list(user.queues.values_list("id", flat=True))
-
-
-def summaries_of(conversations) -> list[dict]:
-    return [conversation_summary(conversation) for conversation in conversations]
-
-
-def with_relations(queryset):
-    return queryset.select_related(
-        "channel_instance__workstream", "queue", "contact"
-    ).prefetch_related("channel_instance__workstream__context_variables")
-
-
-@database_sync_to_async
-def waiting_summaries(queue_ids: list[int]) -> list[dict]:
-    waiting = with_relations(
-        Conversation.objects.filter(queue_id__in=queue_ids, status=Conversation.Status.WAITING)
-    ).order_by("-priority", "created_at")
-    return summaries_of(waiting)
-
-
-def transcript(conversation) -> list[dict]:
-    return [message_frame(message) for message in conversation.messages.order_by("id")]
-
-
-@database_sync_to_async
-def active_conversations_of(user) -> list[tuple[dict, list[dict]]]:
-    active = with_relations(
-        Conversation.objects.filter(agent=user, status=Conversation.Status.ACTIVE)
-    ).order_by("created_at")
-    return [(conversation_summary(c), transcript(c)) for c in active]
-
-
-@database_sync_to_async
-def accept(conversation_id: str, user) -> tuple[dict, list[dict]]:
-    conversation = actions.do_accept_conversation(conversation_id, agent=user)
-    return conversation_summary(conversation), transcript(conversation)

@@ -1,0 +1,76 @@
+"""What both sockets share: strict frame decoding, refusals and their close codes."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from contactcenter.errors import CodedError
+
+MAX_FRAME_BYTES = 16 * 1024
+MAX_MESSAGE_CHARACTERS = 4000
+
+CLOSE_BAD_FRAME = 4400
+CLOSE_AUTHENTICATION = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_RATE_LIMITED = 4429
+
+
+class Refusal(CodedError):
+    """A frame refused: sent as an error frame, and at start followed by a close."""
+
+
+class FrameConsumer(AsyncJsonWebsocketConsumer):
+    """Decodes frames strictly (size, JSON object with a string `type`) and dispatches them
+    to `frame_<type>` methods; anything else is a `bad_frame` error."""
+
+    frame_types: frozenset[str] = frozenset()
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        try:
+            content = self.decode_frame(text_data, bytes_data)
+            handler = getattr(self, f"frame_{content['type']}")
+            await handler(content)
+        except CodedError as refusal:  # ours, or a token's, origin's or action's refusal
+            await self.refuse(refusal.code, refusal.detail)
+
+    def decode_frame(self, text_data, bytes_data) -> dict:
+        if text_data is None:
+            raise Refusal("bad_frame", "Send JSON text frames.")
+        if len(text_data.encode()) > MAX_FRAME_BYTES:
+            raise Refusal("bad_frame", f"A frame is at most {MAX_FRAME_BYTES} bytes.")
+        try:
+            content = json.loads(text_data)
+        except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested too deep
+            raise Refusal("bad_frame", "A frame is a JSON object.") from None
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            raise Refusal("bad_frame", 'A frame is a JSON object with a "type".')
+        if content["type"] not in self.allowed_frame_types():
+            raise Refusal("bad_frame", f"A {content['type'][:40]!r} frame is not expected now.")
+        return content
+
+    def allowed_frame_types(self) -> frozenset[str]:
+        return self.frame_types
+
+    async def refuse(self, code: str, detail: str) -> None:
+        await self.send_json({"type": "error", "code": code, "detail": detail})
+
+
+def check_message_text(text: object) -> None:
+    """Raises Refusal (`bad_frame`) unless the text is 1 to 4000 characters without NUL."""
+    if not isinstance(text, str) or not 1 <= len(text) <= MAX_MESSAGE_CHARACTERS:
+        raise Refusal("bad_frame", f"A message is 1 to {MAX_MESSAGE_CHARACTERS} characters.")
+    if "\x00" in text:
+        raise Refusal("bad_frame", "A message cannot hold a NUL character.")
+
+
+def is_uuid(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
