@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -41,6 +43,32 @@ def envint(name: str, default: int, *, minimum: int = 0) -> int:
 def envlist(name: str, default: str = "") -> list[str]:
     value = os.environ.get(name, default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def envurl(name: str) -> str:
+    """An http(s) base URL without a trailing slash, or "" when unset."""
+    value = os.environ.get(name, "").strip().rstrip("/")
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query:
+        raise ImproperlyConfigured(
+            f"{name} must be a base URL such as https://cc.example.com, not {value!r}"
+        )
+    return value
+
+
+def envnetworks(name: str) -> list[str]:
+    """A comma separated list of IP addresses or networks (`10.0.0.0/8`)."""
+    entries = envlist(name)
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} lists addresses or networks such as 10.0.0.0/8, not {entry!r}"
+            ) from None
+    return entries
 
 
 def generated_once(path: Path, make: Callable[[], str]) -> str:

@@ -12,7 +12,15 @@ from pathlib import Path
 import dj_database_url
 from cryptography.fernet import Fernet
 
-from contactcenter.env import envbool, envint, envlist, generated_once, random_secret_key
+from contactcenter.env import (
+    envbool,
+    envint,
+    envlist,
+    envnetworks,
+    envurl,
+    generated_once,
+    random_secret_key,
+)
 from contactcenter.keygen import new_rsa_private_key_pem
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -172,6 +180,12 @@ CC_KEY_CACHE_SECONDS = envint("CC_KEY_CACHE_SECONDS", 300, minimum=1)
 CC_JWT_MAX_LIFETIME_SECONDS = envint("CC_JWT_MAX_LIFETIME_SECONDS", 86400, minimum=1)
 CC_WIDGET_STARTS_PER_MINUTE = envint("CC_WIDGET_STARTS_PER_MINUTE", 120)
 CC_WIDGET_MESSAGES_PER_SECOND = envint("CC_WIDGET_MESSAGES_PER_SECOND", 5)
+
+# Where the platform is reached from outside (`https://cc.example.com`, no trailing slash):
+# the base of every URL it hands out, and its own origin. Empty: the request's own address.
+CC_PUBLIC_URL = envurl("CC_PUBLIC_URL")
+# Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (contactcenter.proxies).
+CC_TRUSTED_PROXIES = envnetworks("CC_TRUSTED_PROXIES")
 
 # Token custom actions for `oauth2` settings: name -> dotted path of a callable.
 # Projects add their own here; the built-in ones are always available.
