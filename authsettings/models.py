@@ -107,6 +107,19 @@ class AuthenticationSetting(TimeStampedModel):
     expected_issuer = models.CharField(
         max_length=500, blank=True, help_text="When set, a token's iss must equal it."
     )
+    expected_audience = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="OAuth 2.0 implicit flow only: when set, a token's aud (a string or a list "
+        "of strings) must contain it.",
+    )
+    link_contacts = models.BooleanField(
+        "Link contacts",
+        default=True,
+        help_text="When on, a token's sub that is the id of an active contact links the "
+        "conversation to that contact. Any setting with this on can claim any contact: turn it "
+        "off for settings whose issuers should not speak for your contacts.",
+    )
     token_custom_action = models.CharField(
         max_length=100,
         blank=True,
