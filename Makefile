@@ -1,6 +1,7 @@
 # `make run`: the platform with demo data on http://127.0.0.1:8000 (SQLite, in-memory layer).
-# `make test`: lint, the whole suite on SQLite (browser tests in Chromium included), then the
-# integration tests again on PostgreSQL + Redis.
+# `make test`: lint, an audit of the pinned packages for known vulnerabilities, the whole suite
+# on SQLite (browser tests in Chromium included), then the integration tests again on
+# PostgreSQL + Redis.
 
 SHELL := bash
 PYTHON ?= python3
@@ -11,17 +12,21 @@ INSTALLED := $(VENV)/.installed
 RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-true} \
 	CC_OUTBOUND_ALLOWED_HOSTS=$${CC_OUTBOUND_ALLOWED_HOSTS:-localhost,127.0.0.1}
 
-.PHONY: run test lint unit integration venv clean
+.PHONY: run test lint audit unit integration venv clean
 
 run: $(INSTALLED)
 	$(RUN_ENV) $(BIN)/python manage.py demo
 	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-test: lint unit integration
+test: lint audit unit integration
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Known vulnerabilities of the pinned packages (and what they pull in), from PyPI's feed.
+audit: $(INSTALLED)
+	$(BIN)/pip-audit --requirement requirements.txt --progress-spinner off
 
 # The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
 unit: $(INSTALLED)
