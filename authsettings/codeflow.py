@@ -1,14 +1,18 @@
 """Code-flow sign-in to a chat widget (CONTRACT.md "Code-flow sign-in"): an authorization
 code in, a platform session token and a refresh token out; refresh rotates, logout revokes.
 
-Refresh tokens are `<selector>.<secret>`: the selector finds the sign-in, only a hash of the
-secret is stored. A refresh replaces the secret, so the old token stops working; presenting a
-replaced one again means it was copied, and revokes the sign-in (RFC 9700 4.14.2). A sign-in
-lasts the setting's max_refresh_token_lifetime_seconds from its start, refreshed or not.
+Refresh tokens are `<selector>.<generation>.<secret>`: the selector finds the sign-in, and the
+secret is a keyed hash of selector and generation, so the platform tells a token it issued from
+a guess without storing old secrets (only a hash of the current one is kept). A refresh moves
+to the next generation, so the old token stops working; presenting a replaced one again means
+it was copied, and revokes the sign-in (RFC 9700 4.14.2). A wrong secret revokes nothing: only
+the whole token speaks for the sign-in. A sign-in lasts the setting's
+max_refresh_token_lifetime_seconds from its start, refreshed or not.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
@@ -18,14 +22,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
+from django.utils.crypto import salted_hmac
 
 from authsettings import oauth, oidc, sessions, token_actions
 from authsettings.models import AuthenticationSetting, WidgetSignIn
 from authsettings.tokens import MAX_SUBJECT_LENGTH, TokenError
 
 SELECTOR_BYTES = 16
-SECRET_BYTES = 32
-REFRESH_TOKEN = re.compile(r"([A-Za-z0-9_-]{16,64})\.([A-Za-z0-9_-]{32,128})")
+REFRESH_TOKEN = re.compile(r"([A-Za-z0-9_-]{16,64})\.([0-9]{1,9})\.([A-Za-z0-9_-]{43})")
+SECRET_SALT = "authsettings.codeflow.refresh_token"  # noqa: S105 (a salt, not a secret)
 
 
 @dataclass(frozen=True)
@@ -50,17 +55,18 @@ def exchange(
             "bad_frame", "redirect_uri is not the redirect URL of the authentication setting."
         )
     subject = _check_subject(_subject_for(setting, grant, now))
-    selector, secret = secrets.token_urlsafe(SELECTOR_BYTES), secrets.token_urlsafe(SECRET_BYTES)
+    selector = secrets.token_urlsafe(SELECTOR_BYTES)
+    token = _refresh_token(selector, 0)
     with transaction.atomic():
         sign_in = WidgetSignIn.objects.create(
             setting=setting,
             widget_id=widget_id,
             subject=subject,
             refresh_selector=selector,
-            refresh_hash=_hash(secret),
+            refresh_hash=_hash(token),
             expires_at=_moment(now) + timedelta(seconds=setting.max_refresh_token_lifetime_seconds),
         )
-    return _pair(sign_in, f"{selector}.{secret}", now)
+    return _pair(sign_in, token, now)
 
 
 def refresh(
@@ -69,12 +75,12 @@ def refresh(
     """A new session token and refresh token for a sign-in; the old refresh token stops
     working.
 
-    Raises TokenError: `token_invalid` (no such sign-in for this widget and setting),
-    `token_revoked` (revoked, or a replaced refresh token was used: that revokes it),
-    `token_expired` (the sign-in has lasted its maximum).
+    Raises TokenError: `token_invalid` (no such sign-in for this widget and setting, or a
+    secret the platform never issued), `token_revoked` (revoked, or a replaced refresh token
+    was used: that revokes it), `token_expired` (the sign-in has lasted its maximum).
     """
     setting = _code_flow(setting)
-    selector, secret = _split_refresh_token(refresh_token)
+    selector, generation = _issued(refresh_token)
     with transaction.atomic():
         sign_in = (
             WidgetSignIn.objects.select_for_update()
@@ -90,8 +96,8 @@ def refresh(
                 "token_expired", "The sign-in has lasted as long as it may; sign in again."
             )
         fresh = None
-        if hmac.compare_digest(sign_in.refresh_hash, _hash(secret)):
-            fresh = secrets.token_urlsafe(SECRET_BYTES)
+        if hmac.compare_digest(sign_in.refresh_hash, _hash(refresh_token)):
+            fresh = _refresh_token(selector, generation + 1)
             sign_in.refresh_hash = _hash(fresh)
             sign_in.save(update_fields=["refresh_hash", "modified_at"])
         else:
@@ -103,14 +109,15 @@ def refresh(
             "This refresh token was already used, so it may have been copied; the sign-in is "
             "revoked. Sign in again.",
         )
-    return _pair(sign_in, f"{selector}.{fresh}", now)
+    return _pair(sign_in, fresh, now)
 
 
 def logout(widget_id: str, refresh_token: str, *, now: float) -> None:
     """Revoke the sign-in a refresh token (current or replaced) belongs to. A token that
-    names no sign-in of the widget is ignored, as RFC 7009 revocation does."""
+    names no sign-in of the widget, or that the platform never issued, is ignored, as RFC 7009
+    revocation does."""
     try:
-        selector, _ = _split_refresh_token(refresh_token)
+        selector, _ = _issued(refresh_token)
     except TokenError:
         return
     with transaction.atomic():
@@ -180,16 +187,29 @@ def _revoke(sign_in: WidgetSignIn, reason: str, now: float) -> None:
     sign_in.save(update_fields=["revoked_at", "revoked_reason", "modified_at"])
 
 
-def _split_refresh_token(refresh_token: str) -> tuple[str, str]:
-    """Raises TokenError (`token_invalid`) unless the token has a refresh token's form."""
+def _refresh_token(selector: str, generation: int) -> str:
+    return f"{selector}.{generation}.{_secret(selector, generation)}"
+
+
+def _secret(selector: str, generation: int) -> str:
+    digest = salted_hmac(SECRET_SALT, f"{selector}.{generation}", algorithm="sha256").digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _issued(refresh_token: str) -> tuple[str, int]:
+    """The selector and generation of a refresh token the platform issued, current or
+    replaced. Raises TokenError (`token_invalid`) for anything else."""
     match = REFRESH_TOKEN.fullmatch(refresh_token)
     if match is None:
         raise TokenError("token_invalid", "This is not a refresh token of the platform.")
-    return match.group(1), match.group(2)
+    selector, generation, secret = match.group(1), int(match.group(2)), match.group(3)
+    if not hmac.compare_digest(secret, _secret(selector, generation)):
+        raise TokenError("token_invalid", "No sign-in has this refresh token; sign in again.")
+    return selector, generation
 
 
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
+def _hash(refresh_token: str) -> str:
+    return hashlib.sha256(refresh_token.encode()).hexdigest()
 
 
 def _moment(now: float) -> datetime:

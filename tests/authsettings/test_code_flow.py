@@ -97,7 +97,7 @@ def test_a_redeemed_code_signs_the_visitor_in_with_a_session_and_a_refresh_token
         WIDGET_ID,
         setting,
     )
-    secret = pair.refresh_token.split(".")[1]
+    secret = pair.refresh_token.rsplit(".", 1)[1]
     assert secret not in sign_in.refresh_hash
     assert sign_in.revoked_at is None
 
@@ -458,3 +458,39 @@ def test_logout_of_a_token_naming_no_sign_in_changes_nothing(setting):
     codeflow.logout(OTHER_WIDGET_ID, pair.refresh_token, now=NOW)
 
     assert WidgetSignIn.objects.get().revoked_at is None
+
+
+def guessed(refresh_token: str) -> str:
+    """The token's selector with a secret of the right form that was never issued."""
+    head, secret = refresh_token.rsplit(".", 1)
+    return f"{head}.{'A' * len(secret)}"
+
+
+def test_a_refresh_with_the_selector_and_a_wrong_secret_revokes_nothing(setting):
+    pair = exchange(setting)
+
+    wrong = refused(
+        lambda: codeflow.refresh(setting, WIDGET_ID, guessed(pair.refresh_token), now=NOW)
+    )
+
+    assert wrong.code == "token_invalid"
+    assert WidgetSignIn.objects.get().revoked_at is None
+    assert codeflow.refresh(setting, WIDGET_ID, pair.refresh_token, now=NOW + 60).refresh_token
+
+
+def test_a_logout_with_the_selector_and_a_wrong_secret_revokes_nothing(setting):
+    pair = exchange(setting)
+
+    codeflow.logout(WIDGET_ID, guessed(pair.refresh_token), now=NOW + 5)
+
+    assert WidgetSignIn.objects.get().revoked_at is None
+    assert sessions.verify(setting, pair.session_token, now=NOW + 6, widget_id=WIDGET_ID).sub
+
+
+def test_a_logout_with_a_replaced_refresh_token_still_signs_out(setting):
+    first = exchange(setting)
+    codeflow.refresh(setting, WIDGET_ID, first.refresh_token, now=NOW + 60)
+
+    codeflow.logout(WIDGET_ID, first.refresh_token, now=NOW + 70)
+
+    assert WidgetSignIn.objects.get().revoked_reason == WidgetSignIn.RevokedReason.LOGOUT
