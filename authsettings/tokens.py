@@ -77,7 +77,7 @@ def verify(setting: AuthenticationSetting, token: object, *, now: float) -> Veri
     kid = check_header(parts.header)
     key = _choose_key(setting, kid, now)
     check_signature(parts, key)
-    check_claims(parts.payload, setting.expected_issuer, now)
+    check_claims(parts.payload, setting.expected_issuer, now, setting.expected_audience)
     return VerifiedToken(
         sub=parts.payload["sub"], iss=parts.payload["iss"], kid=key.kid, claims=parts.payload
     )
@@ -245,18 +245,25 @@ def check_signature(parts: Parts, key: keys.KeyEntry) -> None:
 # Claims
 
 
-def check_claims(payload: dict[str, Any], expected_issuer: str, now: float) -> None:
-    """Run CLAIM_CHECKS in order. Raises TokenError at the first failure."""
+def check_claims(
+    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str = ""
+) -> None:
+    """Run CLAIM_CHECKS in order; an empty expected issuer or audience expects none. Raises
+    TokenError at the first failure."""
     for _name, check in CLAIM_CHECKS:
-        check(payload, expected_issuer, now)
+        check(payload, expected_issuer, now, expected_audience)
 
 
-def _check_required(payload: dict[str, Any], expected_issuer: str, now: float) -> None:
+def _check_required(
+    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str = ""
+) -> None:
     if missing := [name for name in REQUIRED_CLAIMS if name not in payload]:
         raise TokenError("claims_missing", f"The token lacks the claims {', '.join(missing)}.")
 
 
-def _check_claim_types(payload: dict[str, Any], expected_issuer: str, now: float) -> None:
+def _check_claim_types(
+    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str = ""
+) -> None:
     for name in NUMERIC_DATES:
         if name in payload and not _is_numeric_date(payload[name]):
             raise TokenError(
@@ -282,7 +289,9 @@ def _is_numeric_date(value: object) -> bool:
     return abs(value) < MAX_NUMERIC_DATE
 
 
-def _check_lifetime(payload: dict[str, Any], expected_issuer: str, now: float) -> None:
+def _check_lifetime(
+    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str = ""
+) -> None:
     lifetime = payload["exp"] - payload["iat"]
     if lifetime < 0:
         raise TokenError("claims_invalid", "exp is before iat.")
@@ -294,7 +303,9 @@ def _check_lifetime(payload: dict[str, Any], expected_issuer: str, now: float) -
         )
 
 
-def _check_expiry(payload: dict[str, Any], expected_issuer: str, now: float) -> None:
+def _check_expiry(
+    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str = ""
+) -> None:
     leeway = settings.CC_JWT_LEEWAY_SECONDS
     if now >= payload["exp"] + leeway:
         raise TokenError(
@@ -304,7 +315,9 @@ def _check_expiry(payload: dict[str, Any], expected_issuer: str, now: float) -> 
         )
 
 
-def _check_not_before(payload: dict[str, Any], expected_issuer: str, now: float) -> None:
+def _check_not_before(
+    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str = ""
+) -> None:
     leeway = settings.CC_JWT_LEEWAY_SECONDS
     for name in ("nbf", "iat"):
         if name in payload and payload[name] > now + leeway:
@@ -315,7 +328,9 @@ def _check_not_before(payload: dict[str, Any], expected_issuer: str, now: float)
             )
 
 
-def _check_issuer(payload: dict[str, Any], expected_issuer: str, now: float) -> None:
+def _check_issuer(
+    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str = ""
+) -> None:
     if expected_issuer and payload["iss"] != expected_issuer:
         raise TokenError(
             "issuer_mismatch",
@@ -323,7 +338,30 @@ def _check_issuer(payload: dict[str, Any], expected_issuer: str, now: float) -> 
         )
 
 
-ClaimCheck = Callable[[dict[str, Any], str, float], None]
+def _check_audience(
+    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str = ""
+) -> None:
+    if not expected_audience:
+        return
+    if "aud" not in payload:
+        raise TokenError(
+            "claims_missing",
+            "The token lacks the claim aud; the setting expects the audience "
+            f"{shown(expected_audience)}.",
+        )
+    aud = payload["aud"]
+    audiences = [aud] if isinstance(aud, str) else aud
+    if not isinstance(audiences, list) or not all(isinstance(item, str) for item in audiences):
+        raise TokenError("claims_invalid", "aud must be a string or a list of strings.")
+    if expected_audience not in audiences:
+        raise TokenError(
+            "claims_invalid",
+            f"aud is {shown(aud)}; the setting expects the audience {shown(expected_audience)} "
+            "in it.",
+        )
+
+
+ClaimCheck = Callable[[dict[str, Any], str, float, str], None]
 
 # The claim rules in the order they run, each named for a report of every check
 # (authsettings.checkup); each may rely on the ones before it having passed.
@@ -334,4 +372,5 @@ CLAIM_CHECKS: tuple[tuple[str, ClaimCheck], ...] = (
     ("exp", _check_expiry),
     ("nbf and iat", _check_not_before),
     ("iss", _check_issuer),
+    ("aud", _check_audience),
 )

@@ -579,6 +579,70 @@ def test_it_reports_a_wrong_claim_type_before_an_expiry(pem_setting, keys):
     assert code_of(pem_setting, token) == "claims_invalid"
 
 
+AUDIENCE = "https://chat.example.com"
+
+
+@pytest.fixture
+def audience_setting(pem_setting):
+    """The PEM setting, expecting the audience AUDIENCE."""
+    pem_setting.expected_audience = AUDIENCE
+    return pem_setting
+
+
+@pytest.mark.parametrize("aud", [AUDIENCE, ["https://portal.example.com", AUDIENCE]])
+def test_it_accepts_an_aud_that_is_or_contains_the_expected_audience(audience_setting, keys, aud):
+    token = make_token(keys.signing, claims(NOW, aud=aud))
+
+    assert verify(audience_setting, token, now=NOW).claims["aud"] == aud
+
+
+def test_it_says_the_aud_is_missing_when_an_audience_is_expected(audience_setting, keys):
+    error = error_of(audience_setting, make_token(keys.signing, claims(NOW)))
+
+    assert error.code == "claims_missing"
+    assert error.detail == (
+        "The token lacks the claim aud; the setting expects the audience "
+        "'https://chat.example.com'."
+    )
+
+
+@pytest.mark.parametrize(
+    "aud",
+    ["https://portal.example.com", ["https://portal.example.com"], [], "HTTPS://CHAT.EXAMPLE.COM"],
+)
+def test_it_rejects_an_aud_without_the_expected_audience(audience_setting, keys, aud):
+    error = error_of(audience_setting, make_token(keys.signing, claims(NOW, aud=aud)))
+
+    assert error.code == "claims_invalid"
+    assert error.detail.endswith(
+        "the setting expects the audience 'https://chat.example.com' in it."
+    )
+
+
+@pytest.mark.parametrize("aud", [None, 1, True, {"aud": AUDIENCE}, [AUDIENCE, 1], [[AUDIENCE]]])
+def test_it_rejects_an_aud_that_is_not_a_string_or_a_list_of_strings(audience_setting, keys, aud):
+    error = error_of(audience_setting, make_token(keys.signing, claims(NOW, aud=aud)))
+
+    assert (error.code, error.detail) == (
+        "claims_invalid",
+        "aud must be a string or a list of strings.",
+    )
+
+
+@pytest.mark.parametrize("aud", ["https://portal.example.com", 1, None])
+def test_an_aud_is_ignored_when_the_setting_expects_no_audience(pem_setting, keys, aud):
+    token = make_token(keys.signing, claims(NOW, aud=aud))
+
+    assert verify(pem_setting, token, now=NOW).sub == SUBJECT
+
+
+def test_it_reports_an_issuer_mismatch_before_a_wrong_audience(audience_setting, keys):
+    audience_setting.expected_issuer = "https://other.example.com"
+    token = make_token(keys.signing, claims(NOW, aud="https://portal.example.com"))
+
+    assert code_of(audience_setting, token) == "issuer_mismatch"
+
+
 # Details
 
 
