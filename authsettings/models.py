@@ -219,6 +219,11 @@ class AuthenticationSetting(TimeStampedModel):
                 "javascript_client_function",
                 "Give a dotted JavaScript name such as auth.getAuthenticationToken.",
             )
+        if self.expected_audience and self.authentication_type != self.Type.OAUTH2_IMPLICIT:
+            add(
+                "expected_audience",
+                f"Only the {self.Type.OAUTH2_IMPLICIT.label} checks an audience; leave it empty.",
+            )
         if self.token_custom_action and self.token_custom_action not in token_actions.names():
             add(
                 "token_custom_action",

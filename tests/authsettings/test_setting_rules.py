@@ -171,3 +171,39 @@ def test_a_live_chat_setting_takes_no_rich_messages(authentication_message):
     assert caught.value.message_dict["rich_messages"] == [
         "Only Apple Messages for Business settings take rich messages."
     ]
+
+
+def test_an_implicit_setting_may_expect_an_audience():
+    setting = make(Type.OAUTH2_IMPLICIT, expected_audience="https://chat.example.com")
+    setting.full_clean()
+    setting.save()
+    assert AuthenticationSetting.objects.get(pk=setting.pk).expected_audience == (
+        "https://chat.example.com"
+    )
+
+
+@pytest.mark.parametrize(
+    "authentication_type", [kind for kind in Type if kind != Type.OAUTH2_IMPLICIT]
+)
+def test_only_an_implicit_setting_takes_an_expected_audience(authentication_type):
+    errors = errors_of(make(authentication_type, expected_audience="https://chat.example.com"))
+    assert errors == {
+        "expected_audience": [
+            "Only the OAuth 2.0 implicit flow checks an audience; leave it empty."
+        ]
+    }
+
+
+def test_an_expected_audience_is_at_most_255_characters():
+    make(Type.OAUTH2_IMPLICIT, expected_audience="a" * 255).full_clean()
+    errors = errors_of(make(Type.OAUTH2_IMPLICIT, expected_audience="a" * 256))
+    assert errors["expected_audience"] == [
+        "Ensure this value has at most 255 characters (it has 256)."
+    ]
+
+
+@pytest.mark.parametrize("authentication_type", list(Type))
+def test_every_setting_links_contacts_unless_turned_off(authentication_type):
+    assert make(authentication_type).link_contacts is True
+    setting = make(authentication_type, link_contacts=False)
+    setting.full_clean()
