@@ -51,6 +51,8 @@ class AuthenticationSettingSerializer(ModelCleanSerializer):
             "public_key_url",
             "javascript_client_function",
             "expected_issuer",
+            "expected_audience",
+            "link_contacts",
             "token_custom_action",
             "token_url",
             "redirect_url",

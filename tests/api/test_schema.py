@@ -97,6 +97,16 @@ def test_the_client_secret_is_write_only_and_its_presence_read_only(schema):
     }
 
 
+def test_an_authentication_settings_audience_and_contact_linking_are_read_and_written(schema):
+    components = schema["components"]["schemas"]
+    for component in ("AuthenticationSetting", "AuthenticationSettingRequest"):
+        properties = components[component]["properties"]
+        assert properties["expected_audience"]["type"] == "string", component
+        assert properties["expected_audience"]["maxLength"] == 255, component
+        assert properties["link_contacts"]["type"] == "boolean", component
+    assert "link_contacts" not in components["AuthenticationSettingRequest"]["required"]
+
+
 @pytest.mark.parametrize(
     ("component", "field"),
     [
