@@ -32,10 +32,20 @@ class AuthenticationSettingAdmin(HistoryAdmin):
     filter_horizontal = ["rich_messages"]
     readonly_fields = ["client_secret_changed_at", "created_at", "modified_at"]
     fieldsets = [
-        (None, {"fields": ["name", "owner", "channel_type", "authentication_type"]}),
+        (
+            None,
+            {"fields": ["name", "owner", "channel_type", "authentication_type", "link_contacts"]},
+        ),
         (
             "OAuth 2.0 implicit flow",
-            {"fields": ["public_key_url", "javascript_client_function", "expected_issuer"]},
+            {
+                "fields": [
+                    "public_key_url",
+                    "javascript_client_function",
+                    "expected_issuer",
+                    "expected_audience",
+                ]
+            },
         ),
         (
             "Code flows",

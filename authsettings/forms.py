@@ -37,6 +37,8 @@ class AuthenticationSettingForm(forms.ModelForm):
             "public_key_url",
             "javascript_client_function",
             "expected_issuer",
+            "expected_audience",
+            "link_contacts",
             "token_custom_action",
             "token_url",
             "redirect_url",
