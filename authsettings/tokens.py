@@ -350,15 +350,21 @@ def _check_audience(
             f"{shown(expected_audience)}.",
         )
     aud = payload["aud"]
-    audiences = [aud] if isinstance(aud, str) else aud
-    if not isinstance(audiences, list) or not all(isinstance(item, str) for item in audiences):
-        raise TokenError("claims_invalid", "aud must be a string or a list of strings.")
-    if expected_audience not in audiences:
+    if expected_audience not in audiences_of(aud):
         raise TokenError(
             "claims_invalid",
             f"aud is {shown(aud)}; the setting expects the audience {shown(expected_audience)} "
             "in it.",
         )
+
+
+def audiences_of(aud: object) -> list[str]:
+    """The audiences an aud claim names. Raises TokenError unless it is a string or a list of
+    strings."""
+    audiences = [aud] if isinstance(aud, str) else aud
+    if not isinstance(audiences, list) or not all(isinstance(item, str) for item in audiences):
+        raise TokenError("claims_invalid", "aud must be a string or a list of strings.")
+    return audiences
 
 
 ClaimCheck = Callable[[dict[str, Any], str, float, str], None]
