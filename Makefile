@@ -15,6 +15,7 @@ RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-true} \
 .PHONY: run test lint audit unit integration venv clean
 
 run: $(INSTALLED)
+	$(RUN_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(RUN_ENV) $(BIN)/python manage.py demo
 	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 

@@ -141,6 +141,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # `collectstatic` (the run command runs it; so must every deploy) writes each file under a
+    # name hashed from its content, with a gzip copy; contactcenter/asgi.py serves them. With
+    # debug off, pages name the hashed files, so a page fails until collectstatic has run.
+    "staticfiles": {"BACKEND": "servestatic.storage.CompressedManifestStaticFilesStorage"},
+}
 
 # Who signs in at the platform's own identity provider (/o/): the sample portal's customers.
 # Staff sign in at /admin/ and agents at /agent/login/, each page naming its own login.

@@ -9,6 +9,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
+from django.core.management import call_command
+from django.test.utils import override_settings
 
 from authsettings.keys import forget_recent
 from authsettings.models import AuthenticationSetting
@@ -20,6 +22,17 @@ from workstreams.models import ContextVariable, Queue, RoutingRule, Workstream
 pytest_plugins = ["tests.keyserver"]
 
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _collected_static_files(tmp_path_factory):
+    """The suite runs with debug off, where pages name the hashed files that `collectstatic`
+    writes: collected once, as every deploy does, into a directory of the run's own."""
+    overrides = override_settings(STATIC_ROOT=tmp_path_factory.mktemp("static"))
+    overrides.enable()
+    call_command("collectstatic", interactive=False, verbosity=0)
+    yield
+    overrides.disable()
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,8 @@
 """The whole platform served by daphne in a child process, on the test database.
 
+The child serves the production application (contactcenter.asgi: static files from the
+collected STATIC_ROOT, then Django and Channels).
+
 The child is forked the way channels.testing.ChannelsLiveServerTestCase does it, so it keeps
 the test's settings (overrides included, and the test database's name, which pytest-django has
 already put in place) and reaches the same database and channel layer.
@@ -14,7 +17,6 @@ from asgiref.sync import SyncToAsync
 from channels.testing.live import make_application
 from daphne.testing import DaphneProcess
 from django.contrib.contenttypes.models import ContentType
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.signals import request_started
 from django.db import connections
 from oauth2_provider.models import Application
@@ -56,7 +58,7 @@ def _application():
     flush gives content types new ids; the child forgets the ones it cached at each request,
     so the admin's log entries point at rows that exist (the parent's flush clears its own)."""
     request_started.connect(_forget_content_types)
-    return make_application(static_wrapper=ASGIStaticFilesHandler)
+    return make_application(static_wrapper=None)
 
 
 def _forget_content_types(**kwargs) -> None:
