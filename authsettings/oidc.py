@@ -176,9 +176,7 @@ def _check_audience(claims: dict[str, Any], client_id: str) -> None:
     aud = claims.get("aud")
     if aud is None:
         raise TokenError("claims_missing", "The id token has no aud.")
-    audiences = [aud] if isinstance(aud, str) else aud
-    if not isinstance(audiences, list) or not all(isinstance(a, str) for a in audiences):
-        raise TokenError("claims_invalid", "aud must be a string or a list of strings.")
+    audiences = tokens.audiences_of(aud)
     if client_id not in audiences:
         raise TokenError(
             "claims_invalid",

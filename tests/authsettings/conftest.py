@@ -21,6 +21,7 @@ TOKEN_CHECKS = [
     "exp",
     "nbf and iat",
     "iss",
+    "aud",
     "lwicontexts",
 ]
 
