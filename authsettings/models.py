@@ -282,8 +282,9 @@ class AuthenticationSetting(TimeStampedModel):
 
 class WidgetSignIn(TimeStampedModel):
     """A visitor signed in to a chat widget through a code flow (CONTRACT.md "Code-flow
-    sign-in"). Its refresh token is `<refresh_selector>.<secret>`: the selector finds the
-    sign-in, only a hash of the secret is kept. Session tokens name it by `session_id`."""
+    sign-in"). Its refresh token is `<refresh_selector>.<generation>.<secret>` (see
+    authsettings.codeflow): the selector finds the sign-in, only a hash of the current token
+    is kept. Session tokens name it by `session_id`."""
 
     class RevokedReason(models.TextChoices):
         LOGOUT = "logout", "Signed out"
