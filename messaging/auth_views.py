@@ -20,11 +20,11 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.http.request import split_domain_port
 from django.views.decorators.csrf import csrf_exempt
 
 from authsettings import codeflow, oauth
 from authsettings.tokens import TokenError
+from contactcenter import proxies
 from contactcenter.errors import CodedError
 from contactcenter.strict_json import reject_constant
 from messaging import origins, ratelimits
@@ -78,9 +78,10 @@ def widget_auth_endpoint(handler: Handler) -> Callable[..., HttpResponse]:
 def answer(handler: Handler, request: HttpRequest, widget: ChannelInstance) -> HttpResponse:
     """Run a handler on the request's body, once the client address is under its limit."""
     try:
-        if not ratelimits.allow_start(
-            request.META.get("REMOTE_ADDR", "unknown"), settings.CC_WIDGET_STARTS_PER_MINUTE
-        ):
+        address = proxies.client_address(
+            request.META.get("REMOTE_ADDR"), request.headers.get("X-Forwarded-For")
+        )
+        if not ratelimits.allow_start(address, settings.CC_WIDGET_STARTS_PER_MINUTE):
             raise Refused(429, "rate_limited", "Too many sign-ins from here; wait a minute.")
         result = handler(widget, json_body(request))
     except Refused as refused:
@@ -129,7 +130,8 @@ def logout(widget: ChannelInstance, body: dict[str, Any]) -> None:
 
 
 def admit(request: HttpRequest, widget_id) -> ChannelInstance:
-    """The widget, once the page's origin may use it. Raises Refused (404, 403)."""
+    """The widget, once the page's origin may use it. Raises Refused (404, 403), or Django's
+    DisallowedHost (400) for a Host not in ALLOWED_HOSTS."""
     widget = ChannelInstance.find_widget(widget_id)
     if widget is None:
         raise Refused(404, "not_found", "No chat widget has this id.")
@@ -137,7 +139,7 @@ def admit(request: HttpRequest, widget_id) -> ChannelInstance:
     try:
         origins.check_origin(
             request.headers.get("Origin"),
-            own_host=split_domain_port(request.get_host())[0],
+            own=origins.own_origin(request.scheme, request.get_host()),
             deployments=deployments,
         )
     except origins.OriginRefused as refused:

@@ -25,8 +25,9 @@ class LinesField(forms.CharField):
 def allowed_domains_field() -> LinesField:
     return LinesField(
         required=False,
-        help_text="One host name per line, e.g. www.example.com. Leave empty only with "
-        "allow all domains, or to run the widget on this platform's own pages.",
+        help_text="One host name per line, e.g. www.example.com; add a port for any other "
+        "than 80 and 443, e.g. localhost:3000. Leave empty only with allow all domains, or to "
+        "run the widget on this platform's own pages.",
     )
 
 

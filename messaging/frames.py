@@ -1,4 +1,5 @@
-"""What both sockets share: strict frame decoding, refusals and their close codes."""
+"""What both sockets share: strict frame decoding, refusals and their close codes, and what a
+socket's handshake says of who is on the other end."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import uuid
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from contactcenter import proxies
 from contactcenter.errors import CodedError
 
 MAX_FRAME_BYTES = 16 * 1024
@@ -15,6 +17,7 @@ MAX_MESSAGE_CHARACTERS = 4000
 CLOSE_BAD_FRAME = 4400
 CLOSE_AUTHENTICATION = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_ENDED = 4410
 CLOSE_RATE_LIMITED = 4429
 
 
@@ -74,3 +77,20 @@ def is_uuid(value: object) -> bool:
     except ValueError:
         return False
     return True
+
+
+def scope_header(scope: dict, name: str) -> str | None:
+    """A header of the socket's handshake; several of one name are joined with commas."""
+    wanted = name.encode()
+    values = [value.decode("latin-1") for key, value in scope.get("headers", []) if key == wanted]
+    return ",".join(values) if values else None
+
+
+def scope_peer(scope: dict) -> str | None:
+    client = scope.get("client")
+    return str(client[0]) if client else None
+
+
+def client_address(scope: dict) -> str:
+    """The visitor's address: the peer, or what a trusted proxy says in X-Forwarded-For."""
+    return proxies.client_address(scope_peer(scope), scope_header(scope, "x-forwarded-for"))

@@ -1,7 +1,10 @@
-"""Whether a page's origin may run a chat widget.
+"""Whether a page's origin may use a chat widget or the agent console.
 
-Widgets live on customers' sites, so this is not Django's ALLOWED_HOSTS: a widget's origin must
-match a deployment's allowed domains, or be the platform's own host.
+Origins are compared by host and port. Widgets live on customers' sites: a widget's origin must
+match one of a deployment's allowed domains (a bare host allows it on its scheme's default port,
+`host:port` on that port only) or be the platform's own origin. The platform's own origin is
+CC_PUBLIC_URL's, else the scheme and Host the request came in with, once the Host has passed
+ALLOWED_HOSTS; a request whose Host has not passed is refused whatever its origin.
 """
 
 from __future__ import annotations
@@ -9,8 +12,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.http.request import split_domain_port, validate_host
+
+from contactcenter import proxies
 from contactcenter.errors import CodedError
 from messaging import domains
+from messaging.frames import scope_header, scope_peer
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+# What Django's HttpRequest.get_host() allows when debug is on and ALLOWED_HOSTS is empty.
+DEBUG_HOSTS = [".localhost", "127.0.0.1", "[::1]"]
+
+
+@dataclass(frozen=True)
+class Origin:
+    scheme: str
+    host: str
+    port: int
+
+    def same_place(self, other: Origin | None) -> bool:
+        return other is not None and (self.host, self.port) == (other.host, other.port)
 
 
 @dataclass(frozen=True)
@@ -19,6 +41,9 @@ class DeploymentDomains:
     active: bool
     allow_all: bool
     hosts: tuple[str, ...]
+
+    def allows(self, origin: Origin) -> bool:
+        return self.allow_all or any(entry_allows(entry, origin) for entry in self.hosts)
 
 
 def deployment_domains(widget) -> list[DeploymentDomains]:
@@ -38,24 +63,56 @@ class OriginRefused(CodedError):
     """A page whose origin may not run the widget."""
 
 
-def origin_host(origin: str | None) -> str | None:
-    """The host of an Origin header, or None for a missing, `null` or malformed one."""
-    if not origin or origin == "null":
+def parse_origin(value: str | None) -> Origin | None:
+    """An Origin header or base URL as scheme, host and port (the scheme's default when none
+    is given), or None for a missing, `null` or malformed one."""
+    if not value or value == "null":
         return None
     try:
-        parts = urlsplit(origin)
-        host = parts.hostname
-    except ValueError:  # e.g. "http://[x"
+        parts = urlsplit(value)
+        host, port = parts.hostname, parts.port
+    except ValueError:  # e.g. "http://[x" or a port out of range
         return None
-    if parts.scheme not in ("http", "https") or not host:
+    if parts.scheme not in DEFAULT_PORTS or not host:
         return None
-    return domains.normalize(host)
+    return Origin(parts.scheme, domains.normalize(host), port or DEFAULT_PORTS[parts.scheme])
+
+
+def entry_allows(entry: str, origin: Origin) -> bool:
+    """Whether an allowed-domains entry (`host` or `host:port`) takes the origin."""
+    host, _, port = entry.partition(":")
+    if port:
+        return port.isdigit() and (origin.host, origin.port) == (host, int(port))
+    return (origin.host, origin.port) == (host, DEFAULT_PORTS[origin.scheme])
+
+
+def host_allowed(host: str | None) -> bool:
+    """Whether a Host header names this platform (ALLOWED_HOSTS, as Django checks requests)."""
+    domain, _ = split_domain_port(host or "")
+    allowed = settings.ALLOWED_HOSTS or (DEBUG_HOSTS if settings.DEBUG else [])
+    return bool(domain) and validate_host(domain, allowed)
+
+
+def own_origin(scheme: str, host: str) -> Origin | None:
+    """The platform's own origin, for a request that came in with this scheme (`http` or
+    `https`) and this Host, which has passed host_allowed()."""
+    return parse_origin(settings.CC_PUBLIC_URL or f"{scheme}://{host}")
+
+
+def socket_own_origin(scope: dict) -> Origin | None:
+    """The platform's own origin for a socket's handshake, or None when its Host is not one
+    of the platform's."""
+    host = scope_header(scope, "host")
+    if host is None or not host_allowed(host):
+        return None
+    scheme = proxies.forwarded_scheme(scope_peer(scope), scope_header(scope, "x-forwarded-proto"))
+    return own_origin(scheme or ("https" if scope.get("scheme") == "wss" else "http"), host)
 
 
 def check_origin(
     origin: str | None,
     *,
-    own_host: str | None,
+    own: Origin | None,
     deployments: list[DeploymentDomains],
     deployment_id: str | None = None,
 ) -> DeploymentDomains | None:
@@ -63,21 +120,22 @@ def check_origin(
 
     Raises OriginRefused with `origin_not_allowed` or `deployment_inactive`.
     """
-    host = origin_host(origin)
-    if host is None:
+    page = parse_origin(origin)
+    if page is None:
         raise OriginRefused("origin_not_allowed", "The page's origin is missing or null.")
     candidates = [d for d in deployments if deployment_id in (None, d.deployment_id)]
-    matching = [d for d in candidates if d.allow_all or host in d.hosts]
+    matching = [d for d in candidates if d.allows(page)]
     active = [d for d in matching if d.active]
     if active:
         return active[0]
-    if own_host and host == domains.normalize(own_host):
+    if page.same_place(own):
         return None
     if matching:
         raise OriginRefused(
             "deployment_inactive", "The deployment for this site is inactive; activate it."
         )
+    shown = page.host if page.port == DEFAULT_PORTS[page.scheme] else f"{page.host}:{page.port}"
     raise OriginRefused(
         "origin_not_allowed",
-        f"{host} is not among the deployment's allowed domains; add it in the deployment.",
+        f"{shown} is not among the deployment's allowed domains; add it in the deployment.",
     )

@@ -1,13 +1,19 @@
-"""Rate limits for the widget: starts per client address (shared through the cache, so every
-process counts together) and messages per socket (a token bucket in the consumer)."""
+"""Rate limits for the widget: starts per client address and open sockets per client address
+(both shared through the cache, so every process counts together), and messages per socket (a
+token bucket in the consumer)."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from django.core.cache import cache
 
 WINDOW_SECONDS = 60
+MAX_SOCKETS_PER_ADDRESS = 20
+# A socket count lives this long after the address last opened a socket: the safety net that
+# forgets sockets a crashed process never got to close.
+SOCKET_COUNT_SECONDS = 3600
 
 
 def allow_start(client_address: str, per_minute: int, *, now: float | None = None) -> bool:
@@ -15,14 +21,38 @@ def allow_start(client_address: str, per_minute: int, *, now: float | None = Non
     if per_minute <= 0:
         return True
     window = int((now or time.time()) // WINDOW_SECONDS)
-    key = f"widget-starts:{client_address}:{window}"
-    cache.add(key, 0, timeout=WINDOW_SECONDS * 2)
+    return count(f"widget-starts:{client_address}:{window}", WINDOW_SECONDS * 2) <= per_minute
+
+
+def open_socket(client_address: str) -> bool:
+    """Count a socket opened from an address; False, and not counted, when the address
+    already has MAX_SOCKETS_PER_ADDRESS open. Each True is paired with a close_socket()."""
+    key = socket_key(client_address)
+    if count(key, SOCKET_COUNT_SECONDS) > MAX_SOCKETS_PER_ADDRESS:
+        close_socket(client_address)
+        return False
+    cache.touch(key, SOCKET_COUNT_SECONDS)
+    return True
+
+
+def close_socket(client_address: str) -> None:
+    # A count that expired meanwhile (ValueError) has been forgotten by the safety net already.
+    with contextlib.suppress(ValueError):
+        cache.decr(socket_key(client_address))
+
+
+def socket_key(client_address: str) -> str:
+    return f"widget-sockets:{client_address}"
+
+
+def count(key: str, timeout: int) -> int:
+    """Add one to a shared counter that starts at zero and lives `timeout` seconds."""
+    cache.add(key, 0, timeout=timeout)
     try:
-        count = cache.incr(key)
+        return cache.incr(key)
     except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=WINDOW_SECONDS * 2)
-        count = 1
-    return count <= per_minute
+        cache.set(key, 1, timeout=timeout)
+        return 1
 
 
 class TokenBucket:

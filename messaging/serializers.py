@@ -72,7 +72,9 @@ class DeploymentSerializer(ModelCleanSerializer):
     """A place the chat widget runs: a web site or a mobile app."""
 
     allowed_domains = HostNamesField(
-        required=False, help_text="Host names the widget may run on, e.g. www.example.com."
+        required=False,
+        help_text="Host names the widget may run on, e.g. www.example.com; with a port for "
+        "any other than 80 and 443, e.g. localhost:3000.",
     )
     snippet = serializers.SerializerMethodField(
         help_text="The HTML to paste into a page or a tag manager."

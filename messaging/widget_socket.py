@@ -22,7 +22,9 @@ from messaging.frames import (
     FrameConsumer,
     Refusal,
     check_message_text,
+    client_address,
     is_uuid,
+    scope_header,
 )
 from messaging.models import ChannelInstance, Conversation, Message
 from messaging.summaries import message_frame
@@ -51,12 +53,26 @@ class VisitorConsumer(FrameConsumer):
         self.conversation_id = None
         self.started = False
         self.refused = False
+        self.counted = False
         self.bucket = ratelimits.TokenBucket(settings.CC_WIDGET_MESSAGES_PER_SECOND, MESSAGE_BURST)
+        self.client = client_address(self.scope)
+        self.own_origin = origins.socket_own_origin(self.scope)
         await self.accept()
         self.start_deadline = asyncio.create_task(self.expire_start())
+        if self.own_origin is None:
+            await self.refuse(
+                "origin_not_allowed",
+                "This address is not the platform's; connect to the one the snippet loads from.",
+            )
+        elif await in_cache_thread(ratelimits.open_socket)(self.client):
+            self.counted = True
+        else:
+            await self.refuse("rate_limited", "Too many chats are open from here; close one.")
 
     async def disconnect(self, code):
         self.start_deadline.cancel()
+        if self.counted:
+            await in_cache_thread(ratelimits.close_socket)(self.client)
         if self.conversation_id:
             await self.channel_layer.group_discard(
                 actions.conversation_group(self.conversation_id), self.channel_name
@@ -93,12 +109,7 @@ class VisitorConsumer(FrameConsumer):
             raise Refusal("bad_frame", "The token is a string or null.")
         deployment_id = content.get("deployment_id")
         self.widget, deployment = await self.admit(deployment_id)
-        # The shared cache may be Redis: count outside the event loop.
-        allowed = await sync_to_async(ratelimits.allow_start, thread_sensitive=False)(
-            self.client_address(), settings.CC_WIDGET_STARTS_PER_MINUTE
-        )
-        if not allowed:
-            raise Refusal("rate_limited", "Too many chats started from here; wait a minute.")
+        await self.count_start()
         identity, context, dropped = await self.identify(token)
         if identity is None and self.widget.require_authentication:
             raise Refusal("token_missing", "This chat needs a signed-in customer; sign in first.")
@@ -129,6 +140,7 @@ class VisitorConsumer(FrameConsumer):
         if after is not None and not (isinstance(after, str) and MESSAGE_ID.fullmatch(after)):
             raise Refusal("bad_frame", '"after" is the id of a message.')
         self.widget, _ = await self.admit(None)
+        await self.count_start()
         conversation = await find_resumable(self.widget, conversation_id, resume_token)
         if conversation is None:
             raise Refusal(
@@ -189,13 +201,21 @@ class VisitorConsumer(FrameConsumer):
         if widget is None:
             raise Refusal("bad_frame", "No chat widget has this id.")
         matched = origins.check_origin(
-            self.header("origin"),
-            own_host=self.own_host(),
+            scope_header(self.scope, "origin"),
+            own=self.own_origin,
             deployments=deployments,
             deployment_id=deployment_id,
         )
         deployment = await get_deployment(matched.deployment_id) if matched else None
         return widget, deployment
+
+    async def count_start(self) -> None:
+        """Count a start or a resume against the address's limit. Raises Refusal."""
+        allowed = await in_cache_thread(ratelimits.allow_start)(
+            self.client, settings.CC_WIDGET_STARTS_PER_MINUTE
+        )
+        if not allowed:
+            raise Refusal("rate_limited", "Too many chats started from here; wait a minute.")
 
     async def identify(self, token: str | None):
         """Verify a token and accept its context: (identity, context, dropped), or
@@ -242,21 +262,6 @@ class VisitorConsumer(FrameConsumer):
         for frame in await messages_after(conversation_id, after):
             await self.send_json(frame)
 
-    def header(self, name: str) -> str | None:
-        wanted = name.encode()
-        for key, value in self.scope.get("headers", []):
-            if key == wanted:
-                return value.decode("latin-1")
-        return None
-
-    def own_host(self) -> str | None:
-        host = self.header("host")
-        return host.rsplit(":", 1)[0] if host and not host.endswith("]") else host
-
-    def client_address(self) -> str:
-        client = self.scope.get("client") or ("unknown", 0)
-        return str(client[0])
-
     # Channel-layer events
 
     async def conversation_message(self, event):
@@ -267,6 +272,11 @@ class VisitorConsumer(FrameConsumer):
 
     async def conversation_closed(self, event):
         await self.close()
+
+
+def in_cache_thread(function):
+    """Run a function of the shared cache, which may be Redis, outside the event loop."""
+    return sync_to_async(function, thread_sensitive=False)
 
 
 # Database steps, each in Channels' database thread.

@@ -10,15 +10,28 @@ from channels.testing import WebsocketCommunicator
 from contactcenter.routing import websocket_urlpatterns
 
 SITE = "https://portal.example.com"
+# A host in the test settings' ALLOWED_HOSTS, as a browser sends it for the platform's own port.
+PLATFORM_HOST = "localhost:8000"
 application = URLRouter(websocket_urlpatterns)
 
 
 @asynccontextmanager
-async def socket(widget_id, *, origin: str | None = SITE, host: str = "cc.example.com"):
-    headers = [(b"host", host.encode())]
+async def socket(
+    widget_id,
+    *,
+    origin: str | None = SITE,
+    host: str = PLATFORM_HOST,
+    client: tuple[str, int] | None = None,
+    headers: tuple[tuple[bytes, bytes], ...] = (),
+):
+    """A socket to the widget route from a page (`origin`), reaching the platform at `host`;
+    `client` is the peer's address and port, `headers` any more handshake headers."""
+    handshake = [(b"host", host.encode()), *headers]
     if origin is not None:
-        headers.append((b"origin", origin.encode()))
-    communicator = WebsocketCommunicator(application, f"/ws/widget/{widget_id}/", headers=headers)
+        handshake.append((b"origin", origin.encode()))
+    communicator = WebsocketCommunicator(application, f"/ws/widget/{widget_id}/", headers=handshake)
+    if client is not None:
+        communicator.scope["client"] = client
     connected, _ = await communicator.connect()
     assert connected
     try:

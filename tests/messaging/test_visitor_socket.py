@@ -11,7 +11,7 @@ from channels.db import database_sync_to_async
 from messaging import widget_socket
 from messaging.models import Contact, Conversation, Message
 from tests.keyserver import SUBJECT, make_token, token_for
-from tests.messaging.conftest import SITE, refusal, socket
+from tests.messaging.conftest import PLATFORM_HOST, SITE, refusal, socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -122,7 +122,7 @@ async def test_a_page_from_another_origin_is_refused(chat, keys, origin, code):
 
 async def test_the_platforms_own_pages_may_run_the_widget(chat, keys):
     widget, _ = chat
-    async with socket(widget.widget_id, origin="http://cc.example.com:8000") as communicator:
+    async with socket(widget.widget_id, origin="http://localhost:8000") as communicator:
         await start(communicator, token_for(keys))
         assert (await communicator.receive_json_from(timeout=5))["type"] == "started"
 
@@ -165,7 +165,7 @@ async def test_a_token_in_the_url_is_ignored(chat, keys):
     communicator = WebsocketCommunicator(
         application,
         f"/ws/widget/{widget.widget_id}/?token={token_for(keys)}",
-        headers=[(b"origin", SITE.encode()), (b"host", b"cc.example.com")],
+        headers=[(b"origin", SITE.encode()), (b"host", PLATFORM_HOST.encode())],
     )
     await communicator.connect()
     try:

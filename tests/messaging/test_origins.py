@@ -1,0 +1,239 @@
+"""Which pages and addresses may reach the widget socket, the sign-in endpoints and the agent
+console's socket: origins compared by host and port, and the platform's own origin taken from
+CC_PUBLIC_URL or from a Host that passed ALLOWED_HOSTS, never from any Host a client sends."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings as django_settings
+from django.test import Client, RequestFactory
+
+from messaging.domains import platform_url
+from messaging.models import Conversation, Deployment
+from tests.helpers import errors_of
+from tests.keyserver import token_for
+from tests.messaging.conftest import application, refusal, socket
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def start(communicator, keys) -> dict:
+    await communicator.send_json_to({"type": "start", "token": token_for(keys)})
+    return await communicator.receive_json_from(timeout=5)
+
+
+async def allow(deployment, *domains: str) -> None:
+    deployment.allowed_domains = list(domains)
+    await database_sync_to_async(deployment.save)()
+
+
+# The widget socket
+
+
+async def test_a_rebound_host_cannot_pass_its_own_origin_off_as_the_platforms(chat, keys):
+    widget, _ = chat
+    async with socket(
+        widget.widget_id, origin="http://evil.example", host="evil.example"
+    ) as communicator:
+        frame, code = await refusal(communicator)
+    assert (frame["code"], code) == ("origin_not_allowed", 4403)
+    assert not await database_sync_to_async(Conversation.objects.exists)()
+
+
+async def test_a_socket_to_a_host_not_in_allowed_hosts_is_refused_even_from_a_deployed_site(chat):
+    widget, _ = chat
+    async with socket(widget.widget_id, host="evil.example") as communicator:
+        frame, code = await refusal(communicator)
+    assert (frame["code"], code) == ("origin_not_allowed", 4403)
+
+
+async def test_an_allowed_domain_does_not_allow_its_host_on_another_port(chat, keys):
+    widget, deployment = chat
+    await allow(deployment, "localhost")
+    async with socket(widget.widget_id, origin="http://localhost:9999") as communicator:
+        await communicator.send_json_to({"type": "start", "token": token_for(keys)})
+        frame, code = await refusal(communicator)
+    assert (frame["code"], code) == ("origin_not_allowed", 4403)
+    assert "localhost:9999" in frame["detail"]
+
+
+@pytest.mark.parametrize("origin", ["http://localhost", "https://localhost"])
+async def test_a_bare_allowed_domain_allows_its_default_ports(chat, keys, origin):
+    widget, deployment = chat
+    await allow(deployment, "localhost")
+    async with socket(widget.widget_id, origin=origin) as communicator:
+        assert (await start(communicator, keys))["type"] == "started"
+
+
+async def test_an_allowed_domain_with_a_port_allows_that_port_only(chat, keys):
+    widget, deployment = chat
+    await allow(deployment, "localhost:3000")
+    async with socket(widget.widget_id, origin="http://localhost:3000") as communicator:
+        assert (await start(communicator, keys))["type"] == "started"
+    async with socket(widget.widget_id, origin="http://localhost") as communicator:
+        await communicator.send_json_to({"type": "start", "token": token_for(keys)})
+        frame, code = await refusal(communicator)
+    assert (frame["code"], code) == ("origin_not_allowed", 4403)
+
+
+async def test_the_platforms_own_origin_is_its_host_on_its_port_only(chat, keys):
+    widget, _ = chat
+    async with socket(
+        widget.widget_id, origin="http://localhost:8000", host="localhost:8000"
+    ) as communicator:
+        assert (await start(communicator, keys))["type"] == "started"
+    async with socket(
+        widget.widget_id, origin="http://localhost:9999", host="localhost:8000"
+    ) as communicator:
+        await communicator.send_json_to({"type": "start", "token": token_for(keys)})
+        frame, code = await refusal(communicator)
+    assert (frame["code"], code) == ("origin_not_allowed", 4403)
+
+
+async def test_with_a_public_url_the_platforms_own_origin_is_that_url(chat, keys, settings):
+    settings.CC_PUBLIC_URL = "https://cc.example.com"
+    settings.ALLOWED_HOSTS = ["cc.example.com", "localhost"]
+    widget, _ = chat
+    # Behind a proxy the socket may arrive for an internal host: the page's origin still counts.
+    async with socket(
+        widget.widget_id, origin="https://cc.example.com", host="localhost:8000"
+    ) as communicator:
+        assert (await start(communicator, keys))["type"] == "started"
+    async with socket(
+        widget.widget_id, origin="http://localhost:8000", host="localhost:8000"
+    ) as communicator:
+        await communicator.send_json_to({"type": "start", "token": token_for(keys)})
+        frame, code = await refusal(communicator)
+    assert (frame["code"], code) == ("origin_not_allowed", 4403)
+
+
+async def test_an_inactive_deployment_cannot_be_reached_through_a_rebound_host(chat, keys):
+    widget, deployment = chat
+    deployment.status = Deployment.Status.INACTIVE
+    await database_sync_to_async(deployment.save)()
+    async with socket(
+        widget.widget_id, origin="https://portal.example.com", host="portal.example.com"
+    ) as communicator:
+        frame, code = await refusal(communicator)
+    assert (frame["code"], code) == ("origin_not_allowed", 4403)
+
+
+# The sign-in endpoints
+
+
+@pytest.fixture
+def signin_widget(chat):
+    widget, deployment = chat
+    deployment.allowed_domains = ["localhost"]
+    deployment.save()
+    return widget
+
+
+def logout(widget, origin: str, host: str = "localhost"):
+    return Client().post(
+        f"/widget/{widget.widget_id}/auth/logout",
+        data=json.dumps({"refresh_token": "unknown.token"}),
+        content_type="application/json",
+        HTTP_ORIGIN=origin,
+        HTTP_HOST=host,
+    )
+
+
+def test_the_sign_in_endpoints_refuse_an_allowed_host_on_another_port(signin_widget):
+    response = logout(signin_widget, "http://localhost:9999")
+    assert (response.status_code, response.json()["code"]) == (403, "origin_not_allowed")
+    assert "Access-Control-Allow-Origin" not in response
+    assert logout(signin_widget, "http://localhost").status_code == 204
+
+
+def test_the_sign_in_endpoints_take_the_platforms_own_origin_by_port(signin_widget):
+    Deployment.objects.update(allowed_domains=["portal.example.com"])
+    assert logout(signin_widget, "http://localhost:8000", host="localhost:8000").status_code == 204
+    response = logout(signin_widget, "http://localhost:9999", host="localhost:8000")
+    assert response.status_code == 403
+
+
+def test_the_sign_in_endpoints_answer_a_foreign_host_with_a_400(signin_widget):
+    assert logout(signin_widget, "http://evil.example", host="evil.example").status_code == 400
+
+
+# The agent console's socket
+
+
+async def console(origin: str | None, *, host: str = "localhost:8000", cookie: str = ""):
+    headers = [(b"host", host.encode()), (b"cookie", cookie.encode())]
+    if origin is not None:
+        headers.append((b"origin", origin.encode()))
+    communicator = WebsocketCommunicator(application, "/ws/agent/", headers=headers)
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def session_cookie(user) -> str:
+    client = Client()
+    await database_sync_to_async(client.force_login)(user)
+    name = django_settings.SESSION_COOKIE_NAME
+    return f"{name}={client.cookies[name].value}"
+
+
+async def test_the_console_socket_opens_from_the_platforms_own_origin(bob):
+    communicator = await console("http://localhost:8000", cookie=await session_cookie(bob))
+    try:
+        assert (await communicator.receive_json_from(timeout=5))["type"] == "queue"
+    finally:
+        await communicator.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("origin", "host"),
+    [
+        ("http://localhost:9999", "localhost:8000"),
+        ("http://evil.example", "evil.example"),
+        ("https://portal.example.com", "localhost:8000"),
+        (None, "localhost:8000"),
+    ],
+)
+async def test_the_console_socket_refuses_other_origins_and_hosts(bob, origin, host):
+    communicator = await console(origin, host=host, cookie=await session_cookie(bob))
+    try:
+        frame, code = await refusal(communicator)
+    finally:
+        await communicator.disconnect()
+    assert (frame["code"], code) == ("origin_not_allowed", 4403)
+
+
+# Allowed domains and the addresses handed out
+
+
+@pytest.mark.parametrize("entry", ["localhost:3000", "shop.example.com:8443", "example.com:1"])
+def test_an_allowed_domain_may_name_a_port(chat_widget, entry):
+    Deployment(name="Site", channel_instance=chat_widget, allowed_domains=[entry]).full_clean()
+
+
+@pytest.mark.parametrize(
+    "entry",
+    ["localhost:0", "localhost:65536", "localhost:", "localhost:http", "http://localhost:3000"],
+)
+def test_an_allowed_domains_port_is_one_to_65535(chat_widget, entry):
+    deployment = Deployment(name="Site", channel_instance=chat_widget, allowed_domains=[entry])
+    assert "allowed_domains" in errors_of(deployment)
+
+
+def test_an_allowed_domain_with_a_port_is_kept_in_lower_case_without_a_trailing_dot(chat_widget):
+    deployment = Deployment(
+        name="Site", channel_instance=chat_widget, allowed_domains=["Shop.Example.com.:8443"]
+    )
+    deployment.full_clean()
+    assert deployment.allowed_domains == ["shop.example.com:8443"]
+
+
+def test_addresses_handed_out_use_the_public_url_when_it_is_set(settings):
+    request = RequestFactory().get("/", HTTP_HOST="localhost:8000")
+    assert platform_url(request) == "http://localhost:8000"
+    settings.CC_PUBLIC_URL = "https://cc.example.com"
+    assert platform_url(request) == "https://cc.example.com"
