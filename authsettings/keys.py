@@ -214,7 +214,7 @@ def _kid_list_entry(item: object) -> KeyEntry:
     problem = _kid_problem(kid, required=True) or _expiry_problem(expiry) or entry.problem
     return replace(
         entry,
-        kid=kid if isinstance(kid, str) else None,
+        kid=_kid_of(kid),
         expiry=expiry if _is_integer(expiry) else None,
         problem=problem,
     )
@@ -225,7 +225,7 @@ def _base64_pem(value: object) -> bytes | None:
         return None
     try:
         return base64.b64decode("".join(value.split()), validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or text that is not ASCII
         return None
 
 
@@ -234,7 +234,24 @@ def _kid_problem(kid: object, *, required: bool) -> str | None:
         return None
     if not isinstance(kid, str) or not kid:
         return "no kid; give kid as a non-empty string"
+    if not _is_unicode(kid):
+        return "the kid is not valid Unicode (a lone surrogate); give kid as text"
     return None
+
+
+def _is_unicode(text: str) -> bool:
+    """Whether text is valid Unicode: a JSON escape such as \\ud800 makes text that is not,
+    which no page or token could show or carry."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _kid_of(kid: object) -> str | None:
+    """The kid an entry is known by: None unless a string of valid Unicode."""
+    return kid if isinstance(kid, str) and _is_unicode(kid) else None
 
 
 def _is_integer(value: object) -> bool:
@@ -258,7 +275,7 @@ def _jwk_entry(item: object) -> KeyEntry:
     entry = _jwk_key_entry(item)
     return replace(
         entry,
-        kid=kid if isinstance(kid, str) else None,
+        kid=_kid_of(kid),
         problem=_kid_problem(kid, required=False) or entry.problem,
     )
 

@@ -180,6 +180,7 @@ def test_it_never_uses_an_ec_key(key_server, keys):
         ({"kid": 7}, "no kid"),
         ({"publicKey": DROP}, "not base64 of a PEM"),
         ({"publicKey": "%%%"}, "not base64 of a PEM"),
+        ({"publicKey": "clé"}, "not base64 of a PEM"),
         ({"publicKey": "aGVsbG8="}, "not a PEM public key"),
     ],
 )
@@ -269,6 +270,25 @@ def test_it_ignores_a_jwk_that_cannot_be_used_and_keeps_the_others(
     assert kids(key_store.usable_keys(key_server.url(), now=NOW)) == ["good"]
     [described, _] = key_store.describe(key_server.url(), now=NOW)
     assert problem in described.problem
+
+
+def test_a_kid_that_is_not_valid_unicode_is_neither_used_nor_shown(key_server, keys):
+    lone_surrogate = "\ud800"
+    key_server.serve(
+        "/kids",
+        [kid_entry(keys.other, lone_surrogate, LATER), kid_entry(keys.signing, "good", LATER)],
+    )
+    key_server.serve(
+        "/jwks", {"keys": [jwk(keys.other, lone_surrogate), jwk(keys.signing, "good")]}
+    )
+
+    for path in ("/kids", "/jwks"):
+        assert kids(key_store.usable_keys(key_server.url(path), now=NOW)) == ["good"]
+        [described, _] = key_store.describe(key_server.url(path), now=NOW)
+        assert (described.kid, described.problem) == (
+            None,
+            "the kid is not valid Unicode (a lone surrogate); give kid as text",
+        )
 
 
 # Caching
