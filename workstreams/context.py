@@ -79,8 +79,10 @@ def _to_number(value: object) -> int | float:
             number = Decimal(value.strip())
         except InvalidOperation:
             raise ContextValueError(f"{value[:40]!r} is not a number") from None
-        exact = number.is_finite() and abs(number) < MAX_EXACT_INTEGER
-        if exact and number == number.to_integral_value():
+        if not number.is_finite():
+            raise ContextValueError("a number variable takes a finite number")
+        # copy_abs(), unlike abs(), takes no decimal context, which overflows on "1e1000000".
+        if number.copy_abs() < MAX_EXACT_INTEGER and number == number.to_integral_value():
             return int(number)
         as_float = float(number)
         if not math.isfinite(as_float):

@@ -72,6 +72,15 @@ def test_it_refuses_a_value_its_variable_does_not_take(raw, reason):
     assert reason in refusal(raw)
 
 
+@pytest.mark.parametrize(
+    "text", ["NaN", "sNaN", "-sNaN1", "Infinity", "-inf", "1e999999", "1e1000000", "-9e99999999999"]
+)
+def test_it_refuses_numeric_text_for_nan_infinity_or_beyond_a_float(text):
+    assert "msdyn_cartvalue: a number variable takes a finite number" in refusal(
+        {"msdyn_cartvalue": text}
+    )
+
+
 @pytest.mark.parametrize("raw", [[], ["a"], 5, True, "[]", '"{}"', "null", "", "not json", "{"])
 def test_it_refuses_lwicontexts_that_is_not_an_object_or_a_string_holding_one(raw):
     refusal(raw)
