@@ -2,34 +2,47 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
+from channels.auth import get_user
 from channels.db import database_sync_to_async
+from django.conf import settings
 
 from messaging import actions
+from messaging.agent_rights import agent_group, is_agent, session_digest
 from messaging.frames import CLOSE_FORBIDDEN, FrameConsumer, Refusal, check_message_text, is_uuid
-from messaging.models import AGENTS_GROUP, Conversation, Message
+from messaging.models import Conversation, Message
 from messaging.summaries import conversation_summary, message_frame
+
+# The first `queue` frame lists this many waiting conversations at most, the most urgent.
+MAX_QUEUE_FRAME = 200
+NOT_AN_AGENT = "Sign in as an agent to use the console."
+SIGNED_OUT = "You signed out, or are no longer an agent: sign in again to use the console."
 
 
 class AgentConsumer(FrameConsumer):
-    """The agent console's socket (`/ws/agent/`): queues, accepting and chatting."""
+    """The agent console's socket (`/ws/agent/`): queues, accepting and chatting.
+
+    Rights are read from the session afresh at connect, before each frame and when the agent's
+    group is told they changed (messaging.agent_rights); once they are gone the socket gets an
+    error frame and closes with 4403.
+    """
 
     frame_types = frozenset({"accept", "message", "close"})
 
     async def connect(self):
-        self.user = self.scope.get("user")
-        self.queue_ids: list[int] = []
+        self.session_key: str | None = self.scope["session"].session_key
+        self.groups_joined: set[str] = set()
+        self.queue_ids: set[int] = set()
         self.conversation_ids: set[str] = set()
         await self.accept()
-        if not await is_agent(self.user):
-            await self.refuse("forbidden", "Sign in as an agent to use the console.")
-            await self.close(code=CLOSE_FORBIDDEN)
+        self.user = await current_agent(self.session_key)
+        if self.user is None:
+            await self.revoke(NOT_AN_AGENT)
             return
-        self.queue_ids = await queue_ids_of(self.user)
-        for queue_id in self.queue_ids:
-            await self.channel_layer.group_add(actions.queue_group(queue_id), self.channel_name)
-        await self.send_json(
-            {"type": "queue", "conversations": await waiting_summaries(self.queue_ids)}
-        )
+        await self.join(agent_group(self.user.pk))
+        await self.follow_queues()
+        await self.send_queue()
         for summary, messages in await active_conversations_of(self.user):
             await self.follow(summary["id"])
             await self.send_json(
@@ -37,18 +50,54 @@ class AgentConsumer(FrameConsumer):
             )
 
     async def disconnect(self, code):
-        for queue_id in self.queue_ids:
-            await self.channel_layer.group_discard(actions.queue_group(queue_id), self.channel_name)
-        for conversation_id in self.conversation_ids:
-            await self.channel_layer.group_discard(
-                actions.conversation_group(conversation_id), self.channel_name
-            )
+        await self.leave_groups()
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if await self.still_an_agent():
+            await super().receive(text_data, bytes_data, **kwargs)
+
+    async def still_an_agent(self) -> bool:
+        """Whether the session still holds an agent; if not, the socket is closed."""
+        self.user = await current_agent(self.session_key)
+        if self.user is None:
+            await self.revoke(SIGNED_OUT)
+        return self.user is not None
+
+    async def revoke(self, detail: str) -> None:
+        await self.leave_groups()
+        await self.refuse("forbidden", detail)
+        await self.close(code=CLOSE_FORBIDDEN)
+
+    async def join(self, group: str) -> None:
+        self.groups_joined.add(group)
+        await self.channel_layer.group_add(group, self.channel_name)
+
+    async def leave(self, group: str) -> None:
+        self.groups_joined.discard(group)
+        await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def leave_groups(self) -> None:
+        for group in list(self.groups_joined):
+            await self.leave(group)
+
+    async def follow_queues(self) -> bool:
+        """Hear exactly the agent's queues now; returns whether they changed."""
+        queue_ids = set(await queue_ids_of(self.user))
+        for queue_id in self.queue_ids - queue_ids:
+            await self.leave(actions.queue_group(queue_id))
+        for queue_id in queue_ids - self.queue_ids:
+            await self.join(actions.queue_group(queue_id))
+        changed = queue_ids != self.queue_ids
+        self.queue_ids = queue_ids
+        return changed
+
+    async def send_queue(self) -> None:
+        waiting = await waiting_summaries(sorted(self.queue_ids))
+        await self.send_json({"type": "queue", "conversations": waiting})
 
     async def follow(self, conversation_id: str) -> None:
         self.conversation_ids.add(conversation_id)
-        await self.channel_layer.group_add(
-            actions.conversation_group(conversation_id), self.channel_name
-        )
+        await self.join(actions.conversation_group(conversation_id))
 
     def own_conversation(self, content) -> str:
         conversation_id = content.get("conversation")
@@ -76,6 +125,14 @@ class AgentConsumer(FrameConsumer):
 
     # Channel-layer events
 
+    async def agent_rights(self, event):
+        if await self.still_an_agent() and await self.follow_queues():
+            await self.send_queue()
+
+    async def agent_signed_out(self, event):
+        if event["session"] == session_digest(self.session_key):
+            await self.revoke(SIGNED_OUT)
+
     async def queue_waiting(self, event):
         await self.send_json({"type": "waiting", "conversation": event["conversation"]})
 
@@ -92,9 +149,7 @@ class AgentConsumer(FrameConsumer):
         conversation_id = event["conversation"]
         await self.send_json({"type": "closed", "conversation": conversation_id})
         self.conversation_ids.discard(conversation_id)
-        await self.channel_layer.group_discard(
-            actions.conversation_group(conversation_id), self.channel_name
-        )
+        await self.leave(actions.conversation_group(conversation_id))
 
 
 # Database steps, each in Channels' database thread.
@@ -112,14 +167,12 @@ def close_conversation(conversation_id, agent) -> None:
     actions.do_close_conversation(conversation, by=agent)
 
 
-@database_sync_to_async
-def is_agent(user) -> bool:
-    return bool(
-        user
-        and user.is_authenticated
-        and user.is_active
-        and user.groups.filter(name=AGENTS_GROUP).exists()
-    )
+async def current_agent(session_key: str | None):
+    """The agent the session holds now, or None. The session is read afresh from its store:
+    the scope's copy would still hold a user who has signed out since."""
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    user = await get_user({"session": session})
+    return user if await database_sync_to_async(is_agent)(user) else None
 
 
 @database_sync_to_async
@@ -142,7 +195,7 @@ def waiting_summaries(queue_ids: list[int]) -> list[dict]:
     waiting = with_relations(
         Conversation.objects.filter(queue_id__in=queue_ids, status=Conversation.Status.WAITING)
     ).order_by("-priority", "created_at")
-    return summaries_of(waiting)
+    return summaries_of(waiting[:MAX_QUEUE_FRAME])
 
 
 def transcript(conversation) -> list[dict]:

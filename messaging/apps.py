@@ -5,4 +5,6 @@ class MessagingConfig(AppConfig):
     name = "messaging"
 
     def ready(self) -> None:
-        from messaging import checks  # noqa: F401  (registers the system checks)
+        from messaging import agent_rights, checks  # noqa: F401  (checks registers itself)
+
+        agent_rights.connect_receivers()

@@ -11,7 +11,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from messaging.models import AGENTS_GROUP, ChannelInstance, Deployment
+from messaging.agent_rights import is_agent
+from messaging.models import ChannelInstance, Deployment
 
 LOADER = Path(__file__).resolve().parent / "static" / "messaging" / "widget" / "loader.js"
 
@@ -78,6 +79,6 @@ def loader(request):
 
 @login_required(login_url="agent-login")
 def agent_console(request):
-    if not request.user.groups.filter(name=AGENTS_GROUP).exists():
+    if not is_agent(request.user):
         raise PermissionDenied("The agent console is for users in the Agents group.")
     return render(request, "messaging/agent_console.html")

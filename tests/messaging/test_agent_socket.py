@@ -7,9 +7,11 @@ from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
 from django.urls import path
 
-from messaging.agent_socket import AgentConsumer
+from messaging.agent_socket import MAX_QUEUE_FRAME, AgentConsumer
 from messaging.models import Conversation
 from tests.keyserver import token_for
 from tests.messaging.conftest import socket
@@ -20,10 +22,23 @@ pytestmark = pytest.mark.django_db(transaction=True)
 agent_application = URLRouter([path("ws/agent/", AuthMiddlewareStack(AgentConsumer.as_asgi()))])
 
 
-def agent_socket(user):
-    communicator = WebsocketCommunicator(agent_application, "/ws/agent/")
-    communicator.scope["user"] = user
-    return communicator
+async def signed_in(user) -> Client:
+    """A browser session of the user, as the console's sign-in page leaves it."""
+    client = Client()
+    await database_sync_to_async(client.force_login)(user)
+    return client
+
+
+def console_socket(client: Client) -> WebsocketCommunicator:
+    """The console's socket, carrying the session cookie of the client's browser."""
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    return WebsocketCommunicator(
+        agent_application, "/ws/agent/", headers=[(b"cookie", cookie.encode())]
+    )
+
+
+async def agent_socket(user) -> WebsocketCommunicator:
+    return console_socket(await signed_in(user))
 
 
 @pytest.fixture
@@ -44,7 +59,7 @@ async def visitor_starts(widget, keys, **claims):
 
 async def test_an_agent_sees_a_new_conversation_accepts_it_and_chats(chat, keys, on_duty):
     widget, _ = chat
-    agent = agent_socket(on_duty)
+    agent = await agent_socket(on_duty)
     assert (await agent.connect())[0]
     try:
         assert await agent.receive_json_from(timeout=5) == {"type": "queue", "conversations": []}
@@ -90,7 +105,7 @@ async def test_an_agent_cannot_take_a_conversation_someone_else_took(chat, keys,
     await database_sync_to_async(Conversation.objects.filter(pk=started["conversation"]).update)(
         status=Conversation.Status.ACTIVE
     )
-    agent = agent_socket(on_duty)
+    agent = await agent_socket(on_duty)
     await agent.connect()
     try:
         await agent.receive_json_from(timeout=5)
@@ -109,7 +124,7 @@ async def test_waiting_conversations_are_listed_by_priority_then_age(chat, keys,
     widget, _ = chat
     first = await visitor_starts(widget, keys, lwicontexts={"msdyn_isvip": False})
     vip = await visitor_starts(widget, keys, lwicontexts={"msdyn_isvip": True})
-    agent = agent_socket(on_duty)
+    agent = await agent_socket(on_duty)
     await agent.connect()
     try:
         listing = await agent.receive_json_from(timeout=5)
@@ -124,7 +139,7 @@ async def test_waiting_conversations_are_listed_by_priority_then_age(chat, keys,
 
 
 async def test_someone_who_is_not_an_agent_is_refused(charlie):
-    agent = agent_socket(charlie)
+    agent = await agent_socket(charlie)
     await agent.connect()
     frame = await agent.receive_json_from(timeout=5)
     closing = await agent.receive_output(timeout=5)
@@ -162,7 +177,7 @@ async def test_the_waiting_list_costs_the_same_queries_for_one_or_many(chat, key
 
 @pytest.mark.parametrize("conversation", [["a"], {"id": 1}, None])
 async def test_an_agent_frame_naming_no_conversation_is_refused_not_a_crash(on_duty, conversation):
-    agent = agent_socket(on_duty)
+    agent = await agent_socket(on_duty)
     await agent.connect()
     try:
         await agent.receive_json_from(timeout=5)
@@ -177,7 +192,7 @@ async def test_an_agent_frame_naming_no_conversation_is_refused_not_a_crash(on_d
 async def test_an_agent_cannot_accept_a_conversation_outside_their_queues(chat, keys, bob):
     widget, _ = chat
     handle, _visitor, started = await visitor_starts(widget, keys)
-    agent = agent_socket(bob)  # an agent, but on no queue of this workstream
+    agent = await agent_socket(bob)  # an agent, but on no queue of this workstream
     await agent.connect()
     try:
         assert (await agent.receive_json_from(timeout=5))["conversations"] == []
@@ -209,3 +224,22 @@ async def test_a_closed_conversation_takes_no_more_messages_and_closes_once(chat
             conversation, sender="visitor", text="too late"
         )
     await handle.__aexit__(None, None, None)
+
+
+async def test_the_first_queue_frame_holds_only_the_200_most_urgent_conversations(chat, on_duty):
+    widget, _ = chat
+    queue = await database_sync_to_async(lambda: widget.workstream.default_queue)()
+    count = MAX_QUEUE_FRAME + 5
+    await database_sync_to_async(Conversation.objects.bulk_create)(
+        Conversation(channel_instance=widget, queue=queue, priority=priority)
+        for priority in range(count)
+    )
+    agent = await agent_socket(on_duty)
+    await agent.connect()
+    try:
+        listing = await agent.receive_json_from(timeout=5)
+        assert [c["priority"] for c in listing["conversations"]] == list(
+            range(count - 1, count - 1 - MAX_QUEUE_FRAME, -1)
+        )
+    finally:
+        await agent.disconnect()

@@ -1,0 +1,105 @@
+"""Who may use the agent console, and how a change to that reaches the agent's open sockets.
+
+Every console socket joins its user's channel-layer group. A change that can take rights away
+or change queues (deactivation, deletion, the Agents group, queue memberships) tells that group
+`agent.rights` after it commits, and each socket re-reads its session and queues; a sign-out
+tells `agent.signed_out` with a digest of the ended session, and only that session's sockets
+close. The group reaches every server process through the channel layer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+
+from django.contrib.auth import get_user_model, user_logged_out
+from django.contrib.auth.models import Group
+from django.db.models.signals import m2m_changed, post_save, pre_delete
+
+from messaging import actions
+from messaging.models import AGENTS_GROUP
+from workstreams.models import Queue
+
+# The m2m_changed actions after which a membership is known to have changed; a clear is told
+# before it runs, while its members can still be read, and delivered once it commits.
+MEMBERSHIP_CHANGES = frozenset({"post_add", "post_remove", "pre_clear"})
+
+
+def is_agent(user) -> bool:
+    return bool(
+        user
+        and user.is_authenticated
+        and user.is_active
+        and user.groups.filter(name=AGENTS_GROUP).exists()
+    )
+
+
+def agent_group(user_id: int) -> str:
+    return f"agent.{user_id}"
+
+
+def session_digest(session_key: str | None) -> str:
+    """Names a session in events without spreading its key."""
+    return hashlib.sha256((session_key or "").encode()).hexdigest()
+
+
+def tell_rights_changed(user_ids: Iterable[int]) -> None:
+    for user_id in set(user_ids):
+        actions.tell(agent_group(user_id), {"type": "agent.rights"})
+
+
+def signed_out(sender, request, user, **kwargs) -> None:
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    if user is not None and session_key:
+        actions.tell(
+            agent_group(user.pk),
+            {"type": "agent.signed_out", "session": session_digest(session_key)},
+        )
+
+
+def user_saved(sender, instance, **kwargs) -> None:
+    if not instance.is_active:
+        tell_rights_changed([instance.pk])
+
+
+def user_deleted(sender, instance, **kwargs) -> None:
+    tell_rights_changed([instance.pk])
+
+
+def group_deleted(sender, instance: Group, **kwargs) -> None:
+    if instance.name == AGENTS_GROUP:
+        tell_rights_changed(instance.user_set.values_list("pk", flat=True))
+
+
+def changed_users(instance, action: str, pk_set, members: Callable) -> Iterable[int]:
+    """The users whose memberships changed, told from either side: the user, or the users
+    added or removed (every member, on a clear)."""
+    if isinstance(instance, get_user_model()):
+        return [instance.pk]
+    if action == "pre_clear":
+        return members(instance).values_list("pk", flat=True)
+    return pk_set
+
+
+def groups_changed(sender, instance, action: str, pk_set, **kwargs) -> None:
+    if action in MEMBERSHIP_CHANGES:
+        tell_rights_changed(changed_users(instance, action, pk_set, lambda group: group.user_set))
+
+
+def queues_changed(sender, instance, action: str, pk_set, **kwargs) -> None:
+    if action in MEMBERSHIP_CHANGES:
+        tell_rights_changed(changed_users(instance, action, pk_set, lambda queue: queue.agents))
+
+
+def connect_receivers() -> None:
+    user_model = get_user_model()
+    user_logged_out.connect(signed_out, dispatch_uid="agent_rights.signed_out")
+    post_save.connect(user_saved, sender=user_model, dispatch_uid="agent_rights.user_saved")
+    pre_delete.connect(user_deleted, sender=user_model, dispatch_uid="agent_rights.user_deleted")
+    pre_delete.connect(group_deleted, sender=Group, dispatch_uid="agent_rights.group_deleted")
+    m2m_changed.connect(
+        groups_changed, sender=user_model.groups.through, dispatch_uid="agent_rights.groups"
+    )
+    m2m_changed.connect(
+        queues_changed, sender=Queue.agents.through, dispatch_uid="agent_rights.queues"
+    )

@@ -1,0 +1,188 @@
+"""An open console socket keeps only the rights its agent still has: signing out, deactivation,
+leaving the Agents group or being deleted close it with 4403 at once, and leaving or joining a
+queue changes what it hears at once."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.contrib.auth.models import Group
+from django.contrib.sessions.models import Session
+from django.test import Client
+
+from messaging import actions
+from messaging.models import AGENTS_GROUP
+from tests.messaging.conftest import refusal
+from tests.messaging.test_agent_socket import console_socket, signed_in
+from workstreams.models import Queue
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+in_db = database_sync_to_async
+
+
+@asynccontextmanager
+async def console(client: Client):
+    """The console's socket of the client's session, past its first `queue` frame."""
+    communicator = console_socket(client)
+    connected, _ = await communicator.connect()
+    assert connected
+    try:
+        assert (await communicator.receive_json_from(timeout=5))["type"] == "queue"
+        yield communicator
+    finally:
+        await communicator.disconnect()
+
+
+async def closed_for_rights(communicator) -> None:
+    frame, code = await refusal(communicator)
+    assert (frame["type"], frame["code"], code) == ("error", "forbidden", 4403)
+
+
+async def waiting_conversation(widget, *, vip: bool) -> str:
+    """A new conversation routed to the VIP queue or, when not vip, to General."""
+    conversation, _ = await in_db(actions.do_start_conversation)(
+        widget, deployment=None, identity=None, context={"msdyn_isvip": vip}, dropped=[]
+    )
+    return str(conversation.pk)
+
+
+@pytest.fixture
+def queues(chat, workstream) -> dict[str, Queue]:
+    return {queue.name: queue for queue in workstream.queues.all()}
+
+
+@pytest.fixture
+def on_duty(bob, queues):
+    bob.queues.add(*queues.values())
+    return bob
+
+
+def deactivate(user) -> None:
+    user.is_active = False
+    user.save()
+
+
+def agents() -> Group:
+    return Group.objects.get(name=AGENTS_GROUP)
+
+
+REVOCATIONS: dict[str, Callable] = {
+    "deactivated": deactivate,
+    "removed from the Agents group": lambda user: user.groups.remove(agents()),
+    "taken out by the Agents group": lambda user: agents().user_set.remove(user),
+    "left with no groups": lambda user: user.groups.clear(),
+    "in an Agents group emptied": lambda user: agents().user_set.clear(),
+    "in an Agents group deleted": lambda user: agents().delete(),
+    "deleted": lambda user: user.delete(),
+}
+
+
+@pytest.mark.parametrize("change", list(REVOCATIONS))
+async def test_an_agent_socket_closes_at_once_when_the_agent_is(on_duty, change):
+    async with console(await signed_in(on_duty)) as agent:
+        await in_db(REVOCATIONS[change])(on_duty)
+        await closed_for_rights(agent)
+        assert get_channel_layer().groups == {}
+
+
+@pytest.mark.parametrize("path", ["/agent/logout/", "/admin/logout/"])
+async def test_signing_out_closes_the_console_socket_of_that_session(on_duty, path):
+    on_duty.is_staff = True  # the admin's pages, its sign-out included, are for staff
+    await in_db(on_duty.save)()
+    browser = await signed_in(on_duty)
+    async with console(browser) as agent:
+        response = await sync_to_async(browser.post)(path, secure=True)
+        assert response.status_code in (200, 302)
+        await closed_for_rights(agent)
+
+
+async def test_signing_out_in_one_browser_leaves_the_console_in_another_open(on_duty, workstream):
+    laptop, desk = await signed_in(on_duty), await signed_in(on_duty)
+    async with AsyncExitStack() as stack:
+        on_laptop = await stack.enter_async_context(console(laptop))
+        on_desk = await stack.enter_async_context(console(desk))
+        await sync_to_async(laptop.post)("/agent/logout/", secure=True)
+        await closed_for_rights(on_laptop)
+        # Anything told to the agent after the sign-out reaches the desk's socket after it.
+        returns = await in_db(Queue.objects.create)(name="Returns", workstream=workstream)
+        await in_db(returns.agents.add)(on_duty)
+        assert (await on_desk.receive_json_from(timeout=5))["type"] == "queue"
+
+
+async def test_a_socket_whose_session_ended_without_a_sign_out_is_closed_at_its_next_frame(
+    on_duty,
+):
+    async with console(await signed_in(on_duty)) as agent:
+        await in_db(Session.objects.all().delete)()
+        await agent.send_json_to({"type": "accept", "conversation": str(uuid.uuid4())})
+        await closed_for_rights(agent)
+
+
+async def test_an_agent_deactivated_without_signals_is_refused_at_their_next_frame(
+    on_duty, django_user_model
+):
+    async with console(await signed_in(on_duty)) as agent:
+        await in_db(django_user_model.objects.filter(pk=on_duty.pk).update)(is_active=False)
+        await agent.send_json_to({"type": "accept", "conversation": str(uuid.uuid4())})
+        await closed_for_rights(agent)
+
+
+LEAVING: dict[str, Callable] = {
+    "the queue removes the agent": lambda queue, user: queue.agents.remove(user),
+    "the agent leaves the queue": lambda queue, user: user.queues.remove(queue),
+    "the queue drops all its agents": lambda queue, user: queue.agents.clear(),
+    "the agent leaves every queue": lambda queue, user: user.queues.clear(),
+}
+
+
+@pytest.mark.parametrize("how", list(LEAVING))
+async def test_an_agent_who_leaves_a_queue_stops_hearing_of_it_at_once(
+    chat, queues, on_duty, workstream, how
+):
+    widget, _ = chat
+    waiting_vip = await waiting_conversation(widget, vip=True)
+    async with console(await signed_in(on_duty)) as agent:
+        await in_db(LEAVING[how])(queues["VIP"], on_duty)
+        listing = await agent.receive_json_from(timeout=5)
+        assert listing["type"] == "queue"
+        assert waiting_vip not in [c["id"] for c in listing["conversations"]]
+
+        await waiting_conversation(widget, vip=True)
+        # Told after the new VIP conversation: had the socket still heard the VIP queue, its
+        # `waiting` frame would come first.
+        returns = await in_db(Queue.objects.create)(name="Returns", workstream=workstream)
+        await in_db(returns.agents.add)(on_duty)
+        assert (await agent.receive_json_from(timeout=5))["type"] == "queue"
+        await agent.send_json_to({"type": "accept", "conversation": waiting_vip})
+        assert (await agent.receive_json_from(timeout=5))["code"] == "not_found"
+
+
+JOINING: dict[str, Callable] = {
+    "the queue adds the agent": lambda queue, user: queue.agents.add(user),
+    "the agent joins the queue": lambda queue, user: user.queues.add(queue),
+}
+
+
+@pytest.mark.parametrize("how", list(JOINING))
+async def test_an_agent_who_joins_a_queue_is_sent_its_waiting_conversations_and_new_ones(
+    chat, queues, bob, how
+):
+    widget, _ = chat
+    await in_db(bob.queues.add)(queues["General"])
+    waiting_vip = await waiting_conversation(widget, vip=True)
+    async with console(await signed_in(bob)) as agent:
+        await in_db(JOINING[how])(queues["VIP"], bob)
+        listing = await agent.receive_json_from(timeout=5)
+        assert listing["type"] == "queue"
+        assert [c["id"] for c in listing["conversations"]] == [waiting_vip]
+
+        newer = await waiting_conversation(widget, vip=True)
+        waiting = await agent.receive_json_from(timeout=5)
+        assert (waiting["type"], waiting["conversation"]["id"]) == ("waiting", newer)
