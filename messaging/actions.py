@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -85,6 +86,12 @@ def trail_of(identity: Identity | None, dropped: list[str]) -> dict | None:
 
 
 CLOSED = Conversation.Status.CLOSED
+WAITING = Conversation.Status.WAITING
+# Why a conversation closed, as the visitor's `closed` frame says.
+BY_AGENT = "agent"
+ABANDONED = "abandoned"
+# Abandoned conversations closed per transaction by a sweep.
+SWEEP_BATCH = 100
 
 
 def lock(conversation_id) -> Conversation:
@@ -133,6 +140,9 @@ def do_start_conversation(
             queue_id=chosen.queue_id,
             priority=chosen.priority,
             resume_token_hash=hash_resume_token(resume_token),
+            visitor_seen_at=timezone.now()
+            if channel_instance.kind == ChannelInstance.Kind.CHAT_WIDGET
+            else None,
         )
         who = "a verified customer" if identity else "an anonymous visitor"
         Message.objects.create(
@@ -198,16 +208,20 @@ def do_accept_conversation(conversation_id, *, agent) -> Conversation:
     return load(conversation.pk)
 
 
-def do_close_conversation(conversation: Conversation, *, by) -> None:
-    """Close a conversation for good: its resume token stops working. Closing a closed
-    conversation changes nothing."""
+def do_close_conversation(conversation: Conversation, *, by=None, reason: str = BY_AGENT) -> None:
+    """Close a conversation for good: its resume token stops working, everyone in it is told
+    why (`agent`: the agent `by` closed it; `abandoned`: the visitor left), and a waiting one
+    leaves its queue. Closing a closed conversation changes nothing."""
     with transaction.atomic():
-        if lock(conversation.pk).status == CLOSED:
+        current = lock(conversation.pk)
+        if current.status == CLOSED:
             return
+        if reason == ABANDONED:
+            text = "The customer left; the conversation is closed."
+        else:
+            text = f"{by.get_full_name() or by.get_username()} closed the conversation."
         message = Message.objects.create(
-            conversation=conversation,
-            sender=Message.Sender.SYSTEM,
-            text=f"{by.get_full_name() or by.get_username()} closed the conversation.",
+            conversation=conversation, sender=Message.Sender.SYSTEM, text=text
         )
         tell(conversation_group(conversation.pk), message_event(conversation.pk, message))
         Conversation.objects.filter(pk=conversation.pk).update(
@@ -216,10 +230,35 @@ def do_close_conversation(conversation: Conversation, *, by) -> None:
             resume_token_hash="",
             modified_at=timezone.now(),
         )
+        if current.status == WAITING:
+            # Agents drop a conversation from the queue they watch when it is taken.
+            tell(
+                queue_group(current.queue_id),
+                {"type": "queue.taken", "conversation": str(conversation.pk)},
+            )
         tell(
             conversation_group(conversation.pk),
-            {"type": "conversation.closed", "conversation": str(conversation.pk)},
+            {"type": "conversation.closed", "conversation": str(conversation.pk), "reason": reason},
         )
+
+
+def do_close_abandoned_conversations(*, now: datetime) -> int:
+    """Close the waiting chats whose visitor has been gone ABANDONED_AFTER at `now`, a batch
+    per transaction, and return how many. Processes sweeping at once each claim rows no other
+    has locked (SKIP LOCKED), so a conversation is closed once."""
+    closed = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Conversation.objects.abandoned(now)
+                .select_for_update(skip_locked=True)
+                .order_by("visitor_seen_at")[:SWEEP_BATCH]
+            )
+            for conversation in batch:
+                do_close_conversation(conversation, reason=ABANDONED)
+        closed += len(batch)
+        if len(batch) < SWEEP_BATCH:
+            return closed
 
 
 def do_authenticate_conversation(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -20,6 +21,8 @@ MAX_RICH_TEXT = 1000
 BUSINESS_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 # Members of this group use the agent console; each queue names the agents who see it.
 AGENTS_GROUP = "Agents"
+# A waiting chat whose visitor has had no socket open this long is closed as abandoned.
+ABANDONED_AFTER = timedelta(minutes=10)
 
 
 class RichMessage(TimeStampedModel):
@@ -168,7 +171,8 @@ class Deployment(TimeStampedModel):
     allowed_domains = models.JSONField(
         default=list,
         blank=True,
-        help_text="Host names the widget may run on, e.g. www.example.com.",
+        help_text="Host names the widget may run on, e.g. www.example.com; with a port for any "
+        "other than 80 and 443, e.g. localhost:3000.",
     )
     allow_all_domains = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
@@ -239,6 +243,14 @@ class Contact(TimeStampedModel):
         return self.full_name
 
 
+class ConversationQuerySet(models.QuerySet):
+    def abandoned(self, now: datetime) -> ConversationQuerySet:
+        """Waiting chats whose visitor has had no socket open for ABANDONED_AFTER."""
+        return self.filter(
+            status=Conversation.Status.WAITING, visitor_seen_at__lt=now - ABANDONED_AFTER
+        )
+
+
 class Conversation(TimeStampedModel):
     class Status(models.TextChoices):
         WAITING = "waiting", "Waiting"
@@ -277,10 +289,22 @@ class Conversation(TimeStampedModel):
     )
     resume_token_hash = models.CharField(max_length=128, blank=True, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True)
+    visitor_seen_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Chat: when a visitor socket was last known open. Null for channels "
+        "without sockets.",
+    )
+
+    objects = ConversationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["queue", "status", "-priority", "created_at"])]
+        indexes = [
+            models.Index(fields=["queue", "status", "-priority", "created_at"]),
+            models.Index(fields=["status", "visitor_seen_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"Conversation {self.id}"

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
+from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
 
 from contactcenter.routing import websocket_urlpatterns
 
@@ -32,6 +35,26 @@ async def socket(
     communicator = WebsocketCommunicator(application, f"/ws/widget/{widget_id}/", headers=handshake)
     if client is not None:
         communicator.scope["client"] = client
+    connected, _ = await communicator.connect()
+    assert connected
+    try:
+        yield communicator
+    finally:
+        await communicator.disconnect()
+
+
+@asynccontextmanager
+async def console(
+    user, *, origin: str | None = f"http://{PLATFORM_HOST}", host: str = PLATFORM_HOST
+):
+    """The agent console's socket through the real route, in the user's signed-in session."""
+    client = Client()
+    await database_sync_to_async(client.force_login)(user)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    handshake = [(b"host", host.encode()), (b"cookie", cookie.encode())]
+    if origin is not None:
+        handshake.append((b"origin", origin.encode()))
+    communicator = WebsocketCommunicator(application, "/ws/agent/", headers=handshake)
     connected, _ = await communicator.connect()
     assert connected
     try:

@@ -8,15 +8,13 @@ import json
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
-from django.conf import settings as django_settings
 from django.test import Client, RequestFactory
 
 from messaging.domains import platform_url
 from messaging.models import Conversation, Deployment
 from tests.helpers import errors_of
 from tests.keyserver import token_for
-from tests.messaging.conftest import application, refusal, socket
+from tests.messaging.conftest import console, refusal, socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -164,29 +162,9 @@ def test_the_sign_in_endpoints_answer_a_foreign_host_with_a_400(signin_widget):
 # The agent console's socket
 
 
-async def console(origin: str | None, *, host: str = "localhost:8000", cookie: str = ""):
-    headers = [(b"host", host.encode()), (b"cookie", cookie.encode())]
-    if origin is not None:
-        headers.append((b"origin", origin.encode()))
-    communicator = WebsocketCommunicator(application, "/ws/agent/", headers=headers)
-    connected, _ = await communicator.connect()
-    assert connected
-    return communicator
-
-
-async def session_cookie(user) -> str:
-    client = Client()
-    await database_sync_to_async(client.force_login)(user)
-    name = django_settings.SESSION_COOKIE_NAME
-    return f"{name}={client.cookies[name].value}"
-
-
 async def test_the_console_socket_opens_from_the_platforms_own_origin(bob):
-    communicator = await console("http://localhost:8000", cookie=await session_cookie(bob))
-    try:
+    async with console(bob, origin="http://localhost:8000") as communicator:
         assert (await communicator.receive_json_from(timeout=5))["type"] == "queue"
-    finally:
-        await communicator.disconnect()
 
 
 @pytest.mark.parametrize(
@@ -199,11 +177,8 @@ async def test_the_console_socket_opens_from_the_platforms_own_origin(bob):
     ],
 )
 async def test_the_console_socket_refuses_other_origins_and_hosts(bob, origin, host):
-    communicator = await console(origin, host=host, cookie=await session_cookie(bob))
-    try:
+    async with console(bob, origin=origin, host=host) as communicator:
         frame, code = await refusal(communicator)
-    finally:
-        await communicator.disconnect()
     assert (frame["code"], code) == ("origin_not_allowed", 4403)
 
 

@@ -19,6 +19,8 @@
   const SESSION_MARGIN_MS = 30000;
   const MAX_TEXT = 4000;
   const RECONNECT_DELAYS_MS = [500, 1000, 2000, 4000, 8000, 15000, 30000];
+  // The close code of a conversation that has ended: closed by the agent, or abandoned.
+  const CLOSE_ENDED = 4410;
 
   const MESSAGES = {
     provider_failed: "We couldn't get your sign-in from this page. Please reload it and try again.",
@@ -707,7 +709,7 @@
     if (code === 4401) {
       dropSessionToken();
     }
-    if (refusal && refusal.code === "resume_invalid") {
+    if (code === CLOSE_ENDED || (refusal && refusal.code === "resume_invalid")) {
       ended();
     } else if (refusal || (code >= 4400 && code < 4500)) {
       fail(refusal || new WidgetError("bad_frame", "Closed with code " + code));
