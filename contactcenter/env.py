@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import secrets
@@ -93,6 +94,24 @@ def generated_once(path: Path, make: Callable[[], str]) -> str:
     finally:
         draft.unlink()
     return path.read_text().strip()
+
+
+def private_directory(path: Path) -> None:
+    """Make `path` a directory only this user may enter (0700), whether new or not."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+
+
+def private_sqlite_database(path: Path) -> None:
+    """Make the SQLite database at `path` and its -wal and -shm files private (0600).
+
+    A missing database is created empty with that mode: SQLite then gives the -wal and -shm
+    files it makes the database's own mode.
+    """
+    os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            path.with_name(name).chmod(0o600)
 
 
 def random_secret_key() -> str:

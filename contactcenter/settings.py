@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from cryptography.fernet import Fernet
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 
 from contactcenter.env import (
     envbool,
@@ -19,12 +20,16 @@ from contactcenter.env import (
     envnetworks,
     envurl,
     generated_once,
+    private_directory,
+    private_sqlite_database,
     random_secret_key,
 )
 from contactcenter.keygen import new_rsa_private_key_pem
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Keys, secrets and the SQLite database (sessions, tokens) live here: this user's only.
 VAR_DIR = BASE_DIR / "var"
+private_directory(VAR_DIR)
 
 DEBUG = envbool("DJANGO_DEBUG", False)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or generated_once(
@@ -53,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "formtools",
     "simple_history",
+    "csp",
     "contactcenter",
     "authsettings",
     "workstreams",
@@ -60,7 +66,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "contactcenter.middleware.trusted_proxy_middleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -92,6 +100,7 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    private_sqlite_database(Path(DATABASES["default"]["NAME"]))
     DATABASES["default"].update(
         {
             # WAL lets readers go on while a chat is written; IMMEDIATE takes the write lock
@@ -194,9 +203,40 @@ CC_PUBLIC_URL = envurl("CC_PUBLIC_URL")
 # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (contactcenter.proxies).
 CC_TRUSTED_PROXIES = envnetworks("CC_TRUSTED_PROXIES")
 
+# Plain http only on a private network: otherwise cookies are Secure, browsers are told to
+# come back over https only (HSTS), and http requests are redirected to https.
+CC_SECURE_TRANSPORT = envbool("CC_SECURE_TRANSPORT", not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = CC_SECURE_TRANSPORT
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if CC_SECURE_TRANSPORT else 0
+# The platform has a host of its own (cc.example.com): hosts under it are its own too.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+# Preloading binds the whole registered domain for good: the operator's choice, not ours.
+SECURE_HSTS_PRELOAD = False
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# Scripts only from the platform, or inline with the response's nonce (the sample portal);
+# styles may be inline, as Django's admin, the browsable API and the API docs have them.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        # The agent console's and the widget's sockets ('self' covers ws: and wss: there).
+        "connect-src": [SELF, *([CC_PUBLIC_URL.replace("http", "ws", 1)] if CC_PUBLIC_URL else [])],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
+
 # Token custom actions for `oauth2` settings: name -> dotted path of a callable.
 # Projects add their own here; the built-in ones are always available.
 CC_TOKEN_ACTIONS: dict[str, str] = {}
+
+# Debug error pages show the settings: without the passwords in the services' URLs.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "contactcenter.error_reports.ServicePasswordsFilter"
 
 LOGGING = {
     "version": 1,

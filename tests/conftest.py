@@ -16,6 +16,7 @@ from authsettings.keys import forget_recent
 from authsettings.models import AuthenticationSetting
 from contactcenter.models import ChannelType
 from messaging.models import ChannelInstance, Deployment, RichMessage
+from tests.live import PLAIN_HTTP
 from workstreams.models import ContextVariable, Queue, RoutingRule, Workstream
 
 # A real key server on loopback, RSA keys and token makers, for every test that checks tokens.
@@ -25,10 +26,11 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _collected_static_files(tmp_path_factory):
-    """The suite runs with debug off, where pages name the hashed files that `collectstatic`
-    writes: collected once, as every deploy does, into a directory of the run's own."""
-    overrides = override_settings(STATIC_ROOT=tmp_path_factory.mktemp("static"))
+def _suite_settings(tmp_path_factory):
+    """Plain http, and the static files: the suite runs with debug off, where pages name the
+    hashed files that `collectstatic` writes, collected once, as every deploy does, into a
+    directory of the run's own."""
+    overrides = override_settings(STATIC_ROOT=tmp_path_factory.mktemp("static"), **PLAIN_HTTP)
     overrides.enable()
     call_command("collectstatic", interactive=False, verbosity=0)
     yield

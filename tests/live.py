@@ -23,6 +23,17 @@ from oauth2_provider.models import Application
 
 START_SECONDS = 20
 
+# The suite speaks plain http to the test client and to live servers: the settings that
+# CC_SECURE_TRANSPORT=false makes. Settings are read before any test starts, so tests/conftest.py
+# overrides them for the whole run; tests/contactcenter/test_settings.py holds the two together.
+PLAIN_HTTP = {
+    "CC_SECURE_TRANSPORT": False,
+    "SESSION_COOKIE_SECURE": False,
+    "CSRF_COOKIE_SECURE": False,
+    "SECURE_SSL_REDIRECT": False,
+    "SECURE_HSTS_SECONDS": 0,
+}
+
 
 class LiveServer:
     """A running daphne process; `stop()` ends it like a crash or a deploy would."""

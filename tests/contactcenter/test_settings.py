@@ -12,6 +12,7 @@ from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
 
 from contactcenter.env import envbool, envint, envlist, generated_once
+from tests.live import PLAIN_HTTP
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -116,3 +117,23 @@ def test_processes_starting_together_agree_on_one_generated_value(tmp_path):
     assert len(set(values)) == 1
     assert values[0].startswith("value-")
     assert sorted(p.name for p in path.parent.iterdir()) == ["field_encryption_key"]
+
+
+TRANSPORT = (
+    "settings.CC_SECURE_TRANSPORT, settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE,"
+    " settings.SECURE_SSL_REDIRECT, settings.SECURE_HSTS_SECONDS"
+)
+
+
+def test_with_debug_off_transport_is_secure_unless_turned_off():
+    assert settings_of({}, TRANSPORT).stdout.split() == ["True"] * 4 + [str(365 * 24 * 3600)]
+    plain = settings_of({"CC_SECURE_TRANSPORT": "false"}, TRANSPORT).stdout.split()
+    assert plain == [str(value) for value in PLAIN_HTTP.values()]
+
+
+def test_with_debug_on_transport_is_plain_http_unless_turned_on():
+    assert settings_of({"DJANGO_DEBUG": "true"}, TRANSPORT).stdout.split() == [
+        str(value) for value in PLAIN_HTTP.values()
+    ]
+    secure = settings_of({"DJANGO_DEBUG": "true", "CC_SECURE_TRANSPORT": "on"}, TRANSPORT)
+    assert secure.stdout.split() == ["True"] * 4 + [str(365 * 24 * 3600)]
