@@ -8,8 +8,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-# The run command reaches the sample portal's key URL on this machine over plain http.
-RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-true} \
+# The run command serves plain http, and reaches the sample portal's key URL on this machine.
+RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-true} CC_SECURE_TRANSPORT=$${CC_SECURE_TRANSPORT:-false} \
 	CC_OUTBOUND_ALLOWED_HOSTS=$${CC_OUTBOUND_ALLOWED_HOSTS:-localhost,127.0.0.1}
 
 .PHONY: run test lint audit unit integration venv clean

@@ -41,6 +41,12 @@ def envint(name: str, default: int, *, minimum: int = 0) -> int:
     return number
 
 
+def envrate_per_minute(name: str, default: int) -> str | None:
+    """A REST framework rate such as `600/minute`; `0` turns the limit off (None)."""
+    count = envint(name, default)
+    return f"{count}/minute" if count else None
+
+
 def envlist(name: str, default: str = "") -> list[str]:
     value = os.environ.get(name, default)
     return [item.strip() for item in value.split(",") if item.strip()]

@@ -18,6 +18,7 @@ from contactcenter.env import (
     envint,
     envlist,
     envnetworks,
+    envrate_per_minute,
     envurl,
     generated_once,
     private_directory,
@@ -264,7 +265,10 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Per API client (OAuth application); None turns a limit off.
-    "DEFAULT_THROTTLE_RATES": {"api_client_read": "600/minute", "api_client_write": "120/minute"},
+    "DEFAULT_THROTTLE_RATES": {
+        "api_client_read": envrate_per_minute("CC_API_READS_PER_MINUTE", 600),
+        "api_client_write": envrate_per_minute("CC_API_WRITES_PER_MINUTE", 120),
+    },
 }
 
 SPECTACULAR_SETTINGS = {
