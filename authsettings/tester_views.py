@@ -16,19 +16,35 @@ if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
 
 TEMPLATE = "admin/authsettings/authenticationsetting/test_setting.html"
+Type = AuthenticationSetting.Type
+PLANS = {
+    Type.OAUTH2_IMPLICIT: "The test fetches the public keys at the key URL, through the guarded "
+    "fetcher the platform uses, and tells each key's format, kid, size and expiry and whether "
+    "it can verify tokens; given a token, it also runs every check the chat makes.",
+    Type.OPENID_CONNECT: "The test fetches the discovery document, through the guarded fetcher "
+    "the platform uses, checks its issuer, fetches its JWKS and vets the token endpoint's "
+    "address.",
+}
+PLAN_OF_CODE_FLOWS = (
+    "The test vets the address of each URL the platform will call for this setting; nothing is "
+    "sent to them."
+)
 
 
 class TokenForm(forms.Form):
     token = forms.CharField(
+        required=False,
         widget=forms.Textarea(attrs={"rows": 6, "cols": 80, "spellcheck": "false"}),
-        help_text="A token as the page's JavaScript client function hands it to the widget.",
+        help_text="Optional: a token as the page's JavaScript client function hands it to the "
+        "widget.",
     )
 
 
 def test_setting_view(
     model_admin: ModelAdmin, request: HttpRequest, object_id: str
 ) -> HttpResponse:
-    """GET fetches what the setting needs and shows it; POST also checks the pasted token."""
+    """GET shows the page and its "Run the test" button; only POST fetches, so neither a page
+    view nor a prefetched or cross-site link makes the platform reach out."""
     return record_page(
         model_admin,
         request,
@@ -40,19 +56,18 @@ def test_setting_view(
 
 
 def _test_context(setting: AuthenticationSetting, request: HttpRequest) -> dict[str, Any]:
-    takes_token = setting.authentication_type == AuthenticationSetting.Type.OAUTH2_IMPLICIT
-    token = None
-    form = TokenForm(request.POST if request.method == "POST" and takes_token else None)
-    if form.is_valid():
-        token = form.cleaned_data["token"]
-    report = check_setting(setting, token=token)
+    takes_token = setting.authentication_type == Type.OAUTH2_IMPLICIT
+    context = {
+        "title": f"Test {setting}",
+        "takes_token": takes_token,
+        "plan": PLANS.get(setting.authentication_type, PLAN_OF_CODE_FLOWS),
+    }
+    if request.method != "POST":
+        return {**context, "form": TokenForm(), "report": None}
+    form = TokenForm(request.POST if takes_token else None)
+    token = form.cleaned_data["token"] if form.is_valid() else ""
+    report = check_setting(setting, token=token or None)
     sections = list(report.findings)
     if report.token_checks:
         sections.append(Finding("The token's checks", "", report.token_checks))
-    return {
-        "title": f"Test {setting}",
-        "report": report,
-        "sections": sections,
-        "takes_token": takes_token,
-        "form": form,
-    }
+    return {**context, "form": form, "report": report, "sections": sections}

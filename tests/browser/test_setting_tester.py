@@ -30,14 +30,18 @@ def test_an_administrator_tests_the_portal_setting_with_a_real_token(new_page, d
     page.goto(f"{demo}/admin/authsettings/authenticationsetting/")
     page.get_by_role("link", name="Sample portal").click()
     page.get_by_role("link", name="Test this setting").click()
+    expect(page.locator("#test-plan")).to_contain_text("It runs when you press Run the test.")
+    expect(page.locator("table.keys")).to_have_count(0)
+    screenshot(page, "tester-before-running")
 
+    page.get_by_role("button", name="Run the test").click()
     keys = page.locator("table.keys tbody tr")
     expect(keys.first).to_contain_text("kid list")
     expect(keys.first).to_contain_text("2048")
     expect(page.locator("#test-summary")).to_contain_text("Everything checked passed.")
 
     page.get_by_label("Token").fill(token)
-    page.get_by_role("button", name="Check the token").click()
+    page.get_by_role("button", name="Run the test").click()
     expect(page.locator("#test-summary")).to_contain_text("Everything checked passed.")
     expect(check_row(page, "signature")).to_contain_text("Pass")
     expect(check_row(page, "Web chat: msdyn_cartvalue")).to_contain_text("Pass")
@@ -46,7 +50,7 @@ def test_an_administrator_tests_the_portal_setting_with_a_real_token(new_page, d
     header, payload, signature = token.split(".")
     tampered = f"{header}.{payload}.{signature[:-6]}AAAAAA"
     page.get_by_label("Token").fill(tampered)
-    page.get_by_role("button", name="Check the token").click()
+    page.get_by_role("button", name="Run the test").click()
     expect(page.locator("#test-summary")).to_contain_text("1 check failed.")
     expect(check_row(page, "signature")).to_contain_text("Fail")
     expect(check_row(page, "signature")).to_contain_text("Fix: Sign with the private key")
