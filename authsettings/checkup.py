@@ -16,10 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from authsettings import fetch, keys, oidc, token_actions, tokens
+from authsettings import fetch, keys, oidc, outbound, token_actions, tokens
 from authsettings.models import AuthenticationSetting
 from authsettings.tokens import TokenError
 from contactcenter.strict_json import shown
@@ -31,6 +32,13 @@ T = TypeVar("T")
 NOT_RUN = "Not run: an earlier check failed."
 FORMAT_LABELS = {keys.PEM: "PEM key", keys.KID_LIST: "kid list", keys.JWKS: "JWKS"}
 VET_NAME = "outbound rules"
+
+UNDISCLOSED = (
+    "Nothing usable came from {host}. It is reached only because CC_OUTBOUND_ALLOWED_HOSTS "
+    "lists it, and for such hosts the tester does not say why (a refused connection, no "
+    "answer in time and an error status look alike here), so that it cannot map internal "
+    "services; the service's own logs tell."
+)
 
 FIX_USABLE_KEYS = (
     "Publish at least one RSA public key of 2048 bits or more that has not expired; the key "
@@ -222,7 +230,7 @@ def utc(seconds: float) -> str:
 def _key_finding(title: str, url: str, now: float) -> tuple[Finding, list[keys.KeyEntry]]:
     """What a key URL publishes now, and its usable keys."""
     try:
-        entries = keys.describe(url, now=now)
+        entries = [entry.at(now) for entry in keys.parse_document(_key_document(url))]
     except keys.KeyUnavailable as error:
         failed = Check("key document", False, str(error), _fetch_fix(url, "the key document"))
         return Finding(title, url, (failed,)), []
@@ -245,13 +253,23 @@ def _key_finding(title: str, url: str, now: float) -> tuple[Finding, list[keys.K
     return Finding(title, url, checks, keys=tuple(KeyRow.of(entry) for entry in entries)), usable
 
 
+def _key_document(url: str) -> bytes:
+    """Raises KeyUnavailable."""
+    if not url:
+        raise keys.KeyUnavailable("The authentication setting has no public key URL.")
+    try:
+        return _fetched(url, keys.ACCEPT)
+    except fetch.FetchError as error:
+        raise keys.KeyUnavailable(f"The key URL could not be fetched: {error}") from None
+
+
 def _openid_findings(url: str, now: float) -> tuple[Finding, ...]:
     """The discovery document, its issuer, and what the platform reaches through it."""
     title = "Discovery document"
     if not url:
         return (_missing(title),)
     try:
-        body = fetch.fetch(url, accept="application/json").body
+        body = _fetched(url, "application/json")
     except fetch.FetchError as error:
         failed = Check("fetch", False, str(error), _fetch_fix(url, "the discovery document"))
         return (Finding(title, url, (failed,)),)
@@ -288,6 +306,22 @@ def _openid_findings(url: str, now: float) -> tuple[Finding, ...]:
         jwks,
         _vet_finding("Token endpoint (from the discovery document)", provider.token_endpoint),
     )
+
+
+def _fetched(url: str, accept: str) -> bytes:
+    """The body at `url`, through the guarded fetcher. Raises fetch.FetchError with the
+    fetcher's reason when the URL breaks the outbound rules or its host is not listed in
+    CC_OUTBOUND_ALLOWED_HOSTS. Listed hosts are the only ones the fetcher lets reach loopback
+    and private addresses, where the reason (refused, timed out, an HTTP status) would tell
+    which ports listen: for them it is UNDISCLOSED, whatever happened."""
+    fetch.vet(url)
+    try:
+        return fetch.fetch(url, accept=accept).body
+    except fetch.FetchError:
+        host = urlsplit(url).hostname or ""
+        if outbound.is_allowed_host(host):
+            raise fetch.FetchError(UNDISCLOSED.format(host=host)) from None
+        raise
 
 
 def _called_urls(setting: AuthenticationSetting) -> list[tuple[str, str]]:
