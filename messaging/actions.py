@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from contactcenter.errors import CodedError
 from messaging.contacts import contact_for_subject
-from messaging.models import ChannelInstance, Conversation, Deployment, Message
+from messaging.models import ChannelInstance, Contact, Conversation, Deployment, Message
 from messaging.summaries import conversation_summary, message_frame
 from workstreams.routing import NoRoute, route
 
@@ -34,6 +34,11 @@ class Identity:
     kid: str | None
     iss: str | None
     claims: dict
+    # The setting links a subject that is an active contact's id to that contact.
+    link_contacts: bool
+
+    def contact(self) -> Contact | None:
+        return contact_for_subject(self.subject) if self.link_contacts else None
 
 
 class ActionRefused(CodedError):
@@ -135,7 +140,7 @@ def do_start_conversation(
             authenticated=identity is not None,
             subject=identity.subject if identity else None,
             authentication=trail_of(identity, dropped),
-            contact=contact_for_subject(identity.subject) if identity else None,
+            contact=identity.contact() if identity else None,
             context=context,
             queue_id=chosen.queue_id,
             priority=chosen.priority,
@@ -275,7 +280,7 @@ def do_authenticate_conversation(
         conversation.authenticated = True
         conversation.authenticated_until = None
         conversation.subject = identity.subject
-        conversation.contact = contact_for_subject(identity.subject)
+        conversation.contact = identity.contact()
         conversation.authentication = trail_of(identity, dropped)
         conversation.context = {**conversation.context, **context}
         conversation.save()

@@ -257,6 +257,7 @@ class VisitorConsumer(FrameConsumer):
             kid=verified.kid,
             iss=verified.iss,
             claims={k: verified.claims[k] for k in TRAIL_CLAIMS if k in verified.claims},
+            link_contacts=setting.link_contacts,
         )
         return identity, context, dropped
 
