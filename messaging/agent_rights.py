@@ -34,6 +34,11 @@ def is_agent(user) -> bool:
     )
 
 
+def agent_users():
+    """Users in the Agents group, whom queues may name."""
+    return get_user_model().objects.filter(groups__name=AGENTS_GROUP)
+
+
 def agent_group(user_id: int) -> str:
     return f"agent.{user_id}"
 

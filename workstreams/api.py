@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Prefetch
 
 from contactcenter.api import ConfigViewSet
+from messaging.agent_rights import agent_users
 from workstreams.models import ContextVariable, Queue, RoutingRule, Workstream
 from workstreams.serializers import (
     ContextVariableSerializer,
@@ -29,7 +30,9 @@ class ContextVariableViewSet(ConfigViewSet):
 
 
 class QueueViewSet(ConfigViewSet):
-    queryset = Queue.objects.all()
+    queryset = Queue.objects.prefetch_related(
+        Prefetch("agents", queryset=agent_users().order_by("username"))
+    )
     serializer_class = QueueSerializer
     filterset_fields = ["workstream"]
 

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from contactcenter.api import ModelCleanSerializer, StorableJSONField
+from messaging.agent_rights import agent_users
 from workstreams.models import ContextVariable, Queue, RoutingRule, Workstream
 
 TIMESTAMPS = ["created_at", "modified_at"]
@@ -69,12 +70,34 @@ class ContextVariableSerializer(ModelCleanSerializer):
         extra_kwargs = {"name": {"trim_whitespace": False}}
 
 
+class AgentField(serializers.SlugRelatedField):
+    """An agent, by username."""
+
+    default_error_messages = {
+        "invalid": "Name an agent by their username, a string.",
+        "does_not_exist": "No agent is named {value}: add the user to the Agents group first.",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class QueueSerializer(ModelCleanSerializer):
     """Where a workstream's conversations wait for an agent."""
 
+    agents = AgentField(
+        many=True,
+        required=False,
+        slug_field="username",
+        queryset=agent_users(),
+        help_text="Usernames of users in the Agents group who see this queue in the console.",
+    )
+
     class Meta:
         model = Queue
-        fields = ["id", "name", "workstream", *TIMESTAMPS]
+        fields = ["id", "name", "workstream", "agents", *TIMESTAMPS]
 
 
 class RoutingRuleSerializer(ModelCleanSerializer):

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from itertools import count
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -13,6 +15,7 @@ from django.utils import timezone
 from authsettings.models import AuthenticationSetting
 from contactcenter.models import ChannelType
 from messaging.models import (
+    AGENTS_GROUP,
     ChannelInstance,
     Contact,
     Conversation,
@@ -81,6 +84,14 @@ def a_conversation() -> Conversation:
     return conversation
 
 
+def a_staffed_queue() -> Queue:
+    queue = a_workstream().default_queue
+    agent = get_user_model().objects.create_user(f"agent{next(serial)}")
+    agent.groups.add(Group.objects.get_or_create(name=AGENTS_GROUP)[0])
+    queue.agents.add(agent)
+    return queue
+
+
 def a_rule() -> RoutingRule:
     workstream = a_workstream()
     return RoutingRule.objects.create(
@@ -95,7 +106,7 @@ ROWS: dict[str, Callable[[object], object]] = {
     "authentication-settings": an_apple_setting,
     "workstreams": lambda owner: a_workstream(),
     "context-variables": lambda owner: a_workstream(),
-    "queues": lambda owner: a_workstream(),
+    "queues": lambda owner: a_staffed_queue(),
     "routing-rules": lambda owner: a_rule(),
     "rich-messages": lambda owner: RichMessage.objects.create(name="M", type="form"),
     "channel-instances": lambda owner: a_widget(a_workstream()),
