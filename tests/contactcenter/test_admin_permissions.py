@@ -442,3 +442,30 @@ def test_the_redirect_information_needs_the_permission_to_view_the_setting(
     page = client.get(url)
     assert page.status_code == 200
     assert f"/apple/auth/{setting.pk}/callback" in page.content.decode()
+
+
+def test_the_pages_offer_only_the_buttons_their_user_may_use(
+    client, django_user_model, implicit_setting
+):
+    viewer = staff_member(
+        django_user_model,
+        "vera",
+        "authsettings.view_authenticationsetting",
+        "messaging.view_channelinstance",
+    )
+    client.force_login(viewer)
+    change_page = f"{SETTINGS}/{implicit_setting.pk}/change/"
+
+    assert "Test this setting" not in client.get(change_page).content.decode()
+    assert "Set up" not in client.get(f"{CHANNELS}/").content.decode()
+
+    viewer = grant(
+        viewer, "authsettings.change_authenticationsetting", "messaging.add_channelinstance"
+    )
+    client.force_login(viewer)
+    channels = client.get(f"{CHANNELS}/").content.decode()
+    assert "Test this setting" in client.get(change_page).content.decode()
+    assert ("Set up Apple Messages for Business" in channels, "Set up chat" in channels) == (
+        True,
+        False,
+    )
