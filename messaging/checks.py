@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.checks import Warning, register
 
+from messaging import origins
+
 IN_MEMORY_LAYER = "channels.layers.InMemoryChannelLayer"
 LOCAL_MEMORY_CACHE = "django.core.cache.backends.locmem.LocMemCache"
 
@@ -26,8 +28,24 @@ def in_memory_services_without_debug(app_configs, **kwargs):
         warnings.append(
             Warning(
                 "The local-memory cache is in use with debug off.",
-                hint="Set REDIS_URL so processes share fetched keys and rate limits.",
+                hint="Set REDIS_URL so processes share fetched keys, rate limits and open sockets.",
                 id="messaging.W002",
             )
         )
     return warnings
+
+
+@register()
+def public_url_not_served(app_configs, **kwargs):
+    if not settings.CC_PUBLIC_URL:
+        return []
+    public = origins.parse_origin(settings.CC_PUBLIC_URL)
+    if public is not None and origins.host_allowed(public.host):
+        return []
+    return [
+        Warning(
+            f"CC_PUBLIC_URL ({settings.CC_PUBLIC_URL}) names a host not in ALLOWED_HOSTS.",
+            hint="Add its host to DJANGO_ALLOWED_HOSTS, or every request to it is refused.",
+            id="messaging.W003",
+        )
+    ]

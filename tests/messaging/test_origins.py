@@ -10,6 +10,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.test import Client, RequestFactory
 
+from messaging import checks
 from messaging.domains import platform_url
 from messaging.models import Conversation, Deployment
 from tests.helpers import errors_of
@@ -212,3 +213,10 @@ def test_addresses_handed_out_use_the_public_url_when_it_is_set(settings):
     assert platform_url(request) == "http://localhost:8000"
     settings.CC_PUBLIC_URL = "https://cc.example.com"
     assert platform_url(request) == "https://cc.example.com"
+
+
+def test_a_public_url_whose_host_is_not_served_is_warned_about(settings):
+    settings.CC_PUBLIC_URL = "https://cc.example.com"
+    assert [w.id for w in checks.public_url_not_served(None)] == ["messaging.W003"]
+    settings.ALLOWED_HOSTS = ["cc.example.com"]
+    assert checks.public_url_not_served(None) == []
