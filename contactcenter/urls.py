@@ -1,12 +1,13 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from oauth2_provider import urls as oauth2_urls
 from rest_framework.routers import DefaultRouter
 
 from authsettings.api import AuthenticationSettingViewSet
 from contactcenter.api import ApiRootView
+from contactcenter.authorization_server import DiscoveryView
 from messaging.api import (
     ChannelInstanceViewSet,
     ContactViewSet,
@@ -24,8 +25,18 @@ from workstreams.api import (
 # The authorization server's endpoints (token, authorize, revoke, OpenID Connect), without
 # django-oauth-toolkit's self-service application pages and dynamic client registration:
 # clients are made in the admin or with `create_api_client`.
+# Its discovery document is the platform's own (contactcenter.authorization_server).
 authorization_server = (
-    oauth2_urls.metadata_urlpatterns + oauth2_urls.base_urlpatterns + oauth2_urls.oidc_urlpatterns,
+    [
+        re_path(
+            r"^\.well-known/openid-configuration/?$",
+            DiscoveryView.as_view(),
+            name="oidc-connect-discovery-info",
+        ),
+        *oauth2_urls.metadata_urlpatterns,
+        *oauth2_urls.base_urlpatterns,
+        *oauth2_urls.oidc_urlpatterns,
+    ],
     "oauth2_provider",
 )
 
@@ -48,7 +59,8 @@ urlpatterns = [
     path("o/", include(authorization_server, namespace="oauth2_provider")),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The docs page's script is a separate request, so the content security policy holds there.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("portal/", include("contactcenter.portal.urls")),
     path("", include("messaging.urls")),
 ]

@@ -4,9 +4,14 @@ policy."""
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
+import subprocess
+import sys
 
 import pytest
+from django.conf import settings
 from django.test import RequestFactory
 
 from contactcenter.middleware import believe_trusted_proxy
@@ -115,3 +120,24 @@ def test_the_portals_inline_scripts_run_by_the_pages_own_nonce(db, client, bob):
     nonces = set(re.findall(r'<script nonce="([^"]+)">', response.content.decode()))
     assert len(nonces) == 1
     assert f"'nonce-{nonces.pop()}'" in policy_of(response)["script-src"]
+
+
+def test_the_deploy_checks_pass_but_for_the_in_memory_services_without_redis():
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "contactcenter.settings",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    }
+    for name in ("DJANGO_DEBUG", "CC_SECURE_TRANSPORT", "DATABASE_URL", "REDIS_URL"):
+        environment.pop(name, None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    reported = set(re.findall(r"^\?: \(([\w.]+)\)", result.stderr + result.stdout, re.MULTILINE))
+    assert reported == {"messaging.W001", "messaging.W002"}

@@ -1,0 +1,142 @@
+"""The platform's own authorization server (/o/) follows RFC 9700: PKCE with S256 only, no
+implicit flows or HS256 advertised, a replayed refresh token revokes its family, and plain
+http redirect URIs only back to the visitor's own machine."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.test import Client
+from oauth2_provider.models import AccessToken, RefreshToken
+
+from tests.live import platform_client
+
+REDIRECT_URI = "https://portal.example.com/callback"
+
+
+def s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def authorize(client: Client, client_id: str, redirect_uri: str = REDIRECT_URI, **pkce: str):
+    return client.get(
+        "/o/authorize/",
+        {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "scope": "openid",
+            "state": "st4te",
+            **pkce,
+        },
+    )
+
+
+@pytest.fixture
+def signed_in(client, charlie) -> Client:
+    client.force_login(charlie)
+    return client
+
+
+def test_a_plain_pkce_challenge_is_refused(signed_in):
+    application, _ = platform_client(REDIRECT_URI)
+    response = authorize(
+        signed_in,
+        application.client_id,
+        code_challenge="a-challenge-sent-as-is-" + "x" * 30,
+        code_challenge_method="plain",
+    )
+
+    answer = parse_qs(urlsplit(response["Location"]).query)
+    assert answer["error"] == ["invalid_request"]
+    assert "code" not in answer
+
+
+def test_discovery_advertises_only_the_code_flow_s256_and_rs256(client, db):
+    document = client.get("/o/.well-known/openid-configuration").json()
+
+    assert document["response_types_supported"] == ["code"]
+    assert document["code_challenge_methods_supported"] == ["S256"]
+    assert document["id_token_signing_alg_values_supported"] == ["RS256"]
+
+
+def tokens_for(client: Client, application, secret: str) -> dict:
+    verifier = secrets.token_urlsafe(48)
+    response = authorize(
+        client, application.client_id, code_challenge=s256(verifier), code_challenge_method="S256"
+    )
+    code = parse_qs(urlsplit(response["Location"]).query)["code"][0]
+    return redeem(
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": verifier,
+        },
+        application,
+        secret,
+    )
+
+
+def redeem(form: dict, application, secret: str) -> dict:
+    response = Client().post(
+        "/o/token/", {**form, "client_id": application.client_id, "client_secret": secret}
+    )
+    return {"status": response.status_code, **response.json()}
+
+
+def test_a_replayed_refresh_token_revokes_the_tokens_issued_from_it(signed_in):
+    application, secret = platform_client(REDIRECT_URI)
+    first = tokens_for(signed_in, application, secret)
+    refresh = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
+
+    second = redeem(refresh, application, secret)
+    replayed = redeem(refresh, application, secret)
+    after = redeem(
+        {"grant_type": "refresh_token", "refresh_token": second["refresh_token"]},
+        application,
+        secret,
+    )
+
+    assert second["status"] == 200
+    assert (replayed["status"], replayed["error"]) == (400, "invalid_grant")
+    assert (after["status"], after["error"]) == (400, "invalid_grant")
+
+
+def test_tokens_are_stored_hashed(signed_in):
+    application, secret = platform_client(REDIRECT_URI)
+    issued = tokens_for(signed_in, application, secret)
+
+    assert not AccessToken.objects.filter(token=issued["access_token"]).exists()
+    assert not RefreshToken.objects.filter(token=issued["refresh_token"]).exists()
+
+
+@pytest.mark.parametrize(
+    ("redirect_uri", "allowed"),
+    [
+        ("http://portal.example.com/callback", False),
+        ("http://127.0.0.1:8000/portal/oidc/", True),
+        ("https://portal.example.com/callback", True),
+    ],
+)
+def test_a_plain_http_redirect_uri_works_only_on_loopback(signed_in, redirect_uri, allowed):
+    application, _ = platform_client(redirect_uri)
+    response = authorize(
+        signed_in,
+        application.client_id,
+        redirect_uri,
+        code_challenge=s256("v" * 43),
+        code_challenge_method="S256",
+    )
+
+    if allowed:
+        assert response.status_code == 302
+        assert response["Location"].startswith(redirect_uri + "?code=")
+    else:
+        assert response.status_code == 400
+        assert "Location" not in response
