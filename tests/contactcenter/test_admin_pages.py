@@ -109,6 +109,7 @@ def setting_form(**changes) -> dict:
         "access_token_expiry_seconds": 3600,
         "max_refresh_token_lifetime_seconds": 86400,
         "additional_parameters": "{}",
+        "link_contacts": True,
         **changes,
     }
 
