@@ -7,6 +7,7 @@ whole platform on one machine with nothing else installed.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "formtools",
     "simple_history",
     "csp",
+    "axes",
     "contactcenter",
     "authsettings",
     "workstreams",
@@ -77,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "contactcenter.urls"
@@ -143,6 +146,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "contactcenter.sign_in.RequestSignInBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in forms: 10 failures in a row for a username from one address lock that pair out for
+# 15 minutes (429); so do 10 refused /o/token/ requests for a client id or from an address.
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "contactcenter.sign_in.client_address"
+AXES_RESET_ON_SUCCESS = True
+AXES_COOLOFF_MESSAGE = (
+    "Too many failed sign-ins for this account from your address. Please try again in 15 minutes."
+)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -3,11 +3,13 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from oauth2_provider import urls as oauth2_urls
+from oauth2_provider.views import TokenView
 from rest_framework.routers import DefaultRouter
 
 from authsettings.api import AuthenticationSettingViewSet
 from contactcenter.api import ApiRootView
 from contactcenter.authorization_server import DiscoveryView
+from contactcenter.sign_in import throttled_token_view
 from messaging.api import (
     ChannelInstanceViewSet,
     ContactViewSet,
@@ -25,17 +27,22 @@ from workstreams.api import (
 # The authorization server's endpoints (token, authorize, revoke, OpenID Connect), without
 # django-oauth-toolkit's self-service application pages and dynamic client registration:
 # clients are made in the admin or with `create_api_client`.
-# Its discovery document is the platform's own (contactcenter.authorization_server).
+# Its discovery document is the platform's own (contactcenter.authorization_server), and its
+# token endpoint refuses clients and addresses that failed too often (contactcenter.sign_in).
+OWN_VIEWS = {
+    "oidc-connect-discovery-info": re_path(
+        r"^\.well-known/openid-configuration/?$",
+        DiscoveryView.as_view(),
+        name="oidc-connect-discovery-info",
+    ),
+    "token": path("token/", throttled_token_view(TokenView.as_view()), name="token"),
+}
 authorization_server = (
     [
-        re_path(
-            r"^\.well-known/openid-configuration/?$",
-            DiscoveryView.as_view(),
-            name="oidc-connect-discovery-info",
-        ),
-        *oauth2_urls.metadata_urlpatterns,
-        *oauth2_urls.base_urlpatterns,
-        *oauth2_urls.oidc_urlpatterns,
+        OWN_VIEWS.get(pattern.name, pattern)
+        for pattern in oauth2_urls.metadata_urlpatterns
+        + oauth2_urls.base_urlpatterns
+        + oauth2_urls.oidc_urlpatterns
     ],
     "oauth2_provider",
 )

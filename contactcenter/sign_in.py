@@ -1,0 +1,80 @@
+"""Throttled sign-ins. django-axes locks the sign-in forms (admin, agent console, portal) for
+a username from an address after too many failures; the token endpoint (/o/token/) refuses a
+client id, or an address, that failed too often, with 429 and Retry-After."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import time
+from collections.abc import Callable
+from functools import wraps
+from urllib.parse import unquote
+
+from axes.backends import AxesStandaloneBackend
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from messaging.ratelimits import count
+
+
+def client_address(request: HttpRequest) -> str:
+    """The visitor's address, as contactcenter.middleware set it from a trusted proxy."""
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+class RequestSignInBackend(AxesStandaloneBackend):
+    """axes' lockout check for sign-ins made through a request. One made in code without a
+    request (the test client's login(), a shell) comes from no address and is not counted."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username, password, **kwargs)
+
+
+def token_client_id(request: HttpRequest) -> str:
+    """The client id a token request names, in HTTP Basic credentials or in the form."""
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(credentials, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return ""
+        return unquote(decoded.partition(":")[0])
+    return request.POST.get("client_id", "")
+
+
+def throttled_token_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The token endpoint, counting refused requests per client id and per address in
+    windows of AXES_COOLOFF_TIME; past AXES_FAILURE_LIMIT in a window, it answers 429."""
+    window_seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+
+    @wraps(view)
+    def throttled(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        now = time.time()
+        window = int(now // window_seconds)
+        keys = [f"token-failures:address:{client_address(request)}:{window}"]
+        if client_id := token_client_id(request):
+            keys.append(f"token-failures:client:{client_id}:{window}")
+        if any(cache.get(key, 0) >= settings.AXES_FAILURE_LIMIT for key in keys):
+            retry_after = math.ceil((window + 1) * window_seconds - now)
+            response = JsonResponse(
+                {
+                    "error": "temporarily_unavailable",
+                    "error_description": "Too many failed token requests: "
+                    f"try again in {retry_after} seconds.",
+                },
+                status=429,
+            )
+            response["Retry-After"] = str(retry_after)
+            return response
+        response = view(request, *args, **kwargs)
+        if response.status_code in (400, 401):
+            for key in keys:
+                count(key, window_seconds)
+        return response
+
+    return throttled
