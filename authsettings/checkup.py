@@ -102,6 +102,10 @@ TOKEN_FIXES = {
         "Make the token's iss the setting's expected issuer, or correct the expected issuer on "
         "the setting."
     ),
+    "aud": (
+        "Put the setting's expected audience in the token's aud, as a string or in a list of "
+        "strings, or correct the expected audience on the setting."
+    ),
 }
 # The key check fails for want of keys or of the token's kid.
 KEY_FIXES = {
@@ -440,7 +444,9 @@ def _token_checks(
     for name, check in tokens.CLAIM_CHECKS:
         steps.run(
             name,
-            lambda check=check: check(parts.payload, setting.expected_issuer, now),
+            lambda check=check: check(
+                parts.payload, setting.expected_issuer, now, setting.expected_audience
+            ),
             lambda _, name=name: _claim_passed(name, parts.payload, setting, now),
         )
     if steps.failed:
@@ -484,6 +490,12 @@ def _claim_passed(
         if setting.expected_issuer:
             return f"iss is {shown(payload['iss'])}, the issuer the setting expects."
         return f"iss is {shown(payload['iss'])}; the setting expects no particular issuer."
+    if name == "aud":
+        if setting.expected_audience:
+            return (
+                f"aud holds {shown(setting.expected_audience)}, the audience the setting expects."
+            )
+        return "The setting expects no particular audience."
     return "Passed."
 
 

@@ -255,14 +255,14 @@ def check_claims(
 
 
 def _check_required(
-    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str = ""
+    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str
 ) -> None:
     if missing := [name for name in REQUIRED_CLAIMS if name not in payload]:
         raise TokenError("claims_missing", f"The token lacks the claims {', '.join(missing)}.")
 
 
 def _check_claim_types(
-    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str = ""
+    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str
 ) -> None:
     for name in NUMERIC_DATES:
         if name in payload and not _is_numeric_date(payload[name]):
@@ -290,7 +290,7 @@ def _is_numeric_date(value: object) -> bool:
 
 
 def _check_lifetime(
-    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str = ""
+    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str
 ) -> None:
     lifetime = payload["exp"] - payload["iat"]
     if lifetime < 0:
@@ -304,7 +304,7 @@ def _check_lifetime(
 
 
 def _check_expiry(
-    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str = ""
+    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str
 ) -> None:
     leeway = settings.CC_JWT_LEEWAY_SECONDS
     if now >= payload["exp"] + leeway:
@@ -316,7 +316,7 @@ def _check_expiry(
 
 
 def _check_not_before(
-    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str = ""
+    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str
 ) -> None:
     leeway = settings.CC_JWT_LEEWAY_SECONDS
     for name in ("nbf", "iat"):
@@ -329,7 +329,7 @@ def _check_not_before(
 
 
 def _check_issuer(
-    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str = ""
+    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str
 ) -> None:
     if expected_issuer and payload["iss"] != expected_issuer:
         raise TokenError(
@@ -339,7 +339,7 @@ def _check_issuer(
 
 
 def _check_audience(
-    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str = ""
+    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str
 ) -> None:
     if not expected_audience:
         return

@@ -52,7 +52,7 @@ class ChannelStepForm(ModelStepForm):
 
     class Meta:
         model = AuthenticationSetting
-        fields = ["name", "owner", "channel_type", "authentication_type"]
+        fields = ["name", "owner", "channel_type", "authentication_type", "link_contacts"]
         widgets = {"authentication_type": TypeSelect}
         help_texts = {
             "authentication_type": "Only the types that fit the channel type can be chosen.",
@@ -116,7 +116,12 @@ class ImplicitDetailsForm(ModelStepForm):
 
     class Meta:
         model = AuthenticationSetting
-        fields = ["public_key_url", "javascript_client_function", "expected_issuer"]
+        fields = [
+            "public_key_url",
+            "javascript_client_function",
+            "expected_issuer",
+            "expected_audience",
+        ]
         help_texts = {
             "public_key_url": "Where your site publishes the public key(s) its tokens are "
             "signed with: a PEM key, a kid list or a JWKS. The sample portal's is "
@@ -124,6 +129,7 @@ class ImplicitDetailsForm(ModelStepForm):
             "javascript_client_function": "The page's function that hands the widget a "
             "token. The sample portal's is auth.getAuthenticationToken.",
             "expected_issuer": "Optional. When set, a token's iss must equal it.",
+            "expected_audience": "Optional. When set, a token's aud must contain it.",
         }
 
 

@@ -333,6 +333,44 @@ def test_a_token_failing_a_check_says_why_and_how_to_fix_it_and_runs_nothing_aft
     assert refused.value.detail == failed.detail
 
 
+@pytest.mark.parametrize(
+    ("aud", "said"),
+    [
+        (None, "The token lacks the claim aud"),
+        ("https://portal.example.com", "aud is 'https://portal.example.com'"),
+        (1, "aud must be a string or a list of strings"),
+    ],
+)
+def test_a_token_for_another_audience_fails_the_aud_check_with_the_runtimes_words(
+    kid_list_setting, keys, aud, said
+):
+    kid_list_setting.expected_audience = "https://chat.example.com"
+    payload = claims(NOW) if aud is None else claims(NOW, aud=aud)
+    token = make_token(keys.signing, payload, kid="a")
+
+    report = check_setting(kid_list_setting, token=token, now=NOW)
+
+    failed = the_check(report.token_checks, "aud")
+    assert failed.passed is False
+    assert said in failed.detail
+    assert failed.fix == checkup.TOKEN_FIXES["aud"]
+    with pytest.raises(TokenError) as refused:
+        verify(kid_list_setting, token, now=NOW)
+    assert refused.value.detail == failed.detail
+
+
+def test_a_token_for_the_expected_audience_passes_the_aud_check(kid_list_setting, keys):
+    kid_list_setting.expected_audience = "https://chat.example.com"
+    token = make_token(keys.signing, claims(NOW, aud=["https://chat.example.com"]), kid="a")
+
+    report = check_setting(kid_list_setting, token=token, now=NOW)
+
+    assert the_check(report.token_checks, "aud").detail == (
+        "aud holds 'https://chat.example.com', the audience the setting expects."
+    )
+    assert report.ok
+
+
 def test_a_token_without_a_kid_when_the_kid_list_has_two_keys_fails_key_selection(
     kid_list_setting, keys
 ):

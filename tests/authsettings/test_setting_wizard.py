@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.auth.models import Permission
@@ -89,6 +91,27 @@ def test_an_implicit_flow_setting_is_created_in_three_steps(wizard, alice):
     assert response["Location"] == f"/admin/authsettings/authenticationsetting/{setting.pk}/change/"
     page = wizard.client.get(response["Location"]).content.decode()
     assert "Portal sign-in" in page and "was added" in page
+
+
+def test_the_wizard_links_contacts_unless_unticked_and_takes_an_expected_audience(wizard):
+    first = wizard.client.get(URL).content.decode()
+    [box] = re.findall(r'<input type="checkbox" name="channel-link_contacts"[^>]*>', first)
+    assert "checked" in box
+    wizard.post("channel", channel(name="Partner site"))
+    wizard.post(
+        "implicit_details",
+        {
+            "public_key_url": "https://partner.example.com/keys",
+            "javascript_client_function": "auth.getToken",
+            "expected_audience": "https://chat.example.com",
+        },
+    )
+
+    wizard.post("summary")
+
+    setting = AuthenticationSetting.objects.get(name="Partner site")
+    assert setting.expected_audience == "https://chat.example.com"
+    assert setting.link_contacts is False
 
 
 def test_an_oauth2_setting_keeps_its_secret_encrypted_until_finish(wizard, alice):
