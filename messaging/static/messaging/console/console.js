@@ -9,6 +9,7 @@
 
   const RECONNECT_DELAYS_MS = [500, 1000, 2000, 4000, 8000, 15000, 30000];
   const CLOSE_FORBIDDEN = 4403;
+  const SIGNED_OUT = "Signed out, or no longer an agent: sign in again to use the console.";
   const SENDERS = { visitor: "Customer", agent: "You", system: "" };
 
   const root = document.getElementById("console");
@@ -37,6 +38,7 @@
     mine: new Map(), // id -> {summary, messages, seen, closed, unread}
     selected: null,
     accepting: null,
+    signedOut: false,
   };
 
   function element(tag, attributes, text) {
@@ -67,6 +69,18 @@
   function showError(text) {
     ui.error.textContent = text;
     ui.error.hidden = !text;
+  }
+
+  // The server closed the socket because the session no longer holds an agent: reconnecting
+  // would be refused again, so the agent is sent to sign in.
+  function showSignedOut() {
+    state.signedOut = true;
+    ui.status.textContent = "Signed out";
+    showError(SIGNED_OUT);
+    ui.error.append(
+      " ",
+      element("a", { href: root.dataset.signInUrl, "data-testid": "sign-in-again" }, "Sign in"),
+    );
   }
 
   // ---- The waiting list ---------------------------------------------------------------------
@@ -383,8 +397,8 @@
       state.socket = null;
       ui.status.dataset.state = "disconnected";
       if (event.code === CLOSE_FORBIDDEN) {
-        ui.status.textContent = "Not connected";
-        return; // the error frame before it said why
+        showSignedOut();
+        return;
       }
       const step = RECONNECT_DELAYS_MS[Math.min(state.attempts, RECONNECT_DELAYS_MS.length - 1)];
       state.attempts += 1;
@@ -398,7 +412,11 @@
       state.socket.send(JSON.stringify(frame));
       return true;
     }
-    showError("Not connected. Wait for the console to reconnect and try again.");
+    if (state.signedOut) {
+      showSignedOut();
+    } else {
+      showError("Not connected. Wait for the console to reconnect and try again.");
+    }
     return false;
   }
 
