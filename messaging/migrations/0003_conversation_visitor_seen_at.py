@@ -14,32 +14,46 @@ def start_the_clock(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('messaging', '0002_channel_instance_business_id'),
-        ('workstreams', '0001_initial'),
+        ("messaging", "0002_channel_instance_business_id"),
+        ("workstreams", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='conversation',
-            name='visitor_seen_at',
-            field=models.DateTimeField(blank=True, editable=False, help_text='Chat: when a visitor socket was last known open. Null for channels without sockets.', null=True),
+            model_name="conversation",
+            name="visitor_seen_at",
+            field=models.DateTimeField(
+                blank=True,
+                editable=False,
+                help_text="Chat: when a visitor socket was last known open. Null for channels without sockets.",
+                null=True,
+            ),
         ),
         migrations.AlterField(
-            model_name='deployment',
-            name='allowed_domains',
-            field=models.JSONField(blank=True, default=list, help_text='Host names the widget may run on, e.g. www.example.com; with a port for any other than 80 and 443, e.g. localhost:3000.'),
+            model_name="deployment",
+            name="allowed_domains",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="Host names the widget may run on, e.g. www.example.com; with a port for any other than 80 and 443, e.g. localhost:3000.",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicaldeployment',
-            name='allowed_domains',
-            field=models.JSONField(blank=True, default=list, help_text='Host names the widget may run on, e.g. www.example.com; with a port for any other than 80 and 443, e.g. localhost:3000.'),
+            model_name="historicaldeployment",
+            name="allowed_domains",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="Host names the widget may run on, e.g. www.example.com; with a port for any other than 80 and 443, e.g. localhost:3000.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='conversation',
-            index=models.Index(fields=['status', 'visitor_seen_at'], name='messaging_c_status_06c976_idx'),
+            model_name="conversation",
+            index=models.Index(
+                fields=["status", "visitor_seen_at"], name="messaging_c_status_06c976_idx"
+            ),
         ),
         migrations.RunPython(start_the_clock, migrations.RunPython.noop),
     ]
