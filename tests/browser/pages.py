@@ -92,8 +92,26 @@ def widget_events(page, kind: str) -> list[dict]:
     return page.evaluate("(kind) => window.ccEvents.filter((event) => event.type === kind)", kind)
 
 
+# Waits in the page for a widget event. Not page.wait_for_function(), whose polling compiles
+# its predicate with eval(), which the platform's content security policy forbids.
+WAIT_FOR_EVENT = """
+(kind) => new Promise((resolve, reject) => {
+  if (window.ccEvents.some((event) => event.type === kind)) {
+    resolve();
+  } else {
+    window.addEventListener("contactcenter:" + kind, () => resolve(), { once: true });
+    setTimeout(() => reject(new Error("no contactcenter:" + kind + " within 15 s")), 15000);
+  }
+})
+"""
+
+
+def wait_for_widget_event(page, kind: str) -> None:
+    page.evaluate(WAIT_FOR_EVENT, kind)
+
+
 def open_widget(page) -> None:
-    page.wait_for_function("window.ccEvents.some((event) => event.type === 'ready')")
+    wait_for_widget_event(page, "ready")
     page.get_by_role("button", name="Open chat").click()
 
 
