@@ -111,17 +111,17 @@ class AuthenticationSettingAdmin(HistoryAdmin):
         return obj.client_secret_set
 
     def get_fieldsets(self, request, obj=None):
+        """Without the right to change the record every field is shown read-only, and a
+        read-only secret would be shown decrypted: viewers get neither secret box. The box
+        to remove a secret appears only where one is stored."""
         fieldsets = super().get_fieldsets(request, obj)
-        if obj is not None and obj.client_secret:
-            return fieldsets
+        hidden = set()
+        if not self.has_change_permission(request, obj):
+            hidden = {"client_secret", "remove_client_secret"}
+        elif obj is None or not obj.client_secret:
+            hidden = {"remove_client_secret"}
         return [
-            (
-                title,
-                {
-                    **options,
-                    "fields": [f for f in options["fields"] if f != "remove_client_secret"],
-                },
-            )
+            (title, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
             for title, options in fieldsets
         ]
 

@@ -66,7 +66,8 @@ class AuthenticationSettingForm(forms.ModelForm):
         )
         if not may_set and stored:
             # The secret would follow these to wherever they point.
-            for name in AuthenticationSetting.SECRET_BOUND_FIELDS:
+            # A viewer's form has none of them: the admin shows the record read-only.
+            for name in AuthenticationSetting.SECRET_BOUND_FIELDS & self.fields.keys():
                 field = self.fields[name]
                 field.disabled = True
                 field.help_text = "Changing it needs the permission to set secrets."
@@ -76,7 +77,7 @@ class AuthenticationSettingForm(forms.ModelForm):
             self.fields["remove_client_secret"].disabled = True
         if not stored:
             del self.fields["remove_client_secret"]
-        if self.instance.callback_path:
+        if self.instance.callback_path and "redirect_url" in self.fields:
             redirect = self.fields["redirect_url"]
             redirect.disabled = True
             redirect.help_text = "Set by the platform: see Redirect information below."

@@ -469,3 +469,22 @@ def test_the_pages_offer_only_the_buttons_their_user_may_use(
         True,
         False,
     )
+
+
+# Change pages for viewers: read-only, and a stored secret is never shown
+
+
+def test_a_viewer_reads_a_setting_with_a_stored_secret_without_seeing_the_secret(
+    client, django_user_model, secret_setting
+):
+    viewer = staff_member(django_user_model, "viewer", "authsettings.view_authenticationsetting")
+    client.force_login(viewer)
+
+    response = client.get(f"{SETTINGS}/{secret_setting.pk}/change/")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert secret_setting.name in page
+    assert secret_setting.client_secret not in page
+    assert 'field-client_secret"' not in page
+    assert 'field-remove_client_secret"' not in page
