@@ -5,7 +5,7 @@ from functools import partial
 from django.contrib import admin
 from django.urls import path
 
-from authsettings.forms import AuthenticationSettingForm
+from authsettings.forms import SECRET_PERMISSION, AuthenticationSettingForm
 from authsettings.models import AuthenticationSetting
 from authsettings.tester_views import test_setting_view
 from authsettings.wizard import AuthenticationSettingWizard
@@ -109,6 +109,12 @@ class AuthenticationSettingAdmin(HistoryAdmin):
     @admin.display(boolean=True, description="Secret set")
     def secret_is_set(self, obj: AuthenticationSetting) -> bool:
         return obj.client_secret_set
+
+    def may_change_fields(self, request, current, version) -> bool:
+        """Where a stored client secret is sent moves only with the permission to set
+        secrets, as in the change form."""
+        values = {name: getattr(version, name) for name in current.SECRET_BOUND_FIELDS}
+        return request.user.has_perm(SECRET_PERMISSION) or not current.secret_bound_changes(values)
 
     def get_fieldsets(self, request, obj=None):
         """Without the right to change the record every field is shown read-only, and a

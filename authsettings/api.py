@@ -37,12 +37,8 @@ class AuthenticationSettingViewSet(ConfigViewSet):
         if "client_secret" in values:
             raise PermissionDenied("Setting a client secret needs the permission to set secrets.")
         stored = serializer.instance
-        if stored is not None and stored.client_secret:
-            moved = [
-                field
-                for field in stored.SECRET_BOUND_FIELDS
-                if field in values and values[field] != getattr(stored, field)
-            ]
+        if stored is not None:
+            moved = stored.secret_bound_changes(values)
             if moved:
                 raise PermissionDenied(
                     f"Changing {', '.join(moved)} would send the stored client secret "

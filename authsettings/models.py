@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -171,6 +173,17 @@ class AuthenticationSetting(TimeStampedModel):
     @property
     def client_secret_set(self) -> bool:
         return bool(self.client_secret)
+
+    def secret_bound_changes(self, values: Mapping[str, Any]) -> list[str]:
+        """The fields bound to the stored client secret that `values` would change: each needs
+        the permission to set secrets. None when no secret is stored."""
+        if not self.client_secret:
+            return []
+        return [
+            name
+            for name in self.SECRET_BOUND_FIELDS
+            if name in values and values[name] != getattr(self, name)
+        ]
 
     @property
     def is_apple(self) -> bool:

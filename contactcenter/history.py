@@ -10,8 +10,6 @@ from django.shortcuts import get_object_or_404
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import get_history_model_for_model
 
-from authsettings.forms import SECRET_PERMISSION
-
 
 class HistoryAdmin(SimpleHistoryAdmin):
     """A model admin whose records keep a history (who, when, which fields).
@@ -45,15 +43,22 @@ class HistoryAdmin(SimpleHistoryAdmin):
     def may_revert(
         self, request: HttpRequest, current: models.Model | None, version: models.Model
     ) -> bool:
-        """Reverting changes the record (re-creates it, once deleted). Where a stored client
-        secret is sent moves only with the permission to set secrets, as in the change form."""
+        """Reverting changes the record (re-creates it, once deleted), so it needs what the
+        change form needs."""
         if self.revert_disabled(request, current) or not self.has_change_permission(
             request, current
         ):
             return False
         if current is None:
             return self.has_add_permission(request)
-        return request.user.has_perm(SECRET_PERMISSION) or not moved_secret_fields(current, version)
+        return self.may_change_fields(request, current, version)
+
+    def may_change_fields(
+        self, request: HttpRequest, current: models.Model, version: models.Model
+    ) -> bool:
+        """Whether the user may give the record the values `version` holds, beyond the
+        permission to change it (for fields a further permission guards)."""
+        return True
 
 
 def primary_key(model: type[models.Model], value: str):
@@ -62,15 +67,3 @@ def primary_key(model: type[models.Model], value: str):
         return model._meta.pk.to_python(unquote(value))
     except ValidationError:
         raise Http404 from None
-
-
-def moved_secret_fields(current: models.Model, version: models.Model) -> list[str]:
-    """The fields bound to the record's stored client secret (none for records without one)
-    that `version` holds otherwise."""
-    if not getattr(current, "client_secret", ""):
-        return []
-    return [
-        name
-        for name in getattr(current, "SECRET_BOUND_FIELDS", ())
-        if getattr(version, name) != getattr(current, name)
-    ]
