@@ -6,11 +6,14 @@ told of something that was rolled back.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -64,9 +67,22 @@ def resume_token_matches(conversation: Conversation, token: str) -> bool:
 
 
 def tell(group: str, event: dict) -> None:
-    """Send an event to a group once the current transaction commits."""
-    layer = get_channel_layer()
-    transaction.on_commit(lambda: async_to_sync(layer.group_send)(group, event))
+    """Send an event to a group once the current transaction commits, from any thread.
+    Sync code also runs on threads whose event loop is running (the demo command called
+    from a browser test driven through Playwright's sync API, for one), where async_to_sync
+    refuses to run: the send then gets a thread of its own."""
+    send = partial(async_to_sync(get_channel_layer().group_send), group, event)
+
+    def send_from_a_thread_without_a_loop() -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            send()
+        else:
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pool.submit(send).result()
+
+    transaction.on_commit(send_from_a_thread_without_a_loop)
 
 
 def message_event(conversation_id, message: Message) -> dict:

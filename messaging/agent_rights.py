@@ -9,19 +9,14 @@ close. The group reaches every server process through the channel layer.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.contrib.auth import get_user_model, user_logged_out
 from django.contrib.auth.models import Group
-from django.db import transaction
 from django.db.models.signals import m2m_changed, post_save, pre_delete
 
+from messaging.actions import tell
 from messaging.models import AGENTS_GROUP
 from workstreams.models import Queue
 
@@ -51,25 +46,6 @@ def agent_group(user_id: int) -> str:
 def session_digest(session_key: str | None) -> str:
     """Names a session in events without spreading its key."""
     return hashlib.sha256((session_key or "").encode()).hexdigest()
-
-
-def tell(group: str, event: dict) -> None:
-    """Send an event to a group once the current transaction commits, as actions.tell does,
-    from any thread. Memberships also change in sync code run on a thread whose event loop is
-    running (a browser test driven through Playwright's sync API, for one), where async_to_sync
-    refuses to run: the send then gets a thread of its own."""
-    send = partial(async_to_sync(get_channel_layer().group_send), group, event)
-
-    def send_from_a_thread_without_a_loop() -> None:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            send()
-        else:
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                pool.submit(send).result()
-
-    transaction.on_commit(send_from_a_thread_without_a_loop)
 
 
 def tell_rights_changed(user_ids: Iterable[int]) -> None:

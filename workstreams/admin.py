@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
+from messaging.agent_rights import agent_users
 from workstreams.models import (
     MAX_CONTEXT_VARIABLES,
     ContextVariable,
@@ -67,7 +68,13 @@ class QueueAdmin(admin.ModelAdmin):
     list_filter = ["workstream"]
     list_select_related = ["workstream"]
     search_fields = ["name", "workstream__name"]
-    autocomplete_fields = ["workstream", "agents"]
+    autocomplete_fields = ["workstream"]
+    filter_horizontal = ["agents"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "agents":
+            kwargs["queryset"] = agent_users()
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 @admin.register(ContextVariable)
