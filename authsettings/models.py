@@ -199,10 +199,20 @@ class AuthenticationSetting(TimeStampedModel):
         return f"/apple/auth/{self.pk}/callback"
 
     def save(self, *args, **kwargs):
-        if self.client_secret != getattr(self, "_stored_client_secret", ""):
+        if self.client_secret != self._stored_secret():
             self.client_secret_changed_at = timezone.now()
         super().save(*args, **kwargs)
         self._stored_client_secret = self.client_secret
+
+    def _stored_secret(self) -> str:
+        """The secret as last saved: known for a record read from the database, looked up for
+        one built with the primary key of a stored record (a version being reverted)."""
+        if hasattr(self, "_stored_client_secret"):
+            return self._stored_client_secret or ""
+        if self.pk is None:
+            return ""
+        stored = type(self).objects.filter(pk=self.pk).values_list("client_secret", flat=True)
+        return stored.first() or ""
 
     def clean(self) -> None:
         super().clean()

@@ -199,12 +199,15 @@ def test_a_version_that_leaves_the_secret_where_it_goes_is_reverted_without_that
     before_scope = secret_setting.history.latest().history_id
     secret_setting.scope = "openid email"
     secret_setting.save()
+    secret_changed_at = secret_setting.client_secret_changed_at
     version_url = f"{SETTINGS}/{secret_setting.pk}/history/{before_scope}/"
     client.force_login(diane)
 
     assert client.post(version_url, form_data(client.get(version_url))).status_code == 302
     secret_setting.refresh_from_db()
     assert (secret_setting.scope, secret_setting.client_id) == ("openid profile", "portal-2")
+    assert secret_setting.client_secret == "s3cret-value"
+    assert secret_setting.client_secret_changed_at == secret_changed_at
 
 
 def test_bringing_back_a_deleted_deployment_needs_the_permission_to_add_one(
