@@ -11,6 +11,7 @@ from authsettings.tester_views import test_setting_view
 from authsettings.wizard import AuthenticationSettingWizard
 from contactcenter.admin_pages import record_page
 from contactcenter.history import HistoryAdmin
+from messaging.domains import platform_url
 
 
 @admin.register(AuthenticationSetting)
@@ -153,8 +154,7 @@ class AuthenticationSettingAdmin(HistoryAdmin):
 
 def redirect_url(setting: AuthenticationSetting | None, request) -> str | None:
     """The URL to add to the provider's allowed callback URLs, for a setting that has one."""
-    path = setting.callback_path if setting is not None else None
-    return request.build_absolute_uri(path) if path else None
+    return setting.redirect_url_at(platform_url(request)) if setting is not None else None
 
 
 def redirect_information_view(model_admin, request, object_id):

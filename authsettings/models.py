@@ -198,6 +198,12 @@ class AuthenticationSetting(TimeStampedModel):
             return None
         return f"/apple/auth/{self.pk}/callback"
 
+    def redirect_url_at(self, platform_url: str) -> str | None:
+        """The callback URL on a platform reached at `platform_url`, for a setting that has
+        one."""
+        path = self.callback_path
+        return f"{platform_url}{path}" if path else None
+
     def save(self, *args, **kwargs):
         if self.client_secret != self._stored_secret():
             self.client_secret_changed_at = timezone.now()

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from authsettings.models import AuthenticationSetting
 from contactcenter.api import ModelCleanSerializer, StorableJSONField
+from messaging.domains import platform_url
 
 
 @extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
@@ -81,7 +82,7 @@ class AuthenticationSettingSerializer(ModelCleanSerializer):
         data = super().to_representation(instance)
         request = self.context.get("request")
         if instance.callback_path and request is not None:
-            data["redirect_url"] = request.build_absolute_uri(instance.callback_path)
+            data["redirect_url"] = instance.redirect_url_at(platform_url(request))
         return data
 
     def validate(self, attrs: dict) -> dict:

@@ -9,6 +9,7 @@ from authsettings.models import AuthenticationSetting
 from messaging.models import Contact
 from tests.api.conftest import results
 from tests.conftest import PASSWORD
+from tests.helpers import VALID_SETTINGS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
@@ -203,6 +204,22 @@ def test_the_redirect_url_of_the_apple_openid_connect_flow_is_the_platforms_call
         callback
     )
     assert AuthenticationSetting.objects.get(pk=setting_id).redirect_url == ""
+
+
+def test_the_apple_redirect_url_is_on_the_public_url_when_one_is_set(
+    api, authentication_message, settings
+):
+    settings.CC_PUBLIC_URL = "https://cc.example.com"
+    setting = AuthenticationSetting.objects.create(
+        name="Apple sign-in",
+        authentication_type="oauth2_openid_connect",
+        **VALID_SETTINGS["oauth2_openid_connect"],
+    )
+    setting.rich_messages.set([authentication_message])
+
+    body = api.get(f"/api/v1/authentication-settings/{setting.pk}/").json()
+
+    assert body["redirect_url"] == f"https://cc.example.com/apple/auth/{setting.pk}/callback"
 
 
 def test_a_deployment_shows_its_snippet_and_mobile_settings_for_the_address_it_was_read_at(

@@ -444,7 +444,7 @@ def test_the_redirect_information_needs_the_permission_to_view_the_setting(
     client.force_login(grant(member, "authsettings.view_authenticationsetting"))
     page = client.get(url)
     assert page.status_code == 200
-    assert f"/apple/auth/{setting.pk}/callback" in page.content.decode()
+    assert f"http://testserver/apple/auth/{setting.pk}/callback" in page.content.decode()
 
 
 def test_the_pages_offer_only_the_buttons_their_user_may_use(
