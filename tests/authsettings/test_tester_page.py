@@ -110,6 +110,28 @@ def test_a_failing_token_shows_the_failure_its_fix_and_what_did_not_run(
     assert "1 check failed." in html
 
 
+def test_a_key_document_with_entries_that_cannot_be_read_is_listed_not_a_crash(
+    admin_client, portal_setting, key_server, keys
+):
+    expiry = int(time.time()) + 86400
+    key_server.serve(
+        "/publickey",
+        [
+            kid_entry(keys.signing, "\ud800", expiry),
+            {"kid": "x", "publicKey": "clé", "expiry": expiry},
+            kid_entry(keys.signing, "current", expiry),
+        ],
+    )
+
+    response = admin_client.post(page_of(portal_setting))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "the kid is not valid Unicode" in html
+    assert "publicKey is not base64 of a PEM" in html
+    assert "<code>current</code>" in html
+
+
 def test_running_the_test_without_a_token_checks_only_the_keys(admin_client, portal_setting):
     html = admin_client.post(page_of(portal_setting), {"token": "  "}).content.decode()
 
