@@ -17,7 +17,7 @@ from messaging import actions
 from messaging.models import ABANDONED_AFTER, Conversation, Message
 from messaging.widget_socket import presence
 from tests.keyserver import token_for
-from tests.messaging.conftest import console, refusal, socket
+from tests.messaging.sockets import console, refusal, socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -18,7 +18,7 @@ from django.test import Client
 
 from messaging import actions
 from messaging.models import AGENTS_GROUP
-from tests.messaging.conftest import refusal
+from tests.messaging.sockets import refusal
 from tests.messaging.test_agent_socket import console_socket, signed_in
 from workstreams.models import Queue
 

@@ -14,7 +14,7 @@ from django.urls import path
 from messaging.agent_socket import MAX_QUEUE_FRAME, AgentConsumer
 from messaging.models import Conversation
 from tests.keyserver import token_for
-from tests.messaging.conftest import socket
+from tests.messaging.sockets import socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -33,7 +33,7 @@ from tests.identity_provider import (
 )
 from tests.keyserver import token_for
 from tests.live import platform_client, start_server
-from tests.messaging.conftest import SITE, refusal, socket
+from tests.messaging.sockets import SITE, refusal, socket
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from channels.db import database_sync_to_async
 from messaging.contacts import contact_for_subject
 from messaging.models import Contact, Conversation
 from tests.keyserver import token_for
-from tests.messaging.conftest import socket
+from tests.messaging.sockets import socket
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from messaging.domains import platform_url
 from messaging.models import Conversation, Deployment
 from tests.helpers import errors_of
 from tests.keyserver import token_for
-from tests.messaging.conftest import console, refusal, socket
+from tests.messaging.sockets import console, refusal, socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

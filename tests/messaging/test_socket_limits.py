@@ -11,7 +11,7 @@ from django.test import Client
 
 from messaging import ratelimits
 from tests.keyserver import token_for
-from tests.messaging.conftest import refusal, socket
+from tests.messaging.sockets import refusal, socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,7 @@ from channels.db import database_sync_to_async
 from messaging import widget_socket
 from messaging.models import Contact, Conversation, Message
 from tests.keyserver import SUBJECT, make_token, token_for
-from tests.messaging.conftest import PLATFORM_HOST, SITE, refusal, socket
+from tests.messaging.sockets import PLATFORM_HOST, SITE, refusal, socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -160,7 +160,7 @@ async def test_a_token_in_the_url_is_ignored(chat, keys):
     widget, _ = chat
     from channels.testing import WebsocketCommunicator
 
-    from tests.messaging.conftest import application
+    from tests.messaging.sockets import application
 
     communicator = WebsocketCommunicator(
         application,
