@@ -12,9 +12,7 @@ from tests.browser.pages import screenshot, sign_in_agent
 pytestmark = pytest.mark.browser
 
 
-def test_a_console_signed_out_in_another_tab_says_so_and_leads_to_the_sign_in_page(
-    demo, new_page
-):
+def test_a_console_signed_out_in_another_tab_says_so_and_leads_to_the_sign_in_page(demo, new_page):
     console = new_page()
     sockets = []
     console.on("websocket", lambda socket: sockets.append(socket.url))
