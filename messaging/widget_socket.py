@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 import time
 import uuid
-from collections import Counter
-from datetime import datetime
 from functools import partial
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.utils import timezone
 
 from authsettings import sessions, tokens
 from messaging import actions, origins, ratelimits
@@ -32,14 +28,12 @@ from messaging.frames import (
     scope_header,
 )
 from messaging.models import ChannelInstance, Conversation, Message
+from messaging.presence import presence
 from messaging.summaries import message_frame
 from workstreams import context as context_typing
 
-logger = logging.getLogger(__name__)
-
 START_TIMEOUT_SECONDS = 10
 # How often each process vouches for its visitors and sweeps abandoned chats.
-PRESENCE_SECONDS = 60
 MESSAGE_BURST = 20
 MESSAGE_ID = re.compile(r"[0-9]{1,18}")
 # The checked claims kept in a conversation's authentication trail; others are not stored.
@@ -289,55 +283,6 @@ class VisitorConsumer(FrameConsumer):
         await self.close(code=CLOSE_ENDED)
 
 
-class Presence:
-    """The conversations whose visitor has a socket open in this process.
-
-    Every PRESENCE_SECONDS the process vouches for them in the database, then closes the
-    waiting chats that no process has vouched for in ABANDONED_AFTER: every process sweeps,
-    and row locks keep two from closing one conversation. A process that dies stops vouching,
-    so its visitors' chats are abandoned in time as well.
-    """
-
-    def __init__(self) -> None:
-        self.open: Counter = Counter()
-        self.ticker: asyncio.Task | None = None
-
-    async def enter(self, conversation_id) -> None:
-        self.open[conversation_id] += 1
-        await mark_present([conversation_id], timezone.now())
-        self.keep_ticking()
-
-    async def leave(self, conversation_id) -> None:
-        """The visitor's socket closed: the clock of an abandoned chat starts now."""
-        self.open[conversation_id] -= 1
-        if self.open[conversation_id] <= 0:
-            del self.open[conversation_id]
-        await mark_present([conversation_id], timezone.now())
-
-    def keep_ticking(self) -> None:
-        """Tick on this event loop from its first socket on."""
-        loop = asyncio.get_running_loop()
-        if self.ticker is None or self.ticker.done() or self.ticker.get_loop() is not loop:
-            self.ticker = loop.create_task(self.tick_forever())
-
-    async def tick_forever(self) -> None:
-        while True:
-            await asyncio.sleep(PRESENCE_SECONDS)
-            try:
-                await self.tick(timezone.now())
-            except Exception:  # the database may be away a while: try again next time
-                logger.exception("Could not vouch for visitors or close abandoned chats.")
-
-    async def tick(self, now: datetime) -> int:
-        """Vouch for this process's visitors as of `now`, then close the chats abandoned by
-        then; returns how many were closed."""
-        await mark_present(list(self.open), now)
-        return await database_sync_to_async(actions.do_close_abandoned_conversations)(now=now)
-
-
-presence = Presence()
-
-
 def in_cache_thread(function):
     """Run a function of the shared cache, which may be Redis, outside the event loop."""
     return sync_to_async(function, thread_sensitive=False)
@@ -382,13 +327,6 @@ def find_resumable(widget, conversation_id: str, resume_token: str):
     if conversation is None or not actions.resume_token_matches(conversation, resume_token):
         return None
     return conversation
-
-
-@database_sync_to_async
-def mark_present(conversation_ids: list, now: datetime) -> None:
-    Conversation.objects.filter(pk__in=conversation_ids).exclude(
-        status=Conversation.Status.CLOSED
-    ).update(visitor_seen_at=now)
 
 
 @database_sync_to_async

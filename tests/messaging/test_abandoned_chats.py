@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from messaging import actions
 from messaging.models import ABANDONED_AFTER, Conversation, Message
-from messaging.widget_socket import presence
+from messaging.presence import presence
 from tests.keyserver import token_for
 from tests.messaging.sockets import console, refusal, socket
 

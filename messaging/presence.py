@@ -1,0 +1,75 @@
+"""Which waiting chats still have their visitor: each process vouches for the visitors whose
+sockets it holds, and every process closes the chats nobody has vouched for in a while."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from datetime import datetime
+
+from channels.db import database_sync_to_async
+from django.utils import timezone
+
+from messaging import actions
+from messaging.models import Conversation
+
+logger = logging.getLogger(__name__)
+
+PRESENCE_SECONDS = 60
+
+
+class Presence:
+    """The conversations whose visitor has a socket open in this process.
+
+    Every PRESENCE_SECONDS the process vouches for them in the database, then closes the
+    waiting chats that no process has vouched for in ABANDONED_AFTER: every process sweeps,
+    and row locks keep two from closing one conversation. A process that dies stops vouching,
+    so its visitors' chats are abandoned in time as well.
+    """
+
+    def __init__(self) -> None:
+        self.open: Counter = Counter()
+        self.ticker: asyncio.Task | None = None
+
+    async def enter(self, conversation_id) -> None:
+        self.open[conversation_id] += 1
+        await mark_present([conversation_id], timezone.now())
+        self.keep_ticking()
+
+    async def leave(self, conversation_id) -> None:
+        """The visitor's socket closed: the clock of an abandoned chat starts now."""
+        self.open[conversation_id] -= 1
+        if self.open[conversation_id] <= 0:
+            del self.open[conversation_id]
+        await mark_present([conversation_id], timezone.now())
+
+    def keep_ticking(self) -> None:
+        """Tick on this event loop from its first socket on."""
+        loop = asyncio.get_running_loop()
+        if self.ticker is None or self.ticker.done() or self.ticker.get_loop() is not loop:
+            self.ticker = loop.create_task(self.tick_forever())
+
+    async def tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(PRESENCE_SECONDS)
+            try:
+                await self.tick(timezone.now())
+            except Exception:  # the database may be away a while: try again next time
+                logger.exception("Could not vouch for visitors or close abandoned chats.")
+
+    async def tick(self, now: datetime) -> int:
+        """Vouch for this process's visitors as of `now`, then close the chats abandoned by
+        then; returns how many were closed."""
+        await mark_present(list(self.open), now)
+        return await database_sync_to_async(actions.do_close_abandoned_conversations)(now=now)
+
+
+presence = Presence()
+
+
+@database_sync_to_async
+def mark_present(conversation_ids: list, now: datetime) -> None:
+    Conversation.objects.filter(pk__in=conversation_ids).exclude(
+        status=Conversation.Status.CLOSED
+    ).update(visitor_seen_at=now)
