@@ -18,6 +18,7 @@ class ServicePasswordsFilter(SafeExceptionReporterFilter):
 
     def cleanse_setting(self, key: Any, value: Any) -> Any:
         cleansed = super().cleanse_setting(key, value)
-        if isinstance(cleansed, str):
-            return URL_PASSWORD.sub(rf"\g<start>{self.cleansed_substitute}@", cleansed)
+        # str() also reads lazy strings (translated defaults of apps' settings).
+        if isinstance(cleansed, str) and URL_PASSWORD.search(str(cleansed)):
+            return URL_PASSWORD.sub(rf"\g<start>{self.cleansed_substitute}@", str(cleansed))
         return cleansed
