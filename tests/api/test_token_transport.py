@@ -45,10 +45,12 @@ def test_a_token_in_a_json_body_is_not_accepted(access_token):
     assert response.status_code == 401
 
 
-def test_a_token_in_the_url_does_not_lend_its_scopes_to_a_weaker_header_token(access_token):
+def test_a_request_carrying_a_token_in_the_url_is_refused_even_beside_a_header_token(
+    access_token,
+):
     weak = fetch_token(create_api_client("Reader", "config:read"))["access_token"]
     response = bearer(weak).post(
         f"/api/v1/workstreams/?access_token={access_token}",
         {"name": "Support", "channel_type": "live_chat"},
     )
-    assert response.status_code == 403
+    assert response.status_code == 401
