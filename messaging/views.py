@@ -73,7 +73,10 @@ def deployment_config(request, deployment_id):
 @cache_control(public=True, max_age=300)
 def loader(request):
     response = FileResponse(LOADER.open("rb"), content_type="text/javascript")
+    # Customers' pages load it from their own origin, some of them under
+    # Cross-Origin-Embedder-Policy: require-corp; the static files it loads say the same.
     response["Access-Control-Allow-Origin"] = "*"
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response
 
 

@@ -20,6 +20,7 @@ from tests.browser.pages import (
     screenshot,
     set_widget_state,
     sign_in_at_platform,
+    wait_for_widget_event,
     widget_events,
     widget_state,
 )
@@ -192,7 +193,7 @@ def open_with_provider(new_page, url: str, provider: str):
     page = new_page()
     calls = SignInCalls(page)
     page.goto(url)
-    page.wait_for_function("window.ccEvents.some((event) => event.type === 'ready')")
+    wait_for_widget_event(page, "ready")
     page.evaluate(f"() => window.ContactCenter.setAuthTokenProvider({provider})")
     open_widget(page)
     return page, calls

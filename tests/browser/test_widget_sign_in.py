@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from contactcenter.management.commands.demo import DEMO_CONTACT_ID
 from contactcenter.portal import tokens
 from messaging.models import ChannelInstance, Deployment
-from tests.browser.pages import open_widget, screenshot, widget_events
+from tests.browser.pages import open_widget, screenshot, wait_for_widget_event, widget_events
 
 pytestmark = pytest.mark.browser
 
@@ -158,7 +158,7 @@ def test_an_expired_token_shows_that_the_session_has_expired(demo, new_page):
 
 def test_the_widget_works_from_the_keyboard(demo, new_page):
     page = portal_page(new_page, demo)
-    page.wait_for_function("window.ccEvents.some((event) => event.type === 'ready')")
+    wait_for_widget_event(page, "ready")
     launcher = page.get_by_role("button", name="Open chat")
     launcher.focus()
     page.keyboard.press("Enter")

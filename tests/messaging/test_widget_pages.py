@@ -30,6 +30,7 @@ def test_the_snippet_finds_its_widget_through_the_deployment(client, chat):
     loader = client.get("/widget/loader.js")
     assert loader.status_code == 200
     assert loader["Content-Type"] == "text/javascript"
+    assert loader["Cross-Origin-Resource-Policy"] == "cross-origin"
 
 
 def test_an_inactive_or_unknown_deployment_says_why_in_json(client, chat):
