@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from authsettings.models import AuthenticationSetting
 from contactcenter.portal import CUSTOMERS_GROUP, DEPLOYMENT_NAME, keys, tokens
 from contactcenter.portal.forms import RoutingForm
+from messaging.domains import platform_url
 from messaging.models import Contact, Deployment
 
 DEFAULT_ROUTING = {"cart_value": 10000, "vip": False}
@@ -55,7 +56,7 @@ def home(request):
             "customer": customer,
             "contact": contact_of(request.user) if customer else None,
             "form": form,
-            "snippet": deployment.snippet(request.build_absolute_uri("/")) if deployment else "",
+            "snippet": deployment.snippet(platform_url(request)) if deployment else "",
         },
     )
 
@@ -93,7 +94,7 @@ def oidc(request):
         "portal/oidc.html",
         {
             "sign_in": sign_in,
-            "snippet": deployment.snippet(request.build_absolute_uri("/")) if deployment else "",
+            "snippet": deployment.snippet(platform_url(request)) if deployment else "",
         },
     )
 
