@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import math
 import time
 from collections.abc import Callable
@@ -20,9 +21,15 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from messaging.ratelimits import count
 
 
-def client_address(request: HttpRequest) -> str:
-    """The visitor's address, as contactcenter.middleware set it from a trusted proxy."""
-    return request.META.get("REMOTE_ADDR") or "unknown"
+def client_address(request: HttpRequest) -> str | None:
+    """The visitor's address, as contactcenter.middleware set it from a trusted proxy; None
+    for a request from no address (a sign-in made in code, a peer on a Unix socket), which
+    axes stores as such."""
+    address = request.META.get("REMOTE_ADDR")
+    try:
+        return str(ipaddress.ip_address(address)) if address else None
+    except ValueError:
+        return None
 
 
 class RequestSignInBackend(AxesStandaloneBackend):
@@ -56,7 +63,7 @@ def throttled_token_view(view: Callable[..., HttpResponse]) -> Callable[..., Htt
     def throttled(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         now = time.time()
         window = int(now // window_seconds)
-        keys = [f"token-failures:address:{client_address(request)}:{window}"]
+        keys = [f"token-failures:address:{client_address(request) or 'unknown'}:{window}"]
         if client_id := token_client_id(request):
             keys.append(f"token-failures:client:{client_id}:{window}")
         if any(cache.get(key, 0) >= settings.AXES_FAILURE_LIMIT for key in keys):

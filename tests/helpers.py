@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -60,3 +65,19 @@ def errors_of(record) -> dict[str, list[str]]:
     with pytest.raises(ValidationError) as caught:
         record.full_clean()
     return caught.value.message_dict
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def settings_of(environment: dict[str, str], expression: str) -> subprocess.CompletedProcess:
+    """Start the settings in a new interpreter with `environment` (the services' URLs only
+    where given) and print `expression`."""
+    code = f"import django; django.setup(); from django.conf import settings; print({expression})"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "contactcenter.settings", **environment}
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        if name not in environment:
+            env.pop(name, None)
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )

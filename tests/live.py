@@ -19,6 +19,7 @@ from daphne.testing import DaphneProcess
 from django.contrib.contenttypes.models import ContentType
 from django.core.signals import request_started
 from django.db import connections
+from django.test import Client
 from oauth2_provider.models import Application
 
 START_SECONDS = 20
@@ -95,3 +96,10 @@ def start_server(django_db_blocker) -> LiveServer:
         process.terminate()
         raise RuntimeError("daphne did not start")
     return LiveServer(process)
+
+
+def agent_cookie(agent) -> str:
+    """The Cookie header of a new signed-in session of the agent."""
+    client = Client()
+    client.force_login(agent)
+    return f"sessionid={client.cookies['sessionid'].value}"

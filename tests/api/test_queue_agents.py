@@ -8,7 +8,7 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.models import Group
 
 from messaging.models import AGENTS_GROUP, Conversation
-from tests.messaging.test_agent_socket import agent_socket
+from tests.messaging.sockets import agent_socket
 
 pytestmark = pytest.mark.django_db
 

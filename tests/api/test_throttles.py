@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.contactcenter.test_settings import settings_of
+from tests.helpers import settings_of
 
 RATES = "settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']"
 WORKSTREAM = {"name": "Web chat", "channel_type": "live_chat"}

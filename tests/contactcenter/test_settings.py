@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
 
 from contactcenter.env import envbool, envint, envlist, generated_once
+from tests.helpers import settings_of
 from tests.live import PLAIN_HTTP
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(("value", "expected"), [("true", True), ("On", True), ("0", False)])
@@ -51,17 +45,6 @@ def test_a_generated_value_is_made_once_and_kept_private(tmp_path):
     first = generated_once(path, lambda: "first")
     assert generated_once(path, lambda: "second") == first == "first"
     assert path.stat().st_mode & 0o777 == 0o600
-
-
-def settings_of(environment: dict[str, str], expression: str) -> subprocess.CompletedProcess:
-    code = f"import django; django.setup(); from django.conf import settings; print({expression})"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "contactcenter.settings", **environment}
-    for name in ("DATABASE_URL", "REDIS_URL"):
-        if name not in environment:
-            env.pop(name, None)
-    return subprocess.run(  # noqa: S603
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
 
 
 def test_a_bad_environment_value_stops_the_platform_from_starting():

@@ -12,8 +12,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.integration.test_chat_server import agent_cookie
-from tests.live import start_server
+from tests.live import agent_cookie, start_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

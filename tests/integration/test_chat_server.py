@@ -10,11 +10,10 @@ import os
 
 import pytest
 import websockets
-from django.test import Client
 
 from messaging.models import Conversation, Message
 from tests.keyserver import token_for
-from tests.live import start_server
+from tests.live import agent_cookie, start_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -40,12 +39,6 @@ async def receive_until(socket, frame_type: str) -> dict:
     while (frame := await receive(socket))["type"] != frame_type:
         pass
     return frame
-
-
-def agent_cookie(agent) -> str:
-    client = Client()
-    client.force_login(agent)
-    return f"sessionid={client.cookies['sessionid'].value}"
 
 
 async def first_part(visitor_server, agent_server, widget_id, token, cookie):

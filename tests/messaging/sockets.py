@@ -43,18 +43,36 @@ async def socket(
         await communicator.disconnect()
 
 
-@asynccontextmanager
-async def console(
-    user, *, origin: str | None = f"http://{PLATFORM_HOST}", host: str = PLATFORM_HOST
-):
-    """The agent console's socket through the real route, in the user's signed-in session."""
+async def signed_in(user) -> Client:
+    """A browser session of the user, as a sign-in page leaves it."""
     client = Client()
     await database_sync_to_async(client.force_login)(user)
+    return client
+
+
+def console_socket(
+    client: Client, *, origin: str | None = f"http://{PLATFORM_HOST}", host: str = PLATFORM_HOST
+) -> WebsocketCommunicator:
+    """The console's socket through the real route, carrying the session cookie of the
+    client's browser; not connected yet."""
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
     handshake = [(b"host", host.encode()), (b"cookie", cookie.encode())]
     if origin is not None:
         handshake.append((b"origin", origin.encode()))
-    communicator = WebsocketCommunicator(application, "/ws/agent/", headers=handshake)
+    return WebsocketCommunicator(application, "/ws/agent/", headers=handshake)
+
+
+async def agent_socket(user) -> WebsocketCommunicator:
+    """The console's socket in a new signed-in session of the user; not connected yet."""
+    return console_socket(await signed_in(user))
+
+
+@asynccontextmanager
+async def console(
+    user, *, origin: str | None = f"http://{PLATFORM_HOST}", host: str = PLATFORM_HOST
+):
+    """The agent console's socket, connected, in the user's signed-in session."""
+    communicator = console_socket(await signed_in(user), origin=origin, host=host)
     connected, _ = await communicator.connect()
     assert connected
     try:

@@ -18,8 +18,7 @@ from django.test import Client
 
 from messaging import actions
 from messaging.models import AGENTS_GROUP
-from tests.messaging.sockets import refusal
-from tests.messaging.test_agent_socket import console_socket, signed_in
+from tests.messaging.sockets import console_socket, refusal, signed_in
 from workstreams.models import Queue
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -3,42 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
-from channels.routing import URLRouter
-from channels.testing import WebsocketCommunicator
-from django.conf import settings
-from django.test import Client
-from django.urls import path
 
-from messaging.agent_socket import MAX_QUEUE_FRAME, AgentConsumer
+from messaging.agent_socket import MAX_QUEUE_FRAME
 from messaging.models import Conversation
 from tests.keyserver import token_for
-from tests.messaging.sockets import socket
+from tests.messaging.sockets import agent_socket, socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-# The route without the origin validator: Django's test hosts are not in ALLOWED_HOSTS here.
-agent_application = URLRouter([path("ws/agent/", AuthMiddlewareStack(AgentConsumer.as_asgi()))])
-
-
-async def signed_in(user) -> Client:
-    """A browser session of the user, as the console's sign-in page leaves it."""
-    client = Client()
-    await database_sync_to_async(client.force_login)(user)
-    return client
-
-
-def console_socket(client: Client) -> WebsocketCommunicator:
-    """The console's socket, carrying the session cookie of the client's browser."""
-    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-    return WebsocketCommunicator(
-        agent_application, "/ws/agent/", headers=[(b"cookie", cookie.encode())]
-    )
-
-
-async def agent_socket(user) -> WebsocketCommunicator:
-    return console_socket(await signed_in(user))
 
 
 @pytest.fixture
