@@ -69,8 +69,11 @@ class AuthenticationSetting(TimeStampedModel):
         ),
     }
     # Where the client secret is sent, and under which client id: changing these while a secret
-    # is stored could send it elsewhere, so it needs the permission to set secrets too.
+    # is stored could send it elsewhere, so it needs the permission to set secrets too. The
+    # types choose which of the URLs receives it.
     SECRET_BOUND_FIELDS = (
+        "channel_type",
+        "authentication_type",
         "client_id",
         "token_url",
         "discovery_uri",

@@ -105,6 +105,27 @@ def test_staff_without_the_secret_permission_change_a_setting_but_not_its_secret
     assert stored_secret(setting) == NEW_SECRET
 
 
+def test_staff_without_the_secret_permission_cannot_switch_the_type_a_secret_follows(diane):
+    """The type decides which URL receives the secret: a token URL left over from an earlier
+    type would get it once the type is switched to oauth2."""
+    setting = AuthenticationSetting.objects.create(
+        **OPENID, client_secret=SECRET, token_url="https://attacker.example.com/token"
+    )
+    switch = {
+        "authentication_type": "oauth2",
+        "token_custom_action": "userinfo",
+        "redirect_url": "https://portal.example.com/callback",
+    }
+
+    refused = staff(diane).patch(url(setting), switch, content_type="application/json")
+
+    assert refused.status_code == 403
+    assert "authentication_type" in refused.json()["detail"]
+    assert AuthenticationSetting.objects.get(pk=setting.pk).authentication_type == (
+        "openid_connect"
+    )
+
+
 def test_the_secret_appears_in_no_response_and_no_log(api, alice, setting, caplog):
     caplog.set_level(logging.DEBUG)
     admin = staff(alice)

@@ -177,6 +177,7 @@ def test_a_staff_member_without_the_secret_permission_cannot_set_a_secret(client
             remove_client_secret="on",
             discovery_uri="https://attacker.example.com/.well-known/openid-configuration",
             client_id="attacker",
+            authentication_type="oauth2",
             scope="openid email",
         ),
     )
@@ -186,6 +187,7 @@ def test_a_staff_member_without_the_secret_permission_cannot_set_a_secret(client
     # Where the secret is sent stays put; the rest of the change is saved.
     assert setting.discovery_uri == "https://id.example.com/.well-known/openid-configuration"
     assert setting.client_id == "portal"
+    assert setting.authentication_type == "openid_connect"
     assert setting.scope == "openid email"
 
     diane.user_permissions.add(Permission.objects.get(codename="set_client_secret"))
