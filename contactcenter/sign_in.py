@@ -1,17 +1,14 @@
 """Throttled sign-ins. django-axes locks the sign-in forms (admin, agent console, portal) for
-a username from an address after too many failures; the token endpoint (/o/token/) refuses a
-client id, or an address, that failed too often, with 429 and Retry-After."""
+a username from an address after too many failures; the token endpoint (/o/token/) refuses an
+address that failed too often, with 429 and Retry-After."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import ipaddress
 import math
 import time
 from collections.abc import Callable
 from functools import wraps
-from urllib.parse import unquote
 
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
@@ -42,31 +39,21 @@ class RequestSignInBackend(AxesStandaloneBackend):
         return super().authenticate(request, username, password, **kwargs)
 
 
-def token_client_id(request: HttpRequest) -> str:
-    """The client id a token request names, in HTTP Basic credentials or in the form."""
-    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "basic":
-        try:
-            decoded = base64.b64decode(credentials, validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            return ""
-        return unquote(decoded.partition(":")[0])
-    return request.POST.get("client_id", "")
-
-
 def throttled_token_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """The token endpoint, counting refused requests per client id and per address in
-    windows of AXES_COOLOFF_TIME; past AXES_FAILURE_LIMIT in a window, it answers 429."""
+    """The token endpoint, counting refused requests per address in windows of
+    AXES_COOLOFF_TIME; past AXES_FAILURE_LIMIT in a window, it answers 429.
+
+    Failures are not counted per client id: client ids are not secret, so anyone could lock
+    a client out by naming it, and a client secret is too long to guess anyway. Nor per
+    client id and address: that count can never pass the address's own."""
     window_seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
 
     @wraps(view)
     def throttled(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         now = time.time()
         window = int(now // window_seconds)
-        keys = [f"token-failures:address:{client_address(request) or 'unknown'}:{window}"]
-        if client_id := token_client_id(request):
-            keys.append(f"token-failures:client:{client_id}:{window}")
-        if any(cache.get(key, 0) >= settings.AXES_FAILURE_LIMIT for key in keys):
+        key = f"token-failures:address:{client_address(request) or 'unknown'}:{window}"
+        if cache.get(key, 0) >= settings.AXES_FAILURE_LIMIT:
             retry_after = math.ceil((window + 1) * window_seconds - now)
             response = JsonResponse(
                 {
@@ -80,8 +67,7 @@ def throttled_token_view(view: Callable[..., HttpResponse]) -> Callable[..., Htt
             return response
         response = view(request, *args, **kwargs)
         if response.status_code in (400, 401):
-            for key in keys:
-                count(key, window_seconds)
+            count(key, window_seconds)
         return response
 
     return throttled
