@@ -29,7 +29,7 @@ from authsettings.models import AuthenticationSetting, WidgetSignIn
 from authsettings.tokens import MAX_SUBJECT_LENGTH, TokenError
 
 SELECTOR_BYTES = 16
-REFRESH_TOKEN = re.compile(r"([A-Za-z0-9_-]{16,64})\.([0-9]{1,9})\.([A-Za-z0-9_-]{43})")
+REFRESH_TOKEN = re.compile(r"([A-Za-z0-9_-]{16,64})\.(0|[1-9][0-9]{0,8})\.([A-Za-z0-9_-]{43})")
 SECRET_SALT = "authsettings.codeflow.refresh_token"  # noqa: S105 (a salt, not a secret)
 
 

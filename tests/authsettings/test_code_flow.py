@@ -494,3 +494,17 @@ def test_a_logout_with_a_replaced_refresh_token_still_signs_out(setting):
     codeflow.logout(WIDGET_ID, first.refresh_token, now=NOW + 70)
 
     assert WidgetSignIn.objects.get().revoked_reason == WidgetSignIn.RevokedReason.LOGOUT
+
+
+def test_a_refresh_token_whose_generation_is_written_otherwise_is_not_one_the_platform_issued(
+    setting,
+):
+    first = exchange(setting)
+    second = codeflow.refresh(setting, WIDGET_ID, first.refresh_token, now=NOW + 60)
+    selector, generation, secret = second.refresh_token.split(".")
+    respelled = f"{selector}.0{generation}.{secret}"
+
+    refused_token = refused(lambda: codeflow.refresh(setting, WIDGET_ID, respelled, now=NOW + 70))
+
+    assert refused_token.code == "token_invalid"
+    assert WidgetSignIn.objects.get().revoked_at is None
