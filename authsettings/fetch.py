@@ -162,11 +162,14 @@ def _parse(url: str) -> _Target:
 def _vetted_address(target: _Target, deadline: float) -> IPAddress:
     """The address to connect to, once every address the host has is vetted. Raises FetchError."""
     addresses = _resolve(target.host, target.port, deadline)
+    named = not _is_address(target.host)
+    # A name's internal addresses are not told, so refusals cannot map the internal network.
+    subject = f"{target.host} resolves to" if named else f"{target.host} is"
     for address in addresses:
-        subject = _subject(target.host, address)
         if address in METADATA_ADDRESSES or _embedded_ipv4(address) in METADATA_ADDRESSES:
             raise FetchError(f"{subject} a cloud metadata address; the platform never fetches it.")
-        if not target.allowed and (reason := _refusal(address)):
+        judged = (_embedded_ipv4(address) or address) if named else address
+        if not target.allowed and (reason := _refusal(judged)):
             raise FetchError(
                 f"{subject} {reason}; the platform fetches from such addresses only for hosts "
                 "listed in CC_OUTBOUND_ALLOWED_HOSTS."
@@ -174,12 +177,12 @@ def _vetted_address(target: _Target, deadline: float) -> IPAddress:
     return addresses[0]
 
 
-def _subject(host: str, address: IPAddress) -> str:
+def _is_address(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        return f"{host} resolves to {address},"
-    return f"{host} is"
+        return False
+    return True
 
 
 def _resolve(host: str, port: int, deadline: float) -> list[IPAddress]:

@@ -167,7 +167,19 @@ def test_it_refuses_a_name_when_any_of_its_addresses_is_private(monkeypatch, set
 
     message = refusal("https://mixed.test/keys")
 
-    assert "mixed.test resolves to 10.0.0.7, a private address" in message
+    assert "mixed.test resolves to a private address" in message
+    assert "10.0.0.7" not in message
+
+
+def test_a_refusal_never_tells_the_internal_address_a_name_resolves_to(monkeypatch, settings):
+    settings.CC_OUTBOUND_ALLOWED_HOSTS = []
+    fake_dns(monkeypatch, {"db.test": ["10.0.3.7"], "nat.test": ["64:ff9b::a00:307"]})
+
+    for host in ("db.test", "nat.test"):
+        message = refusal(f"https://{host}/keys")
+
+        assert f"{host} resolves to a private address" in message
+        assert "10.0.3.7" not in message and "a00:307" not in message
 
 
 def test_it_connects_to_the_address_it_vetted_and_keeps_the_host_name(
