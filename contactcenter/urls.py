@@ -26,7 +26,8 @@ from workstreams.api import (
 
 # The authorization server's endpoints (token, authorize, revoke, OpenID Connect), without
 # django-oauth-toolkit's self-service application pages and dynamic client registration:
-# clients are made in the admin or with `create_api_client`.
+# clients are made in the admin or with `create_api_client`. Nor token introspection, which
+# would let one API client read another's tokens; the discovery documents then leave it out.
 # Its discovery document is the platform's own (contactcenter.authorization_server), and its
 # token endpoint refuses clients and addresses that failed too often (contactcenter.sign_in).
 OWN_VIEWS = {
@@ -37,12 +38,14 @@ OWN_VIEWS = {
     ),
     "token": path("token/", throttled_token_view(TokenView.as_view()), name="token"),
 }
+LEFT_OUT = {"introspect"}
 authorization_server = (
     [
         OWN_VIEWS.get(pattern.name, pattern)
         for pattern in oauth2_urls.metadata_urlpatterns
         + oauth2_urls.base_urlpatterns
         + oauth2_urls.oidc_urlpatterns
+        if pattern.name not in LEFT_OUT
     ],
     "oauth2_provider",
 )

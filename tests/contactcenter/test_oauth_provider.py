@@ -1,15 +1,19 @@
 """The platform's own authorization server (/o/) follows RFC 9700: PKCE with S256 only, no
 implicit flows or HS256 advertised, a replayed refresh token revokes its family, and plain
-http redirect URIs only back to the visitor's own machine."""
+http redirect URIs only back to the visitor's own machine. It has no token introspection:
+one API client has no business reading another's tokens."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import io
+import json
 import secrets
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from oauth2_provider.models import AccessToken, RefreshToken
 
@@ -140,3 +144,37 @@ def test_a_plain_http_redirect_uri_works_only_on_loopback(signed_in, redirect_ur
     else:
         assert response.status_code == 400
         assert "Location" not in response
+
+
+@pytest.fixture
+def api_client(db, settings) -> dict[str, str]:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    out = io.StringIO()
+    call_command("create_api_client", "Provisioning", scopes="config:read", stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_there_is_no_token_introspection_endpoint(api_client):
+    issued = Client().post("/o/token/", {"grant_type": "client_credentials", **api_client})
+    access_token = issued.json()["access_token"]
+
+    response = Client().post(
+        "/o/introspect/",
+        {"token": access_token},
+        headers={"Authorization": f"Bearer {access_token}"},
+    )
+
+    assert issued.status_code == 200
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path", ["/o/.well-known/openid-configuration", "/o/.well-known/oauth-authorization-server"]
+)
+def test_discovery_advertises_the_endpoints_there_are_and_no_introspection(client, db, path):
+    document = client.get(path).json()
+
+    assert document["token_endpoint"].endswith("/o/token/")
+    assert document["authorization_endpoint"].endswith("/o/authorize/")
+    assert document["jwks_uri"].endswith("/o/.well-known/jwks.json")
+    assert not [key for key in document if key.startswith("introspection")]
