@@ -29,7 +29,7 @@ from workstreams.api import (
 # clients are made in the admin or with `create_api_client`. Nor token introspection, which
 # would let one API client read another's tokens; the discovery documents then leave it out.
 # Its discovery document is the platform's own (contactcenter.authorization_server), and its
-# token endpoint refuses clients and addresses that failed too often (contactcenter.sign_in).
+# token endpoint refuses addresses that failed too often (contactcenter.sign_in).
 OWN_VIEWS = {
     "oidc-connect-discovery-info": re_path(
         r"^\.well-known/openid-configuration/?$",
