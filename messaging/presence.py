@@ -8,10 +8,11 @@ import logging
 from collections import Counter
 from datetime import datetime
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from messaging import actions
+from messaging import actions, ratelimits
 from messaging.models import Conversation
 
 logger = logging.getLogger(__name__)
@@ -59,9 +60,11 @@ class Presence:
                 logger.exception("Could not vouch for visitors or close abandoned chats.")
 
     async def tick(self, now: datetime) -> int:
-        """Vouch for this process's visitors as of `now`, then close the chats abandoned by
-        then; returns how many were closed."""
+        """Vouch for this process's visitors as of `now` (their chats, and their addresses'
+        socket counts), then close the chats abandoned by then; returns how many were
+        closed."""
         await mark_present(list(self.open), now)
+        await sync_to_async(ratelimits.keep_socket_counts, thread_sensitive=False)()
         return await database_sync_to_async(actions.do_close_abandoned_conversations)(now=now)
 
 

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections import Counter
 
 from django.core.cache import cache
 
 WINDOW_SECONDS = 60
 MAX_SOCKETS_PER_ADDRESS = 20
-# A socket count lives this long after the address last opened a socket: the safety net that
-# forgets sockets a crashed process never got to close.
-SOCKET_COUNT_SECONDS = 3600
+# A socket count lives this long unless a process holding sockets of its address renews it
+# (keep_socket_counts): the safety net that forgets sockets a crashed process never closed.
+SOCKET_COUNT_SECONDS = 600
+
+# The sockets this process holds, by address, which it renews the shared counts of.
+open_here: Counter[str] = Counter()
 
 
 def allow_start(client_address: str, per_minute: int, *, now: float | None = None) -> bool:
@@ -29,16 +33,31 @@ def open_socket(client_address: str) -> bool:
     already has MAX_SOCKETS_PER_ADDRESS open. Each True is paired with a close_socket()."""
     key = socket_key(client_address)
     if count(key, SOCKET_COUNT_SECONDS) > MAX_SOCKETS_PER_ADDRESS:
-        close_socket(client_address)
+        with contextlib.suppress(ValueError):
+            cache.decr(key)
         return False
     cache.touch(key, SOCKET_COUNT_SECONDS)
+    open_here[client_address] += 1
     return True
 
 
 def close_socket(client_address: str) -> None:
+    open_here[client_address] -= 1
+    if open_here[client_address] <= 0:
+        del open_here[client_address]
     # A count that expired meanwhile (ValueError) has been forgotten by the safety net already.
     with contextlib.suppress(ValueError):
         cache.decr(socket_key(client_address))
+
+
+def keep_socket_counts() -> None:
+    """Renew the shared counts of the addresses this process holds sockets of, and bring
+    back, at least with this process's sockets, a count the safety net forgot: sockets held
+    open longer than SOCKET_COUNT_SECONDS still count."""
+    for client_address, held in list(open_here.items()):
+        key = socket_key(client_address)
+        if not cache.add(key, held, timeout=SOCKET_COUNT_SECONDS):
+            cache.touch(key, SOCKET_COUNT_SECONDS)
 
 
 def socket_key(client_address: str) -> str:

@@ -7,9 +7,13 @@ import json
 from contextlib import AsyncExitStack
 
 import pytest
+from channels.db import database_sync_to_async
+from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
 from messaging import ratelimits
+from messaging.presence import presence
 from tests.keyserver import token_for
 from tests.messaging.sockets import refusal, socket
 
@@ -36,6 +40,23 @@ async def test_one_address_holds_twenty_open_sockets_and_no_more(chat):
         await communicator.disconnect()
         async with socket(widget.widget_id, client=VISITOR) as again:
             assert await again.receive_nothing(timeout=0.1)
+
+
+async def test_sockets_held_open_past_the_counts_safety_net_still_count(chat, keys):
+    widget, _ = chat
+    async with AsyncExitStack() as stack:
+        for _ in range(ratelimits.MAX_SOCKETS_PER_ADDRESS):
+            communicator = await stack.enter_async_context(socket(widget.widget_id, client=VISITOR))
+        await communicator.send_json_to({"type": "start", "token": token_for(keys)})
+        await communicator.receive_json_from(timeout=5)
+        # What the safety net does to a count nobody renews, while the sockets stay open.
+        await database_sync_to_async(cache.delete)(ratelimits.socket_key(VISITOR[0]))
+
+        await presence.tick(timezone.now())
+
+        async with socket(widget.widget_id, client=VISITOR) as over:
+            frame, code = await refusal(over)
+        assert (frame["code"], code) == ("rate_limited", 4429)
 
 
 async def test_behind_a_trusted_proxy_open_sockets_count_per_visitor(chat, settings, monkeypatch):
