@@ -26,10 +26,12 @@ MEMBERSHIP_CHANGES = frozenset({"post_add", "post_remove", "pre_clear"})
 
 
 def is_agent(user) -> bool:
+    """Whether the user may use the agent console: an active staff user in the Agents group."""
     return bool(
         user
         and user.is_authenticated
         and user.is_active
+        and user.is_staff
         and user.groups.filter(name=AGENTS_GROUP).exists()
     )
 

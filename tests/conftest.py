@@ -53,7 +53,7 @@ def alice(django_user_model):
 
 @pytest.fixture
 def bob(django_user_model):
-    user = django_user_model.objects.create_user("bob", "bob@example.com", PASSWORD)
+    user = django_user_model.objects.create_user("bob", "bob@example.com", PASSWORD, is_staff=True)
     user.groups.add(Group.objects.get_or_create(name="Agents")[0])
     return user
 

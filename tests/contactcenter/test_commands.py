@@ -12,6 +12,7 @@ from django.core import serializers
 from django.core.management import CommandError, call_command
 
 from authsettings.models import AuthenticationSetting
+from messaging.agent_rights import is_agent
 from messaging.models import ChannelInstance, Contact, Deployment
 from workstreams.models import ContextVariable, Queue, RoutingRule, Workstream
 
@@ -65,6 +66,12 @@ def test_the_demo_admin_can_log_in_with_the_password_given(client, monkeypatch):
     assert "a demo password 123" in output
     assert client.login(username="admin", password="a demo password 123")
     assert get_user_model().objects.get(username="agent").groups.filter(name="Agents").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_agent_may_use_the_agent_console():
+    run("demo")
+    assert is_agent(get_user_model().objects.get(username="agent"))
 
 
 def test_the_demo_data_keeps_the_models_rules(settings, db):

@@ -93,8 +93,6 @@ async def test_an_agent_socket_closes_at_once_when_the_agent_is(on_duty, change)
 
 @pytest.mark.parametrize("path", ["/agent/logout/", "/admin/logout/"])
 async def test_signing_out_closes_the_console_socket_of_that_session(on_duty, path):
-    on_duty.is_staff = True  # the admin's pages, its sign-out included, are for staff
-    await in_db(on_duty.save)()
     browser = await signed_in(on_duty)
     async with console(browser) as agent:
         response = await sync_to_async(browser.post)(path, secure=True)

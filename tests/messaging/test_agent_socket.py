@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 from messaging.agent_socket import MAX_QUEUE_FRAME
 from messaging.models import Conversation
 from tests.keyserver import token_for
-from tests.messaging.sockets import agent_socket, socket
+from tests.messaging.sockets import agent_socket, refusal, socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -117,6 +117,16 @@ async def test_someone_who_is_not_an_agent_is_refused(charlie):
     closing = await agent.receive_output(timeout=5)
     assert frame["code"] == "forbidden"
     assert closing["code"] == 4403
+    await agent.disconnect()
+
+
+async def test_a_member_of_the_agents_group_who_is_not_staff_is_refused(bob):
+    bob.is_staff = False
+    await database_sync_to_async(bob.save)()
+    agent = await agent_socket(bob)
+    await agent.connect()
+    frame, code = await refusal(agent)
+    assert (frame["code"], code) == ("forbidden", 4403)
     await agent.disconnect()
 
 

@@ -41,7 +41,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             passwords = {
                 "admin": self.ensure_user("admin", superuser=True),
-                "agent": self.ensure_user("agent", group=AGENTS_GROUP),
+                "agent": self.ensure_user("agent", group=AGENTS_GROUP, is_staff=True),
                 "customer": self.ensure_user(
                     "customer",
                     group=CUSTOMERS_GROUP,
