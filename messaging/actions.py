@@ -22,7 +22,14 @@ from django.utils import timezone
 
 from contactcenter.errors import CodedError
 from messaging.contacts import contact_for_subject
-from messaging.models import ChannelInstance, Contact, Conversation, Deployment, Message
+from messaging.models import (
+    AGENTS_GROUP,
+    ChannelInstance,
+    Contact,
+    Conversation,
+    Deployment,
+    Message,
+)
 from messaging.summaries import conversation_summary, message_frame
 from workstreams.routing import NoRoute, route
 
@@ -198,14 +205,22 @@ def do_post_message(conversation: Conversation, *, sender: str, text: str, autho
 
 
 def do_accept_conversation(conversation_id, *, agent) -> Conversation:
-    """Give a waiting conversation of one of the agent's queues to the agent.
+    """Give a waiting conversation of one of the agent's queues to the agent, while the agent is
+    still one: active, staff and in the Agents group (queue memberships outlive those).
 
     Raises ActionRefused (`not_found`, `already_taken`).
     """
     with transaction.atomic():
+        # One filter() call: every queue__agents condition names the same queue member.
         conversation = (
             Conversation.objects.select_for_update(of=("self",))
-            .filter(pk=conversation_id, queue__agents=agent)
+            .filter(
+                pk=conversation_id,
+                queue__agents=agent,
+                queue__agents__is_active=True,
+                queue__agents__is_staff=True,
+                queue__agents__groups__name=AGENTS_GROUP,
+            )
             .first()
         )
         if conversation is None:

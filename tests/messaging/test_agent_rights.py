@@ -17,7 +17,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from messaging import actions
-from messaging.models import AGENTS_GROUP
+from messaging.models import AGENTS_GROUP, Conversation
 from tests.messaging.sockets import console_socket, refusal, signed_in
 from workstreams.models import Queue
 
@@ -70,6 +70,11 @@ def deactivate(user) -> None:
 
 def agents() -> Group:
     return Group.objects.get(name=AGENTS_GROUP)
+
+
+def unstaff(user) -> None:
+    user.is_staff = False
+    user.save()
 
 
 REVOCATIONS: dict[str, Callable] = {
@@ -183,3 +188,26 @@ async def test_an_agent_who_joins_a_queue_is_sent_its_waiting_conversations_and_
         newer = await waiting_conversation(widget, vip=True)
         waiting = await agent.receive_json_from(timeout=5)
         assert (waiting["type"], waiting["conversation"]["id"]) == ("waiting", newer)
+
+
+ACCEPT_REFUSALS: dict[str, Callable] = {
+    "deactivated": deactivate,
+    "removed from the Agents group": lambda user: user.groups.remove(agents()),
+    "no longer staff": unstaff,
+}
+
+
+@pytest.mark.parametrize("change", list(ACCEPT_REFUSALS))
+def test_a_user_who_is_no_longer_an_agent_cannot_accept_a_conversation_of_their_queues(
+    chat, on_duty, change
+):
+    widget, _ = chat
+    conversation, _ = actions.do_start_conversation(
+        widget, deployment=None, identity=None, context={}, dropped=[]
+    )
+    ACCEPT_REFUSALS[change](on_duty)
+    with pytest.raises(actions.ActionRefused) as refused:
+        actions.do_accept_conversation(conversation.pk, agent=on_duty)
+    assert refused.value.code == "not_found"
+    conversation.refresh_from_db()
+    assert (conversation.status, conversation.agent) == (Conversation.Status.WAITING, None)
