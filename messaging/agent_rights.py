@@ -1,10 +1,11 @@
 """Who may use the agent console, and how a change to that reaches the agent's open sockets.
 
 Every console socket joins its user's channel-layer group. A change that can take rights away
-or change queues (deactivation, deletion, the Agents group, queue memberships) tells that group
-`agent.rights` after it commits, and each socket re-reads its session and queues; a sign-out
-tells `agent.signed_out` with a digest of the ended session, and only that session's sockets
-close. The group reaches every server process through the channel layer.
+or change queues (deactivation, staff status, a new password, deletion, the Agents group, queue
+memberships) tells that group `agent.rights` after it commits, and each socket re-reads its
+session and queues; a sign-out tells `agent.signed_out` with a digest of the ended session, and
+only that session's sockets close. The group reaches every server process through the channel
+layer. A session that ends unseen (it expires or is deleted) is noticed by the socket itself.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterable
 
 from django.contrib.auth import get_user_model, user_logged_out
 from django.contrib.auth.models import Group
-from django.db.models.signals import m2m_changed, post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_init, post_save, pre_delete
 
 from messaging.actions import tell
 from messaging.models import AGENTS_GROUP
@@ -23,6 +24,8 @@ from workstreams.models import Queue
 # The m2m_changed actions after which a membership is known to have changed; a clear is told
 # before it runs, while its members can still be read, and delivered once it commits.
 MEMBERSHIP_CHANGES = frozenset({"post_add", "post_remove", "pre_clear"})
+# The user's fields that rights depend on; the password because its hash signs the session.
+RIGHTS_FIELDS = ("is_active", "is_staff", "password")
 
 
 def is_agent(user) -> bool:
@@ -64,8 +67,22 @@ def signed_out(sender, request, user, **kwargs) -> None:
         )
 
 
-def user_saved(sender, instance, **kwargs) -> None:
-    if not instance.is_active:
+def rights_fields(user) -> tuple:
+    # Read from __dict__: a deferred field is not fetched just to be remembered.
+    return tuple(user.__dict__.get(field) for field in RIGHTS_FIELDS)
+
+
+def user_loaded(sender, instance, **kwargs) -> None:
+    instance._rights_fields_loaded = rights_fields(instance)
+
+
+def user_saved(sender, instance, created: bool, **kwargs) -> None:
+    """Tells the user's sockets when a field rights depend on changed since the user was read:
+    a new password ends every session signed with the old one, as Django intends."""
+    saved = rights_fields(instance)
+    changed = saved != getattr(instance, "_rights_fields_loaded", None)
+    instance._rights_fields_loaded = saved
+    if not created and (changed or not instance.is_active):
         tell_rights_changed([instance.pk])
 
 
@@ -101,6 +118,7 @@ def queues_changed(sender, instance, action: str, pk_set, **kwargs) -> None:
 def connect_receivers() -> None:
     user_model = get_user_model()
     user_logged_out.connect(signed_out, dispatch_uid="agent_rights.signed_out")
+    post_init.connect(user_loaded, sender=user_model, dispatch_uid="agent_rights.user_loaded")
     post_save.connect(user_saved, sender=user_model, dispatch_uid="agent_rights.user_saved")
     pre_delete.connect(user_deleted, sender=user_model, dispatch_uid="agent_rights.user_deleted")
     pre_delete.connect(group_deleted, sender=Group, dispatch_uid="agent_rights.group_deleted")

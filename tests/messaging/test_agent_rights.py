@@ -1,6 +1,6 @@
 """An open console socket keeps only the rights its agent still has: signing out, deactivation,
-leaving the Agents group or being deleted close it with 4403 at once, and leaving or joining a
-queue changes what it hears at once."""
+leaving the Agents group or staff, a new password or being deleted close it with 4403 at once, and
+leaving or joining a queue changes what it hears at once."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from tests.messaging.sockets import console_socket, refusal, signed_in
 from workstreams.models import Queue
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+NEW_PASSWORD = "another correct horse battery staple"
 
 in_db = database_sync_to_async
 
@@ -77,8 +79,15 @@ def unstaff(user) -> None:
     user.save()
 
 
+def give_a_new_password(user) -> None:
+    user.set_password(NEW_PASSWORD)
+    user.save()
+
+
 REVOCATIONS: dict[str, Callable] = {
     "deactivated": deactivate,
+    "no longer staff": unstaff,
+    "given a new password": give_a_new_password,
     "removed from the Agents group": lambda user: user.groups.remove(agents()),
     "taken out by the Agents group": lambda user: agents().user_set.remove(user),
     "left with no groups": lambda user: user.groups.clear(),
@@ -125,6 +134,21 @@ async def test_a_socket_whose_session_ended_without_a_sign_out_is_closed_at_its_
         await in_db(Session.objects.all().delete)()
         await agent.send_json_to({"type": "accept", "conversation": str(uuid.uuid4())})
         await closed_for_rights(agent)
+
+
+async def test_an_admin_changing_the_agents_password_closes_the_console_socket_at_once(
+    on_duty, alice
+):
+    admin = await signed_in(alice)
+    async with console(await signed_in(on_duty)) as agent:
+        response = await sync_to_async(admin.post)(
+            f"/admin/auth/user/{on_duty.pk}/password/",
+            {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+            secure=True,
+        )
+        assert response.status_code == 302
+        await closed_for_rights(agent)
+        assert get_channel_layer().groups == {}
 
 
 async def test_an_agent_deactivated_without_signals_is_refused_at_their_next_frame(
