@@ -7,11 +7,17 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
+from csp.decorators import csp_replace
 from oauth2_provider.models import Application
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.views import ConnectDiscoveryInfoView
 
 LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
+
+# For the pages whose form leads on to a client's redirect URI on the client's own origin (the
+# customers' sign-in page and the consent page): browsers hold a form's redirects to the
+# page's form-action, so these pages have none.
+leads_to_clients = csp_replace({"form-action": None})
 
 
 def redirect_uri_is_safe(uri: str) -> bool:

@@ -3,12 +3,12 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from oauth2_provider import urls as oauth2_urls
-from oauth2_provider.views import TokenView
+from oauth2_provider.views import AuthorizationView, TokenView
 from rest_framework.routers import DefaultRouter
 
 from authsettings.api import AuthenticationSettingViewSet
 from contactcenter.api import ApiRootView
-from contactcenter.authorization_server import DiscoveryView
+from contactcenter.authorization_server import DiscoveryView, leads_to_clients
 from contactcenter.sign_in import throttled_token_view
 from messaging.api import (
     ChannelInstanceViewSet,
@@ -28,8 +28,9 @@ from workstreams.api import (
 # django-oauth-toolkit's self-service application pages and dynamic client registration:
 # clients are made in the admin or with `create_api_client`. Nor token introspection, which
 # would let one API client read another's tokens; the discovery documents then leave it out.
-# Its discovery document is the platform's own (contactcenter.authorization_server), and its
-# token endpoint refuses addresses that failed too often (contactcenter.sign_in).
+# Its discovery document is the platform's own (contactcenter.authorization_server), its
+# consent page may lead to clients' redirect URIs, and its token endpoint refuses addresses
+# that failed too often (contactcenter.sign_in).
 OWN_VIEWS = {
     "oidc-connect-discovery-info": re_path(
         r"^\.well-known/openid-configuration/?$",
@@ -37,6 +38,9 @@ OWN_VIEWS = {
         name="oidc-connect-discovery-info",
     ),
     "token": path("token/", throttled_token_view(TokenView.as_view()), name="token"),
+    "authorize": path(
+        "authorize/", leads_to_clients(AuthorizationView.as_view()), name="authorize"
+    ),
 }
 LEFT_OUT = {"introspect"}
 authorization_server = (

@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from authsettings.models import AuthenticationSetting
+from contactcenter.authorization_server import leads_to_clients
 from contactcenter.portal import CUSTOMERS_GROUP, DEPLOYMENT_NAME, keys, tokens
 from contactcenter.portal.forms import RoutingForm
 from messaging.domains import platform_url
@@ -99,8 +100,14 @@ def oidc(request):
     )
 
 
-login = auth_views.LoginView.as_view(
-    template_name="portal/login.html", next_page="portal:home", redirect_authenticated_user=True
+# The platform's OpenID Connect provider signs customers in here; a sign-in goes on to the
+# client's redirect URI.
+login = leads_to_clients(
+    auth_views.LoginView.as_view(
+        template_name="portal/login.html",
+        next_page="portal:home",
+        redirect_authenticated_user=True,
+    )
 )
 logout = auth_views.LogoutView.as_view(next_page="portal:home")
 
