@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from importlib import import_module
 
 from channels.auth import get_user
@@ -16,6 +18,10 @@ from messaging.summaries import conversation_summary, message_frame
 
 # The first `queue` frame lists this many waiting conversations at most, the most urgent.
 MAX_QUEUE_FRAME = 200
+# Rights read longer ago than this are read again before an event reaches the agent: a session
+# can end with no sign-out to tell (it expires, `clearsessions` deletes it, a later sign-in in the
+# same browser replaces it), and this bounds how long such a socket goes on hearing events.
+RIGHTS_RECHECK_SECONDS = 30
 NOT_AN_AGENT = "Sign in as an agent to use the console."
 SIGNED_OUT = "You signed out, or are no longer an agent: sign in again to use the console."
 
@@ -23,12 +29,18 @@ SIGNED_OUT = "You signed out, or are no longer an agent: sign in again to use th
 class AgentConsumer(FrameConsumer):
     """The agent console's socket (`/ws/agent/`): queues, accepting and chatting.
 
-    Rights are read from the session afresh at connect, before each frame and when the agent's
-    group is told they changed (messaging.agent_rights); once they are gone the socket gets an
-    error frame and closes with 4403.
+    Rights are read from the session afresh at connect, before each frame, when the agent's
+    group is told they changed (messaging.agent_rights) and before forwarding an event when the
+    last read is RIGHTS_RECHECK_SECONDS old; once they are gone the socket gets an error frame and
+    closes with 4403. `clock` tells the time in seconds for that interval.
     """
 
     frame_types = frozenset({"accept", "message", "close"})
+
+    def __init__(self, *args, clock: Callable[[], float] = time.monotonic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.clock = clock
+        self.rights_read_at = clock()
 
     async def connect(self):
         self.session_key: str | None = self.scope["session"].session_key
@@ -37,6 +49,7 @@ class AgentConsumer(FrameConsumer):
         self.conversation_ids: set[str] = set()
         await self.accept()
         self.user = await current_agent(self.session_key)
+        self.rights_read_at = self.clock()
         if self.user is None:
             await self.revoke(NOT_AN_AGENT)
             return
@@ -59,9 +72,17 @@ class AgentConsumer(FrameConsumer):
     async def still_an_agent(self) -> bool:
         """Whether the session still holds an agent; if not, the socket is closed."""
         self.user = await current_agent(self.session_key)
+        self.rights_read_at = self.clock()
         if self.user is None:
             await self.revoke(SIGNED_OUT)
         return self.user is not None
+
+    async def may_forward(self) -> bool:
+        """Whether an event may reach the agent: rights read less than RIGHTS_RECHECK_SECONDS
+        ago are trusted, older ones are read again (and the socket closed if they are gone)."""
+        if self.clock() - self.rights_read_at < RIGHTS_RECHECK_SECONDS:
+            return True
+        return await self.still_an_agent()
 
     async def revoke(self, detail: str) -> None:
         await self.leave_groups()
@@ -134,18 +155,24 @@ class AgentConsumer(FrameConsumer):
             await self.revoke(SIGNED_OUT)
 
     async def queue_waiting(self, event):
-        await self.send_json({"type": "waiting", "conversation": event["conversation"]})
+        if await self.may_forward():
+            await self.send_json({"type": "waiting", "conversation": event["conversation"]})
 
     async def queue_taken(self, event):
-        await self.send_json({"type": "taken", "conversation": event["conversation"]})
+        if await self.may_forward():
+            await self.send_json({"type": "taken", "conversation": event["conversation"]})
 
     async def conversation_message(self, event):
-        await self.send_json({**event["message"], "conversation": event["conversation"]})
+        if await self.may_forward():
+            await self.send_json({**event["message"], "conversation": event["conversation"]})
 
     async def conversation_authentication(self, event):
-        await self.send_json({**event, "type": "authentication"})
+        if await self.may_forward():
+            await self.send_json({**event, "type": "authentication"})
 
     async def conversation_closed(self, event):
+        if not await self.may_forward():
+            return
         conversation_id = event["conversation"]
         await self.send_json({"type": "closed", "conversation": conversation_id})
         self.conversation_ids.discard(conversation_id)
@@ -169,7 +196,9 @@ def close_conversation(conversation_id, agent) -> None:
 
 async def current_agent(session_key: str | None):
     """The agent the session holds now, or None. The session is read afresh from its store:
-    the scope's copy would still hold a user who has signed out since."""
+    the scope's copy would still hold a user who has signed out since. Like Django's own
+    `get_user`, Channels' checks the session's auth hash against the user's, so a session from
+    before a password change holds no one (and is flushed)."""
     session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
     user = await get_user({"session": session})
     return user if await database_sync_to_async(is_agent)(user) else None

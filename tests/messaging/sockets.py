@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 
+from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
+from django.urls import path
 
 from contactcenter.routing import websocket_urlpatterns
+from messaging.agent_socket import AgentConsumer
+from messaging.routing import OwnOriginValidator
 
 SITE = "https://portal.example.com"
 # A host in the test settings' ALLOWED_HOSTS, as a browser sends it for the platform's own port.
@@ -50,16 +55,27 @@ async def signed_in(user) -> Client:
     return client
 
 
+def console_application(clock: Callable[[], float]):
+    """The platform's console route, its consumer reading time from `clock`."""
+    consumer = AgentConsumer.as_asgi(clock=clock)
+    return URLRouter([path("ws/agent/", OwnOriginValidator(AuthMiddlewareStack(consumer)))])
+
+
 def console_socket(
-    client: Client, *, origin: str | None = f"http://{PLATFORM_HOST}", host: str = PLATFORM_HOST
+    client: Client,
+    *,
+    origin: str | None = f"http://{PLATFORM_HOST}",
+    host: str = PLATFORM_HOST,
+    clock: Callable[[], float] | None = None,
 ) -> WebsocketCommunicator:
     """The console's socket through the real route, carrying the session cookie of the
-    client's browser; not connected yet."""
+    client's browser, its time read from `clock` when given; not connected yet."""
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
     handshake = [(b"host", host.encode()), (b"cookie", cookie.encode())]
     if origin is not None:
         handshake.append((b"origin", origin.encode()))
-    return WebsocketCommunicator(application, "/ws/agent/", headers=handshake)
+    route = application if clock is None else console_application(clock)
+    return WebsocketCommunicator(route, "/ws/agent/", headers=handshake)
 
 
 async def agent_socket(user) -> WebsocketCommunicator:

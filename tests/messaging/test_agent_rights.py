@@ -1,6 +1,7 @@
 """An open console socket keeps only the rights its agent still has: signing out, deactivation,
-leaving the Agents group or staff, a new password or being deleted close it with 4403 at once, and
-leaving or joining a queue changes what it hears at once."""
+leaving the Agents group or staff, a new password or being deleted close it with 4403 at once, a
+session that ends unseen is noticed within RIGHTS_RECHECK_SECONDS, and leaving or joining a
+queue changes what it hears at once."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from messaging import actions
+from messaging.agent_socket import RIGHTS_RECHECK_SECONDS
 from messaging.models import AGENTS_GROUP, Conversation
 from tests.messaging.sockets import console_socket, refusal, signed_in
 from workstreams.models import Queue
@@ -28,10 +30,23 @@ NEW_PASSWORD = "another correct horse battery staple"
 in_db = database_sync_to_async
 
 
+class Clock:
+    """A clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @asynccontextmanager
-async def console(client: Client):
+async def console(client: Client, *, clock: Clock | None = None):
     """The console's socket of the client's session, past its first `queue` frame."""
-    communicator = console_socket(client)
+    communicator = console_socket(client, clock=clock)
     connected, _ = await communicator.connect()
     assert connected
     try:
@@ -149,6 +164,36 @@ async def test_an_admin_changing_the_agents_password_closes_the_console_socket_a
         assert response.status_code == 302
         await closed_for_rights(agent)
         assert get_channel_layer().groups == {}
+
+
+async def test_a_socket_whose_session_ended_unseen_forwards_no_event_once_its_rights_are_stale(
+    chat, queues, on_duty
+):
+    widget, _ = chat
+    clock = Clock()
+    async with console(await signed_in(on_duty), clock=clock) as agent:
+        await in_db(Session.objects.all().delete)()
+        await waiting_conversation(widget, vip=False)
+        # Rights read less than RIGHTS_RECHECK_SECONDS ago are trusted.
+        assert (await agent.receive_json_from(timeout=5))["type"] == "waiting"
+
+        clock.advance(RIGHTS_RECHECK_SECONDS)
+        await waiting_conversation(widget, vip=False)
+        await closed_for_rights(agent)
+        assert get_channel_layer().groups == {}
+
+
+async def test_a_socket_whose_stale_rights_still_hold_goes_on_forwarding_events(
+    chat, queues, on_duty
+):
+    widget, _ = chat
+    clock = Clock()
+    async with console(await signed_in(on_duty), clock=clock) as agent:
+        for _ in range(2):
+            clock.advance(RIGHTS_RECHECK_SECONDS)
+            conversation = await waiting_conversation(widget, vip=False)
+            waiting = await agent.receive_json_from(timeout=5)
+            assert (waiting["type"], waiting["conversation"]["id"]) == ("waiting", conversation)
 
 
 async def test_an_agent_deactivated_without_signals_is_refused_at_their_next_frame(
