@@ -23,7 +23,6 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_view,
 )
-from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.models import AccessToken
 from rest_framework import exceptions, permissions, routers, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
@@ -32,29 +31,10 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.validators import UniqueValidator
 
+from contactcenter.authentication import ApiClientAuthentication
 from contactcenter.scopes import API_SCOPES
 
 TOKEN_URL = "/o/token/"  # noqa: S105 (a path, not a secret)
-
-
-class ApiClientAuthentication(OAuth2Authentication):
-    """Bearer tokens from the platform's authorization server.
-
-    A client-credentials token has no user of its own; requests act as the API client's user,
-    which `create_api_client` makes, so `owner` and the history name the client. The token is
-    read from the Authorization header only: one in the URL or the body would land in access
-    logs and request dumps, so such a request is anonymous (401).
-    """
-
-    def authenticate(self, request):
-        scheme = request.headers.get("Authorization", "").split(" ", 1)[0]
-        if scheme.lower() != "bearer":
-            return None
-        result = super().authenticate(request)
-        if result is None:
-            return None
-        user, token = result
-        return user or token.application.user, token
 
 
 class ScopePermission(permissions.DjangoModelPermissions):

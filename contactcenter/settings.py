@@ -286,8 +286,9 @@ LOGGING = {
 # The API views set their own authentication, scope permission and throttles
 # (contactcenter/api.py); these defaults cover any other DRF view.
 REST_FRAMEWORK = {
+    # Bearer tokens from the Authorization header only (contactcenter.authentication).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "oauth2_provider.contrib.rest_framework.OAuth2Authentication",
+        "contactcenter.authentication.ApiClientAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],

@@ -7,7 +7,12 @@ import json
 
 import pytest
 from django.test import Client
+from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.response import Response
+from rest_framework.test import APIRequestFactory
+from rest_framework.views import APIView
 
+from contactcenter.api import ApiClientOrStaff
 from tests.api.conftest import ALL_SCOPES, bearer, create_api_client, fetch_token
 
 pytestmark = pytest.mark.django_db
@@ -54,3 +59,37 @@ def test_a_request_carrying_a_token_in_the_url_is_refused_even_beside_a_header_t
         {"name": "Support", "channel_type": "live_chat"},
     )
     assert response.status_code == 401
+
+
+class DefaultAuthenticationView(APIView):
+    """A view that, like any added later, takes the project's default authentication; it
+    reads forms, as an upload view would."""
+
+    parser_classes = [FormParser, JSONParser]
+    permission_classes = [ApiClientOrStaff]
+
+    def post(self, request):
+        return Response({"client": request.auth.application.name})
+
+
+@pytest.mark.parametrize(
+    ("location", "accepted"), [("header", True), ("form", False), ("json", False)]
+)
+def test_a_view_with_default_authentication_reads_the_token_from_the_header_only(
+    access_token, location, accepted
+):
+    factory = APIRequestFactory()
+    if location == "header":
+        request = factory.post("/", headers={"Authorization": f"Bearer {access_token}"})
+    elif location == "form":
+        request = factory.post(
+            "/",
+            f"access_token={access_token}",
+            content_type="application/x-www-form-urlencoded",
+        )
+    else:
+        request = factory.post("/", {"access_token": access_token}, format="json")
+
+    response = DefaultAuthenticationView.as_view()(request)
+
+    assert response.status_code == (200 if accepted else 401)
