@@ -27,9 +27,14 @@ def host_problem(entry: object) -> str | None:
 
 
 def normalize(entry: str) -> str:
-    """A host name, with its port if any, in lower case without a trailing dot."""
-    host, colon, port = entry.strip().lower().partition(":")
-    return host.rstrip(".") + colon + port
+    """An allowed-domains entry: its host name normalized, with its port if any."""
+    host, colon, port = entry.strip().partition(":")
+    return normalize_host(host) + colon + port
+
+
+def normalize_host(host: str) -> str:
+    """A host name (or IP address) in lower case without a trailing dot."""
+    return host.strip().lower().rstrip(".")
 
 
 def platform_url(request) -> str:

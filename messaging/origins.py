@@ -75,7 +75,7 @@ def parse_origin(value: str | None) -> Origin | None:
         return None
     if parts.scheme not in DEFAULT_PORTS or not host:
         return None
-    return Origin(parts.scheme, domains.normalize(host), port or DEFAULT_PORTS[parts.scheme])
+    return Origin(parts.scheme, domains.normalize_host(host), port or DEFAULT_PORTS[parts.scheme])
 
 
 def entry_allows(entry: str, origin: Origin) -> bool:
