@@ -74,6 +74,15 @@ def test_the_demo_agent_may_use_the_agent_console():
     assert is_agent(get_user_model().objects.get(username="agent"))
 
 
+def test_the_demo_run_again_gives_its_agent_the_roles_the_console_needs():
+    run("demo")
+    get_user_model().objects.filter(username="agent").update(is_staff=False)
+
+    run("demo")
+
+    assert is_agent(get_user_model().objects.get(username="agent"))
+
+
 def test_the_demo_data_keeps_the_models_rules(settings, db):
     settings.CC_OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
     run("demo")

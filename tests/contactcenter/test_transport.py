@@ -108,9 +108,17 @@ def test_every_page_carries_a_strict_content_security_policy(db, client, path):
     assert "'unsafe-inline'" not in policy["script-src"]
     assert policy["connect-src"] == ["'self'"]
     assert policy["frame-ancestors"] == ["'none'"]
-    assert policy["form-action"] == ["'self'"]
     assert policy["base-uri"] == ["'none'"]
     assert policy["object-src"] == ["'none'"]
+
+
+@pytest.mark.parametrize("path", ["/admin/login/", "/agent/login/", "/portal/"])
+def test_forms_post_only_to_the_platform(db, client, path):
+    assert policy_of(client.get(path))["form-action"] == ["'self'"]
+
+
+def test_the_identity_providers_sign_in_page_may_lead_on_to_a_clients_redirect_uri(db, client):
+    assert "form-action" not in policy_of(client.get("/portal/login"))
 
 
 def test_the_portals_inline_scripts_run_by_the_pages_own_nonce(db, client, bob):

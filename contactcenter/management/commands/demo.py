@@ -61,9 +61,13 @@ class Command(BaseCommand):
     def ensure_user(
         self, username: str, *, superuser: bool = False, group: str | None = None, **fields
     ) -> str | None:
-        """Create the user once; return the password only when it was just set."""
+        """Create the user once, or give an existing one the roles in `fields`; return the
+        password only when it was just set."""
         users = get_user_model().objects
-        if users.filter(username=username).exists():
+        existing = users.filter(username=username)
+        if existing.exists():
+            if fields:
+                existing.update(**fields)
             return None
         password = os.environ.get(f"DEMO_{username.upper()}_PASSWORD") or secrets.token_urlsafe(12)
         fields.setdefault("email", f"{username}@example.com")
