@@ -74,6 +74,7 @@ def test_the_demo_agent_may_use_the_agent_console():
     assert is_agent(get_user_model().objects.get(username="agent"))
 
 
+@pytest.mark.django_db(transaction=True)
 def test_the_demo_run_again_gives_its_agent_the_roles_the_console_needs():
     run("demo")
     get_user_model().objects.filter(username="agent").update(is_staff=False)
