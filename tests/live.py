@@ -14,6 +14,7 @@ import secrets
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import SyncToAsync
+from channels.layers import channel_layers
 from channels.testing.live import make_application
 from daphne.testing import DaphneProcess
 from django.contrib.contenttypes.models import ContentType
@@ -68,8 +69,11 @@ def platform_client(redirect_uri: str, name: str = "Portal sign-in") -> tuple[Ap
 def _application():
     """The platform as the child serves it. Tests flush the database between them, and a
     flush gives content types new ids; the child forgets the ones it cached at each request,
-    so the admin's log entries point at rows that exist (the parent's flush clears its own)."""
+    so the admin's log entries point at rows that exist (the parent's flush clears its own).
+    Nor does the child use the channel layer the parent may hold: its Redis connections would
+    be shared with the parent and every other child forked from it, their replies mixed up."""
     request_started.connect(_forget_content_types)
+    channel_layers.backends.clear()
     return make_application(static_wrapper=None)
 
 
