@@ -10,8 +10,11 @@ already put in place) and reaches the same database and channel layer.
 
 from __future__ import annotations
 
+import os
 import secrets
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 from asgiref.sync import SyncToAsync
 from channels.layers import channel_layers
@@ -107,3 +110,17 @@ def agent_cookie(agent) -> str:
     client = Client()
     client.force_login(agent)
     return f"sessionid={client.cookies['sessionid'].value}"
+
+
+@contextmanager
+def cluster(django_db_blocker) -> Iterator[list[LiveServer]]:
+    """The platform on one server process, or on two where Redis joins them (REDIS_URL set);
+    stopped afterwards."""
+    started = [start_server(django_db_blocker)]
+    if os.environ.get("REDIS_URL"):
+        started.append(start_server(django_db_blocker))
+    try:
+        yield started
+    finally:
+        for server in started:
+            server.stop()

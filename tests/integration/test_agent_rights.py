@@ -6,29 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 
 import httpx
 import pytest
 import websockets
 
-from tests.live import agent_cookie, start_server
+from tests.live import agent_cookie, cluster
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def servers(django_db_blocker, settings):
+def servers(django_db_blocker):
     """The server the agent signs out on and the one holding the socket (another process
-    only where Redis joins them). Plain http on loopback, cookies included."""
-    settings.SECURE_SSL_REDIRECT = False
-    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
-    started = [start_server(django_db_blocker)]
-    if os.environ.get("REDIS_URL"):
-        started.append(start_server(django_db_blocker))
-    yield started
-    for server in started:
-        server.stop()
+    only where Redis joins them)."""
+    with cluster(django_db_blocker) as started:
+        yield started
 
 
 def sign_out(server, cookie: str) -> None:

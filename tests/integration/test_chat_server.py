@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 
 import pytest
 import websockets
 
 from messaging.models import Conversation, Message
 from tests.keyserver import token_for
-from tests.live import agent_cookie, start_server
+from tests.live import agent_cookie, cluster, start_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -23,12 +22,8 @@ SITE = "https://portal.example.com"
 @pytest.fixture
 def servers(django_db_blocker, chat):
     """The visitor's server and the agent's (another process only where Redis joins them)."""
-    started = [start_server(django_db_blocker)]
-    if os.environ.get("REDIS_URL"):
-        started.append(start_server(django_db_blocker))
-    yield started
-    for server in started:
-        server.stop()
+    with cluster(django_db_blocker) as started:
+        yield started
 
 
 async def receive(socket) -> dict:
