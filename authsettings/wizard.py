@@ -1,4 +1,4 @@
-"""The "New authentication setting" wizard (issue 5 §1, the seeds' "Add authentication setting").
+"""The "New authentication setting" wizard (the seeds' "Add authentication setting").
 
 Steps: channel type → details of the chosen type → additional details and rich messages (Apple
 Messages for Business) → summary. The client secret typed on a details step is kept in the

@@ -1,4 +1,4 @@
-"""Channel set-up wizards (issue 5 §2 and §3): "Set up chat" (workstream → chat widget →
+"""Channel set-up wizards: "Set up chat" (workstream → chat widget →
 behaviours → deployment → summary, then the snippet) and "Set up Apple Messages for Business"
 (workstream → account details → behaviours → summary)."""
 
