@@ -40,8 +40,8 @@ def is_agent(user) -> bool:
 
 
 def agent_users():
-    """Users in the Agents group, whom queues may name."""
-    return get_user_model().objects.filter(groups__name=AGENTS_GROUP)
+    """The users is_agent() admits (active staff in the Agents group), whom queues may name."""
+    return get_user_model().objects.filter(is_active=True, is_staff=True, groups__name=AGENTS_GROUP)
 
 
 def agent_group(user_id: int) -> str:

@@ -75,7 +75,9 @@ class AgentField(serializers.SlugRelatedField):
 
     default_error_messages = {
         "invalid": "Name an agent by their username, a string.",
-        "does_not_exist": "No agent is named {value}: add the user to the Agents group first.",
+        "does_not_exist": (
+            "No agent is named {value}: an agent is an active staff user in the Agents group."
+        ),
     }
 
     def to_internal_value(self, data):

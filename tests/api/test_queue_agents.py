@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def erin(django_user_model):
-    user = django_user_model.objects.create_user("erin")
+    user = django_user_model.objects.create_user("erin", is_staff=True)
     user.groups.add(Group.objects.get_or_create(name=AGENTS_GROUP)[0])
     return user
 

@@ -10,6 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_queue_form_offers_only_agents(client, alice, bob, charlie, workstream):
+    charlie.groups.add(*bob.groups.all())  # in the group, but not staff: no console for him
     client.force_login(alice)
 
     response = client.get("/admin/workstreams/queue/add/")
