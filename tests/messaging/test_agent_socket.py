@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
+
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 
 from messaging.agent_socket import MAX_QUEUE_FRAME
 from messaging.models import Conversation
 from tests.keyserver import token_for
-from tests.messaging.sockets import agent_socket, refusal, socket
+from tests.messaging.sockets import agent_socket, console, refusal, socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,23 +23,22 @@ def on_duty(bob, workstream):
     return bob
 
 
-async def visitor_starts(widget, keys, **claims):
-    async_socket = socket(widget.widget_id)
-    communicator = await async_socket.__aenter__()
+async def visitor_starts(stack: AsyncExitStack, widget, keys, **claims):
+    """A visitor's socket, closed with `stack`, that started a chat: (socket, started frame)."""
+    communicator = await stack.enter_async_context(socket(widget.widget_id))
     await communicator.send_json_to({"type": "start", "token": token_for(keys, **claims)})
     started = await communicator.receive_json_from(timeout=5)
     await communicator.receive_json_from(timeout=5)  # the system message
-    return async_socket, communicator, started
+    return communicator, started
 
 
 async def test_an_agent_sees_a_new_conversation_accepts_it_and_chats(chat, keys, on_duty):
     widget, _ = chat
-    agent = await agent_socket(on_duty)
-    assert (await agent.connect())[0]
-    try:
+    async with AsyncExitStack() as stack:
+        agent = await stack.enter_async_context(console(on_duty))
         assert await agent.receive_json_from(timeout=5) == {"type": "queue", "conversations": []}
-        handle, visitor, started = await visitor_starts(
-            widget, keys, lwicontexts={"msdyn_cartvalue": 250, "msdyn_isvip": False}
+        visitor, started = await visitor_starts(
+            stack, widget, keys, lwicontexts={"msdyn_cartvalue": 250, "msdyn_isvip": False}
         )
         waiting = await agent.receive_json_from(timeout=5)
         assert waiting["type"] == "waiting"
@@ -66,20 +68,16 @@ async def test_an_agent_sees_a_new_conversation_accepts_it_and_chats(chat, keys,
             {"type": "message", "conversation": summary["id"], "text": "hello visitor"}
         )
         assert (await visitor.receive_json_from(timeout=5))["text"] == "hello visitor"
-        await handle.__aexit__(None, None, None)
-    finally:
-        await agent.disconnect()
 
 
 async def test_an_agent_cannot_take_a_conversation_someone_else_took(chat, keys, on_duty):
     widget, _ = chat
-    handle, _visitor, started = await visitor_starts(widget, keys)
-    await database_sync_to_async(Conversation.objects.filter(pk=started["conversation"]).update)(
-        status=Conversation.Status.ACTIVE
-    )
-    agent = await agent_socket(on_duty)
-    await agent.connect()
-    try:
+    async with AsyncExitStack() as stack:
+        _visitor, started = await visitor_starts(stack, widget, keys)
+        await database_sync_to_async(
+            Conversation.objects.filter(pk=started["conversation"]).update
+        )(status=Conversation.Status.ACTIVE)
+        agent = await stack.enter_async_context(console(on_duty))
         await agent.receive_json_from(timeout=5)
         await agent.send_json_to({"type": "accept", "conversation": started["conversation"]})
         assert (await agent.receive_json_from(timeout=5))["code"] == "already_taken"
@@ -87,27 +85,19 @@ async def test_an_agent_cannot_take_a_conversation_someone_else_took(chat, keys,
             {"type": "message", "conversation": started["conversation"], "text": "sneaky"}
         )
         assert (await agent.receive_json_from(timeout=5))["code"] == "not_found"
-    finally:
-        await agent.disconnect()
-        await handle.__aexit__(None, None, None)
 
 
 async def test_waiting_conversations_are_listed_by_priority_then_age(chat, keys, on_duty):
     widget, _ = chat
-    first = await visitor_starts(widget, keys, lwicontexts={"msdyn_isvip": False})
-    vip = await visitor_starts(widget, keys, lwicontexts={"msdyn_isvip": True})
-    agent = await agent_socket(on_duty)
-    await agent.connect()
-    try:
+    async with AsyncExitStack() as stack:
+        _, first = await visitor_starts(stack, widget, keys, lwicontexts={"msdyn_isvip": False})
+        _, vip = await visitor_starts(stack, widget, keys, lwicontexts={"msdyn_isvip": True})
+        agent = await stack.enter_async_context(console(on_duty))
         listing = await agent.receive_json_from(timeout=5)
         assert [c["id"] for c in listing["conversations"]] == [
-            vip[2]["conversation"],
-            first[2]["conversation"],
+            vip["conversation"],
+            first["conversation"],
         ]
-    finally:
-        await agent.disconnect()
-        for handle, *_ in (first, vip):
-            await handle.__aexit__(None, None, None)
 
 
 async def test_someone_who_is_not_an_agent_is_refused(charlie):
@@ -149,12 +139,12 @@ async def test_the_waiting_list_costs_the_same_queries_for_one_or_many(chat, key
 
         return await database_sync_to_async(run)()
 
-    handles = [await visitor_starts(widget, keys)]
-    one = await count_queries()
-    handles += [await visitor_starts(widget, keys) for _ in range(4)]
-    assert await count_queries() == one
-    for handle, *_ in handles:
-        await handle.__aexit__(None, None, None)
+    async with AsyncExitStack() as stack:
+        await visitor_starts(stack, widget, keys)
+        one = await count_queries()
+        for _ in range(4):
+            await visitor_starts(stack, widget, keys)
+        assert await count_queries() == one
 
 
 @pytest.mark.parametrize("conversation", [["a"], {"id": 1}, None])
@@ -173,16 +163,13 @@ async def test_an_agent_frame_naming_no_conversation_is_refused_not_a_crash(on_d
 
 async def test_an_agent_cannot_accept_a_conversation_outside_their_queues(chat, keys, bob):
     widget, _ = chat
-    handle, _visitor, started = await visitor_starts(widget, keys)
-    agent = await agent_socket(bob)  # an agent, but on no queue of this workstream
-    await agent.connect()
-    try:
+    async with AsyncExitStack() as stack:
+        _visitor, started = await visitor_starts(stack, widget, keys)
+        # An agent, but on no queue of this workstream.
+        agent = await stack.enter_async_context(console(bob))
         assert (await agent.receive_json_from(timeout=5))["conversations"] == []
         await agent.send_json_to({"type": "accept", "conversation": started["conversation"]})
         assert (await agent.receive_json_from(timeout=5))["code"] == "not_found"
-    finally:
-        await agent.disconnect()
-        await handle.__aexit__(None, None, None)
 
 
 async def test_a_closed_conversation_takes_no_more_messages_and_closes_once(chat, keys, on_duty):
@@ -190,7 +177,8 @@ async def test_a_closed_conversation_takes_no_more_messages_and_closes_once(chat
     from messaging.models import Message
 
     widget, _ = chat
-    handle, _visitor, started = await visitor_starts(widget, keys)
+    async with AsyncExitStack() as stack:
+        _visitor, started = await visitor_starts(stack, widget, keys)
     conversation = await database_sync_to_async(Conversation.objects.get)(
         pk=started["conversation"]
     )
@@ -205,7 +193,6 @@ async def test_a_closed_conversation_takes_no_more_messages_and_closes_once(chat
         await database_sync_to_async(actions.do_post_message)(
             conversation, sender="visitor", text="too late"
         )
-    await handle.__aexit__(None, None, None)
 
 
 async def test_the_first_queue_frame_holds_only_the_200_most_urgent_conversations(chat, on_duty):
@@ -225,3 +212,18 @@ async def test_the_first_queue_frame_holds_only_the_200_most_urgent_conversation
         )
     finally:
         await agent.disconnect()
+
+
+async def test_both_sockets_leave_every_group_when_they_disconnect(chat, keys, on_duty):
+    widget, _ = chat
+    layer = get_channel_layer()
+    async with AsyncExitStack() as stack:
+        agent = await stack.enter_async_context(console(on_duty))
+        await agent.receive_json_from(timeout=5)
+        _visitor, started = await visitor_starts(stack, widget, keys)
+        await agent.receive_json_from(timeout=5)  # waiting
+        await agent.send_json_to({"type": "accept", "conversation": started["conversation"]})
+        assert (await agent.receive_json_from(timeout=5))["type"] == "accepted"
+        assert layer.groups
+
+    assert layer.groups == {}
