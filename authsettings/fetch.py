@@ -1,4 +1,5 @@
-"""Guarded outbound HTTP: key URLs now, OpenID Connect discovery and token endpoints later.
+"""Guarded outbound HTTP: key URLs, OpenID Connect discovery documents and userinfo endpoints,
+and the token endpoints of the code flows.
 
 The rules are CONTRACT.md's "Outbound fetches": https only (plain http for hosts listed in
 CC_OUTBOUND_ALLOWED_HOSTS), no redirects, one deadline for the whole exchange, a capped body,

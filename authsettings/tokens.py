@@ -23,7 +23,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from authsettings import keys
 from contactcenter.errors import CodedError
-from contactcenter.strict_json import reject_constant, shown
+from contactcenter.strict_json import DuplicateMember, reject_constant, shown, without_duplicates
 
 if TYPE_CHECKING:
     from authsettings.models import AuthenticationSetting
@@ -136,36 +136,21 @@ def _json_object(segment: str, name: str) -> dict[str, Any]:
         segment_text = _decode_segment(segment, name).decode("utf-8")
         value = json.loads(
             segment_text,
-            object_pairs_hook=_without_duplicates,
+            object_pairs_hook=without_duplicates,
             parse_constant=reject_constant,
         )
         # Unpaired surrogates (I-JSON, RFC 7493) are not text and could not be stored; only
         # a \uD8xx-\uDFxx escape can make one, so most tokens skip the full check.
         if SURROGATE_ESCAPE.search(segment_text):
             json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except _DuplicateMember as duplicate:
+    except DuplicateMember as duplicate:
         raise TokenError(
-            "token_malformed", f"The {name} has the member {duplicate.name} more than once."
+            "token_malformed", f"The {name} has the member {shown(duplicate.name)} more than once."
         ) from None
     except (ValueError, RecursionError):
         raise TokenError("token_malformed", f"The {name} is not UTF-8 JSON.") from None
     if not isinstance(value, dict):
         raise TokenError("token_malformed", f"The {name} is not a JSON object.")
-    return value
-
-
-class _DuplicateMember(ValueError):
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = shown(name)
-
-
-def _without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    value: dict[str, Any] = {}
-    for name, member in pairs:
-        if name in value:
-            raise _DuplicateMember(name)
-        value[name] = member
     return value
 
 
