@@ -5,13 +5,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
 from messaging.agent_rights import agent_users
-from workstreams.models import (
-    MAX_CONTEXT_VARIABLES,
-    ContextVariable,
-    Queue,
-    RoutingRule,
-    Workstream,
-)
+from workstreams.models import ContextVariable, Queue, RoutingRule, Workstream
 
 
 class ContextVariableFormSet(BaseInlineFormSet):
@@ -23,9 +17,9 @@ class ContextVariableFormSet(BaseInlineFormSet):
             if form.has_changed() or form.instance.pk
             if not (self.can_delete and self._should_delete_form(form))
         ]
-        if len(kept) > MAX_CONTEXT_VARIABLES:
+        if len(kept) > Workstream.MAX_VARIABLES:
             raise ValidationError(
-                f"A workstream has at most {MAX_CONTEXT_VARIABLES} context variables."
+                f"A workstream has at most {Workstream.MAX_VARIABLES} context variables."
             )
 
 

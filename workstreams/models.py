@@ -8,12 +8,13 @@ from django.core.validators import MaxLengthValidator, MinLengthValidator
 from django.db import models
 
 from contactcenter.models import ChannelType, TimeStampedModel
+from workstreams import conditions as rule_conditions
 from workstreams import context
-
-MAX_CONTEXT_VARIABLES = 100
 
 
 class Workstream(TimeStampedModel):
+    MAX_VARIABLES = 100
+
     name = models.CharField(max_length=200)
     channel_type = models.CharField(max_length=40, choices=ChannelType.choices)
     default_queue = models.ForeignKey(
@@ -37,6 +38,10 @@ class Workstream(TimeStampedModel):
             raise ValidationError(
                 {"default_queue": "Choose a queue of this workstream as its default queue."}
             )
+
+    def variable_types(self) -> dict[str, str]:
+        """Each context variable's name and type; prefetched variables are used when there."""
+        return {variable.name: variable.type for variable in self.context_variables.all()}
 
 
 class Queue(TimeStampedModel):
@@ -96,29 +101,17 @@ class ContextVariable(TimeStampedModel):
                 {"name": "Remove spaces at either end and control characters from the name."}
             )
         if self.workstream_id:
-            others = ContextVariable.objects.filter(workstream_id=self.workstream_id)
-            if others.exclude(pk=self.pk).count() >= MAX_CONTEXT_VARIABLES:
+            others = self.workstream.context_variables.exclude(pk=self.pk)
+            if others.count() >= Workstream.MAX_VARIABLES:
                 raise ValidationError(
                     {
-                        "workstream": f"A workstream has at most {MAX_CONTEXT_VARIABLES} "
+                        "workstream": f"A workstream has at most {Workstream.MAX_VARIABLES} "
                         "context variables; remove one before adding another."
                     }
                 )
 
 
 class RoutingRule(TimeStampedModel):
-    class Operator(models.TextChoices):
-        EQ = "eq", "equals"
-        NE = "ne", "does not equal"
-        GT = "gt", "greater than"
-        GE = "ge", "greater than or equal to"
-        LT = "lt", "less than"
-        LE = "le", "less than or equal to"
-        CONTAINS = "contains", "contains"
-        EXISTS = "exists", "exists"
-
-    AUTHENTICATED = "authenticated"
-
     workstream = models.ForeignKey(
         Workstream, on_delete=models.CASCADE, related_name="routing_rules"
     )
@@ -145,68 +138,8 @@ class RoutingRule(TimeStampedModel):
         if self.queue_id and self.workstream_id and self.queue.workstream_id != self.workstream_id:
             errors["queue"] = "Choose a queue of the rule's workstream."
         if self.workstream_id:
-            variable_types = dict(
-                ContextVariable.objects.filter(workstream_id=self.workstream_id).values_list(
-                    "name", "type"
-                )
-            )
-            problems = condition_problems(self.conditions, variable_types)
+            problems = rule_conditions.problems(self.conditions, self.workstream.variable_types())
             if problems:
                 errors["conditions"] = problems
         if errors:
             raise ValidationError(errors)
-
-
-ORDERING_OPERATORS = {"gt", "ge", "lt", "le"}
-
-
-def condition_problems(conditions: object, variable_types: dict[str, str]) -> list[str]:
-    """Say what is wrong with a rule's conditions, one message per problem (none: valid)."""
-    if not isinstance(conditions, list):
-        return ['Conditions are a list of {"variable", "operator", "value"} objects.']
-    problems = []
-    operators = set(RoutingRule.Operator.values)
-    for number, condition in enumerate(conditions, start=1):
-        where = f"Condition {number}"
-        if (
-            not isinstance(condition, dict)
-            or not isinstance(condition.get("variable"), str)
-            or not isinstance(condition.get("operator"), str)
-        ):
-            problems.append(f'{where}: give an object with "variable", "operator" and "value".')
-            continue
-        extra = set(condition) - {"variable", "operator", "value"}
-        if extra:
-            problems.append(f"{where}: remove the unknown keys {', '.join(sorted(extra))}.")
-        variable, operator = condition["variable"], condition["operator"]
-        if variable == RoutingRule.AUTHENTICATED:
-            variable_type = context.BOOLEAN
-        elif variable in variable_types:
-            variable_type = variable_types[variable]
-        else:
-            problems.append(
-                f"{where}: {variable!r} is neither 'authenticated' nor a context variable "
-                "of this workstream; define the variable first."
-            )
-            continue
-        if operator not in operators:
-            problems.append(f"{where}: the operator must be one of {', '.join(sorted(operators))}.")
-            continue
-        if operator == "exists":
-            continue
-        if operator in ORDERING_OPERATORS and variable_type != context.NUMBER:
-            problems.append(
-                f"{where}: {operator} compares numbers; {variable!r} is {variable_type}."
-            )
-            continue
-        if operator == "contains" and variable_type != context.TEXT:
-            problems.append(f"{where}: contains works on text; {variable!r} is {variable_type}.")
-            continue
-        if "value" not in condition or condition["value"] is None:
-            problems.append(f"{where}: give a value to compare {variable!r} with.")
-            continue
-        try:
-            context.convert(variable_type, condition["value"])
-        except context.ContextValueError as error:
-            problems.append(f"{where}: the value does not fit {variable!r}: {error}.")
-    return problems

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from contactcenter.api import ModelCleanSerializer, StorableJSONField
 from messaging.agent_rights import agent_users
+from workstreams.conditions import AUTHENTICATED, OPERATORS
 from workstreams.models import ContextVariable, Queue, RoutingRule, Workstream
 
 TIMESTAMPS = ["created_at", "modified_at"]
@@ -20,9 +21,9 @@ TIMESTAMPS = ["created_at", "modified_at"]
             "properties": {
                 "variable": {
                     "type": "string",
-                    "description": "authenticated, or the name of a context variable.",
+                    "description": f"{AUTHENTICATED}, or the name of a context variable.",
                 },
-                "operator": {"type": "string", "enum": RoutingRule.Operator.values},
+                "operator": {"type": "string", "enum": list(OPERATORS)},
                 "value": {
                     "description": "Compared after conversion to the variable's type; "
                     "ignored by exists."
