@@ -186,8 +186,11 @@ def do_start_conversation(
     return conversation, resume_token
 
 
-def do_post_message(conversation: Conversation, *, sender: str, text: str, author=None) -> Message:
-    """Store a message, then tell everyone in the conversation.
+def do_post_message(
+    conversation: Conversation, *, sender: str, text: str, acting_user=None
+) -> Message:
+    """Store a message (an agent's names the agent, `acting_user`), then tell everyone in the
+    conversation.
 
     Raises ActionRefused (`bad_frame`) once the conversation is closed.
     """
@@ -195,7 +198,7 @@ def do_post_message(conversation: Conversation, *, sender: str, text: str, autho
         if lock(conversation.pk).status == CLOSED:
             raise ActionRefused("bad_frame", "This conversation is closed; start a new chat.")
         message = Message.objects.create(
-            conversation=conversation, sender=sender, text=text, author=author
+            conversation=conversation, sender=sender, text=text, author=acting_user
         )
         tell(
             conversation_group(conversation.pk),
@@ -204,18 +207,20 @@ def do_post_message(conversation: Conversation, *, sender: str, text: str, autho
     return message
 
 
-def do_accept_conversation(conversation_id, *, agent) -> Conversation:
-    """Give a waiting conversation of one of the agent's queues to the agent, while the agent is
-    still one: active, staff and in the Agents group (queue memberships outlive those).
+def do_accept_conversation(conversation: Conversation, *, acting_user) -> Conversation:
+    """Give a waiting conversation of one of the agent's queues to the agent (`acting_user`),
+    while the agent is still one: active, staff and in the Agents group (queue memberships
+    outlive those).
 
     Raises ActionRefused (`not_found`, `already_taken`).
     """
+    agent = acting_user
     with transaction.atomic():
         # One filter() call: every queue__agents condition names the same queue member.
         conversation = (
             Conversation.objects.select_for_update(of=("self",))
             .filter(
-                pk=conversation_id,
+                pk=conversation.pk,
                 queue__agents=agent,
                 queue__agents__is_active=True,
                 queue__agents__is_staff=True,
@@ -230,7 +235,7 @@ def do_accept_conversation(conversation_id, *, agent) -> Conversation:
         conversation.status = Conversation.Status.ACTIVE
         conversation.agent = agent
         conversation.save(update_fields=["status", "agent", "modified_at"])
-        Message.objects.create(
+        joined = Message.objects.create(
             conversation=conversation,
             sender=Message.Sender.SYSTEM,
             text=f"{agent.get_full_name() or agent.get_username()} joined the conversation.",
@@ -239,15 +244,16 @@ def do_accept_conversation(conversation_id, *, agent) -> Conversation:
             queue_group(conversation.queue_id),
             {"type": "queue.taken", "conversation": str(conversation.pk)},
         )
-        message = conversation.messages.order_by("-id").first()
-        tell(conversation_group(conversation.pk), message_event(conversation.pk, message))
+        tell(conversation_group(conversation.pk), message_event(conversation.pk, joined))
     return load(conversation.pk)
 
 
-def do_close_conversation(conversation: Conversation, *, by=None, reason: str = BY_AGENT) -> None:
+def do_close_conversation(
+    conversation: Conversation, *, acting_user=None, reason: str = BY_AGENT
+) -> None:
     """Close a conversation for good: its resume token stops working, everyone in it is told
-    why (`agent`: the agent `by` closed it; `abandoned`: the visitor left), and a waiting one
-    leaves its queue. Closing a closed conversation changes nothing."""
+    why (`agent`: the agent `acting_user` closed it; `abandoned`: the visitor left), and a
+    waiting one leaves its queue. Closing a closed conversation changes nothing."""
     with transaction.atomic():
         current = lock(conversation.pk)
         if current.status == CLOSED:
@@ -255,7 +261,8 @@ def do_close_conversation(conversation: Conversation, *, by=None, reason: str = 
         if reason == ABANDONED:
             text = "The customer left; the conversation is closed."
         else:
-            text = f"{by.get_full_name() or by.get_username()} closed the conversation."
+            name = acting_user.get_full_name() or acting_user.get_username()
+            text = f"{name} closed the conversation."
         message = Message.objects.create(
             conversation=conversation, sender=Message.Sender.SYSTEM, text=text
         )

@@ -185,13 +185,13 @@ class AgentConsumer(FrameConsumer):
 @database_sync_to_async
 def post_agent_message(conversation_id, agent, text: str) -> None:
     conversation = Conversation.objects.get(pk=conversation_id, agent=agent)
-    actions.do_post_message(conversation, sender=Message.Sender.AGENT, text=text, author=agent)
+    actions.do_post_message(conversation, sender=Message.Sender.AGENT, text=text, acting_user=agent)
 
 
 @database_sync_to_async
 def close_conversation(conversation_id, agent) -> None:
     conversation = Conversation.objects.get(pk=conversation_id, agent=agent)
-    actions.do_close_conversation(conversation, by=agent)
+    actions.do_close_conversation(conversation, acting_user=agent)
 
 
 async def current_agent(session_key: str | None):
@@ -241,5 +241,8 @@ def active_conversations_of(user) -> list[tuple[dict, list[dict]]]:
 
 @database_sync_to_async
 def accept(conversation_id: str, user) -> tuple[dict, list[dict]]:
-    conversation = actions.do_accept_conversation(conversation_id, agent=user)
+    conversation = Conversation.objects.filter(pk=conversation_id).first()
+    if conversation is None:
+        raise actions.ActionRefused("not_found", "No such conversation in your queues.")
+    conversation = actions.do_accept_conversation(conversation, acting_user=user)
     return conversation_summary(conversation), transcript(conversation)

@@ -126,7 +126,9 @@ async def test_a_reconnected_visitor_restarts_the_abandon_clock(chat, keys):
 async def test_an_accepted_chat_is_not_abandoned_when_its_visitor_leaves(chat, keys, on_duty):
     widget, _ = chat
     started = await left_chat(widget, keys)
-    await in_db(actions.do_accept_conversation)(started["conversation"], agent=on_duty)
+    await in_db(actions.do_accept_conversation)(
+        await in_db(Conversation.objects.get)(pk=started["conversation"]), acting_user=on_duty
+    )
 
     closed = await presence.tick(timezone.now() + ABANDONED_AFTER * 2)
 
@@ -143,7 +145,7 @@ async def test_the_visitors_socket_is_told_why_the_chat_closed_and_closed_with_4
         started = await start(communicator, keys)
         conversation = await conversation_of(started)
         if reason == "agent":
-            await in_db(actions.do_close_conversation)(conversation, by=on_duty)
+            await in_db(actions.do_close_conversation)(conversation, acting_user=on_duty)
         else:
             # A sweep by another process, or the command, that this process did not vouch to.
             later = timezone.now() + ABANDONED_AFTER * 2

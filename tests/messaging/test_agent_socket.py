@@ -183,8 +183,8 @@ async def test_a_closed_conversation_takes_no_more_messages_and_closes_once(chat
         pk=started["conversation"]
     )
     close = database_sync_to_async(actions.do_close_conversation)
-    await close(conversation, by=on_duty)
-    await close(conversation, by=on_duty)
+    await close(conversation, acting_user=on_duty)
+    await close(conversation, acting_user=on_duty)
     closings = database_sync_to_async(
         Message.objects.filter(conversation=conversation, text__contains="closed").count
     )
