@@ -1,8 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from messaging import auth_views as widget_auth
-from messaging import views
+from messaging import views, widget_sign_in
 
 urlpatterns = [
     path("widget/loader.js", views.loader, name="widget-loader"),
@@ -13,10 +12,14 @@ urlpatterns = [
         name="deployment-config",
     ),
     path(
-        "widget/<uuid:widget_id>/auth/exchange", widget_auth.exchange, name="widget-auth-exchange"
+        "widget/<uuid:widget_id>/auth/exchange",
+        widget_sign_in.exchange,
+        name="widget-auth-exchange",
     ),
-    path("widget/<uuid:widget_id>/auth/refresh", widget_auth.refresh, name="widget-auth-refresh"),
-    path("widget/<uuid:widget_id>/auth/logout", widget_auth.logout, name="widget-auth-logout"),
+    path(
+        "widget/<uuid:widget_id>/auth/refresh", widget_sign_in.refresh, name="widget-auth-refresh"
+    ),
+    path("widget/<uuid:widget_id>/auth/logout", widget_sign_in.logout, name="widget-auth-logout"),
     path("agent/", views.agent_console, name="agent-console"),
     path(
         "agent/login/",
