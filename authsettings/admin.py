@@ -5,7 +5,7 @@ from functools import partial
 from django.contrib import admin
 from django.urls import path
 
-from authsettings.forms import SECRET_PERMISSION, AuthenticationSettingForm
+from authsettings.forms import AuthenticationSettingForm
 from authsettings.models import AuthenticationSetting
 from authsettings.tester_views import test_setting_view
 from authsettings.wizard import AuthenticationSettingWizard
@@ -115,7 +115,7 @@ class AuthenticationSettingAdmin(HistoryAdmin):
         """Where a stored client secret is sent moves only with the permission to set
         secrets, as in the change form."""
         values = {name: getattr(version, name) for name in current.SECRET_BOUND_FIELDS}
-        return request.user.has_perm(SECRET_PERMISSION) or not current.secret_bound_changes(values)
+        return current.may_set_secrets(request.user) or not current.secret_bound_changes(values)
 
     def get_fieldsets(self, request, obj=None):
         """Without the right to change the record every field is shown read-only, and a

@@ -5,7 +5,6 @@ from __future__ import annotations
 from oauth2_provider.models import AccessToken
 from rest_framework.exceptions import PermissionDenied
 
-from authsettings.forms import SECRET_PERMISSION
 from authsettings.models import AuthenticationSetting
 from authsettings.serializers import AuthenticationSettingSerializer
 from contactcenter.api import ConfigViewSet, save_checked
@@ -31,7 +30,7 @@ class AuthenticationSettingViewSet(ConfigViewSet):
         need the permission to set secrets for either."""
         if isinstance(self.request.auth, AccessToken):
             return
-        if self.request.user.has_perm(SECRET_PERMISSION):
+        if AuthenticationSetting.may_set_secrets(self.request.user):
             return
         values = serializer.validated_data
         if "client_secret" in values:

@@ -8,8 +8,6 @@ from django.core.exceptions import ValidationError
 from authsettings import token_actions
 from authsettings.models import AuthenticationSetting
 
-SECRET_PERMISSION = "authsettings.set_client_secret"  # noqa: S105 (a permission name)
-
 
 class SecretField(forms.CharField):
     """A write-only secret: never rendered back, empty means "keep what is stored"."""
@@ -57,7 +55,7 @@ class AuthenticationSettingForm(forms.ModelForm):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         stored = bool(self.instance.client_secret)
-        may_set = user is not None and user.has_perm(SECRET_PERMISSION)
+        may_set = AuthenticationSetting.may_set_secrets(user)
         # The stored secret never reaches a rendered form, not even as initial data.
         self.initial["client_secret"] = ""
         secret = self.fields["client_secret"]

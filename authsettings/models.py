@@ -80,6 +80,7 @@ class AuthenticationSetting(TimeStampedModel):
         "access_token_url",
         "decrypted_token_url",
     )
+    SECRET_PERMISSION = "authsettings.set_client_secret"  # noqa: S105 (a permission name)
     FETCHED_URL_FIELDS = (
         "public_key_url",
         "token_url",
@@ -176,6 +177,15 @@ class AuthenticationSetting(TimeStampedModel):
     @property
     def client_secret_set(self) -> bool:
         return bool(self.client_secret)
+
+    @classmethod
+    def needs_client_secret(cls, authentication_type: str) -> bool:
+        return "client_secret" in cls.REQUIRED_FIELDS.get(authentication_type, ())
+
+    @classmethod
+    def may_set_secrets(cls, user) -> bool:
+        """Whether `user` may set a client secret, or change where a stored one is sent."""
+        return user is not None and user.has_perm(cls.SECRET_PERMISSION)
 
     def secret_bound_changes(self, values: Mapping[str, Any]) -> list[str]:
         """The fields bound to the stored client secret that `values` would change: each needs

@@ -15,7 +15,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 
 from authsettings import crypto, token_actions
-from authsettings.forms import SECRET_PERMISSION, SecretField
+from authsettings.forms import SecretField
 from authsettings.models import AuthenticationSetting
 from contactcenter.models import ChannelType
 from contactcenter.wizards import (
@@ -31,7 +31,6 @@ DEFAULT_TYPE_BY_CHANNEL = {
     ChannelType.LIVE_CHAT: Type.OAUTH2_IMPLICIT,
     ChannelType.APPLE_MESSAGES_FOR_BUSINESS: Type.OAUTH2_CODE,
 }
-SECRET_TYPES = frozenset(Type) - {Type.OAUTH2_IMPLICIT}
 
 
 class TypeSelect(forms.Select):
@@ -69,7 +68,8 @@ class ChannelStepForm(ModelStepForm):
 
     def clean_authentication_type(self) -> str:
         chosen = self.cleaned_data["authentication_type"]
-        if chosen in SECRET_TYPES and not self.user.has_perm(SECRET_PERMISSION):
+        needs_secret = AuthenticationSetting.needs_client_secret(chosen)
+        if needs_secret and not AuthenticationSetting.may_set_secrets(self.user):
             raise forms.ValidationError(
                 "This type needs a client secret, and setting one needs the permission to "
                 "set client secrets; ask an administrator for it or choose another type."
