@@ -3,22 +3,18 @@
 
 It fetches now what the platform fetches for the setting and tells what it found there; for
 the code flows it vets each URL the platform will call without sending anything. Given an
-implicit-flow token, it runs every check the widget runtime makes, in the contract's order,
-and says how to fix a failure. The checks are the runtime's own (tokens, keys, oidc,
-workstreams.context) run one at a time, and every fetch goes through the guarded fetcher.
+implicit-flow token, it walks the widget runtime's own steps (tokens.STEPS, then the context
+through workstreams.context) one at a time, telling what each found or how to fix its failure.
+Every fetch goes through the guarded fetcher.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
-
-from django.conf import settings
 
 from authsettings import fetch, keys, oidc, outbound, token_actions, tokens
 from authsettings.models import AuthenticationSetting
@@ -26,8 +22,6 @@ from authsettings.tokens import TokenError
 from contactcenter.strict_json import shown
 from workstreams import context as context_typing
 from workstreams.models import Workstream
-
-T = TypeVar("T")
 
 NOT_RUN = "Not run: an earlier check failed."
 FORMAT_LABELS = {keys.PEM: "PEM key", keys.KID_LIST: "kid list", keys.JWKS: "JWKS"}
@@ -68,56 +62,6 @@ FIX_BY_VARIABLE_TYPE = {
         f"Send a string or a number of at most {context_typing.MAX_VALUE_LENGTH} characters."
     ),
 }
-TOKEN_FIXES = {
-    "size": (
-        f"Carry less in the token, which must stay within {tokens.MAX_TOKEN_BYTES // 1024} KiB: "
-        "move bulky data out of lwicontexts."
-    ),
-    "format": (
-        "Send the compact JWT a JWT library makes: three unpadded base64url segments, "
-        "header.payload.signature, the first two JSON objects."
-    ),
-    "algorithm and header": (
-        f"Sign with {tokens.ALGORITHM} and leave {', '.join(tokens.FORBIDDEN_HEADERS)} out of "
-        "the header."
-    ),
-    "signature": (
-        "Sign with the private key whose public key the key URL publishes under the token's "
-        "kid, and send the token unaltered."
-    ),
-    "required claims": f"Add {', '.join(tokens.REQUIRED_CLAIMS)} to the token's claims.",
-    "claim types": (
-        "Give iat, exp and nbf as JSON numbers of Unix seconds, iss as a non-empty string and "
-        f"sub as a string of 1 to {tokens.MAX_SUBJECT_LENGTH} characters without control "
-        "characters."
-    ),
-    "lifetime": (
-        "Issue tokens whose exp comes after their iat, within the lifetime the detail gives."
-    ),
-    "exp": "Paste a freshly issued token; the page should get a new token for each chat.",
-    "nbf and iat": (
-        "Set the clock of the server that signs tokens right (NTP), and do not date tokens ahead."
-    ),
-    "iss": (
-        "Make the token's iss the setting's expected issuer, or correct the expected issuer on "
-        "the setting."
-    ),
-    "aud": (
-        "Put the setting's expected audience in the token's aud, as a string or in a list of "
-        "strings, or correct the expected audience on the setting."
-    ),
-}
-# The key check fails for want of keys or of the token's kid.
-KEY_FIXES = {
-    "key_unavailable": (
-        "Make the key URL publish a usable key; what was found there says why none is usable."
-    ),
-    "unknown_kid": (
-        "Put in the token header the kid of the key that signed it, as the key URL lists it "
-        "among its usable keys."
-    ),
-}
-FIX_UNKNOWN = "Correct what the detail names."
 
 
 @dataclass(frozen=True)
@@ -157,7 +101,7 @@ class KeyRow:
 
     @property
     def expiry_utc(self) -> str:
-        return "" if self.expiry is None else utc(self.expiry)
+        return "" if self.expiry is None else tokens.utc(self.expiry)
 
 
 @dataclass(frozen=True)
@@ -217,15 +161,6 @@ def check_setting(
         "sign in through its provider.",
     )
     return Report(findings, (not_taken,))
-
-
-def utc(seconds: float) -> str:
-    """A Unix time as a UTC date an administrator reads."""
-    try:
-        moment = datetime.fromtimestamp(seconds, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        return "out of the calendar's range"
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 # What the setting reaches
@@ -387,120 +322,41 @@ def _count(number: int, noun: str) -> str:
 # The token
 
 
-class _Steps:
-    """Checks run in order; after the first failure the rest are recorded as not run."""
+@dataclass(frozen=True)
+class FetchedKeys:
+    """The usable keys the tester just fetched from the key URL, as a key source."""
 
-    def __init__(self) -> None:
-        self.checks: list[Check] = []
-        self.failed = False
+    usable: list[keys.KeyEntry]
+    mismatch = tokens.KeyUrl.mismatch
 
-    def run(self, name: str, check: Callable[[], T], said: Callable[[T], str]) -> T | None:
-        """The check's result, or None once a check has failed. `said` tells a pass."""
-        if self.failed:
-            self.checks.append(Check(name, None, NOT_RUN))
-            return None
-        try:
-            result = check()
-        except TokenError as error:
-            self.failed = True
-            fix = KEY_FIXES.get(error.code) or TOKEN_FIXES.get(name, FIX_UNKNOWN)
-            self.checks.append(Check(name, False, error.detail, fix))
-            return None
-        self.checks.append(Check(name, True, said(result)))
-        return result
+    def key_for(self, header: dict[str, Any], now: float) -> keys.KeyEntry:
+        if not self.usable:
+            raise TokenError("key_unavailable", "No usable key could be had from the key URL.")
+        return tokens.select_key(self.usable, header.get("kid"))
 
 
 def _token_checks(
     setting: AuthenticationSetting, token: str, usable: list[keys.KeyEntry], now: float
 ) -> tuple[Check, ...]:
-    steps = _Steps()
-    steps.run(
-        "size",
-        lambda: tokens.check_size(token),
-        lambda _: (
-            f"{_count(len(token.encode('utf-8', 'surrogatepass')), 'byte')}, within "
-            f"{tokens.MAX_TOKEN_BYTES // 1024} KiB."
-        ),
-    )
-    parts = steps.run(
-        "format",
-        lambda: tokens.split(token),
-        lambda _: "Three base64url segments: a JSON header, a JSON payload and a signature.",
-    )
-    kid = steps.run(
-        "algorithm and header",
-        lambda: tokens.check_header(parts.header),
-        lambda kid: (
-            f"alg is {tokens.ALGORITHM}; "
-            + (f"the kid is {shown(kid)}." if kid is not None else "there is no kid.")
-        ),
-    )
-    key = steps.run("key", lambda: _select_key(usable, kid), _chosen)
-    steps.run(
-        "signature",
-        lambda: tokens.check_signature(parts, key),
-        lambda _: "The signature matches that key.",
-    )
-    for name, check in tokens.CLAIM_CHECKS:
-        steps.run(
-            name,
-            lambda check=check: check(
-                parts.payload, setting.expected_issuer, now, setting.expected_audience
-            ),
-            lambda _, name=name: _claim_passed(name, parts.payload, setting, now),
-        )
-    if steps.failed:
-        return (*steps.checks, Check("lwicontexts", None, NOT_RUN))
-    return (*steps.checks, *_context_checks(setting, parts.payload.get("lwicontexts")))
-
-
-def _select_key(usable: list[keys.KeyEntry], kid: str | None) -> keys.KeyEntry:
-    """Raises TokenError."""
-    if not usable:
-        raise TokenError("key_unavailable", "No usable key could be had from the key URL.")
-    return tokens.select_key(usable, kid)
-
-
-def _chosen(key: keys.KeyEntry) -> str:
-    if key.format == keys.PEM:
-        return f"The PEM key of {key.key_size} bits (a single PEM key ignores the kid)."
-    return f"The key with the kid {shown(key.kid)}, of {key.key_size} bits."
-
-
-def _claim_passed(
-    name: str, payload: dict[str, Any], setting: AuthenticationSetting, now: float
-) -> str:
-    if name == "required claims":
-        return f"{', '.join(tokens.REQUIRED_CLAIMS)} are present."
-    if name == "claim types":
-        return "The dates are numbers of Unix seconds, iss and sub are strings."
-    if name == "lifetime":
-        return (
-            f"exp - iat is {payload['exp'] - payload['iat']:.0f} s, within "
-            f"{settings.CC_JWT_MAX_LIFETIME_SECONDS} s."
-        )
-    if name == "exp":
-        return f"exp is {_moment(payload['exp'])}, {payload['exp'] - now:.0f} s from now."
-    if name == "nbf and iat":
-        dates = [
-            f"{date} is {_moment(payload[date])}" for date in ("nbf", "iat") if date in payload
-        ]
-        return f"{'; '.join(dates)}: not in the future."
-    if name == "iss":
-        if setting.expected_issuer:
-            return f"iss is {shown(payload['iss'])}, the issuer the setting expects."
-        return f"iss is {shown(payload['iss'])}; the setting expects no particular issuer."
-    if name == "aud":
-        if setting.expected_audience:
-            return (
-                f"aud holds {shown(setting.expected_audience)}, the audience the setting expects."
-            )
-        return "The setting expects no particular audience."
-    return "Passed."
-
-
-def _moment(seconds: float) -> str:
-    return f"{utc(seconds)} ({seconds})"
+    """The runtime's steps one at a time; after the first failure the rest are not run."""
+    rules = tokens.Rules.of(setting)
+    reading = tokens.Reading(token, FetchedKeys(usable), rules, now)
+    checks: list[Check] = []
+    failed = False
+    for step in tokens.steps(rules):
+        if failed:
+            checks.append(Check(step.name, None, NOT_RUN))
+            continue
+        try:
+            step.check(reading)
+        except TokenError as error:
+            failed = True
+            checks.append(Check(step.name, False, error.detail, step.fix_for(error)))
+        else:
+            checks.append(Check(step.name, True, step.passed(reading)))
+    if failed:
+        return (*checks, Check("lwicontexts", None, NOT_RUN))
+    return (*checks, *_context_checks(setting, reading.payload.get("lwicontexts")))
 
 
 def _context_checks(setting: AuthenticationSetting, raw: object) -> list[Check]:

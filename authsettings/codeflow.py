@@ -17,14 +17,13 @@ import hashlib
 import hmac
 import re
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.utils.crypto import salted_hmac
 
-from authsettings import oauth, oidc, sessions, token_actions
+from authsettings import oauth, oidc, sessions, token_actions, tokens
 from authsettings.models import AuthenticationSetting, WidgetSignIn
 from authsettings.tokens import MAX_SUBJECT_LENGTH, TokenError
 
@@ -163,11 +162,7 @@ def _subject_for(setting: AuthenticationSetting, grant: oauth.Grant, now: float)
 
 def _check_subject(subject: object) -> str:
     """Raises TokenError (`claims_invalid`) unless the user id is fit for a conversation."""
-    if (
-        not isinstance(subject, str)
-        or not 1 <= len(subject) <= MAX_SUBJECT_LENGTH
-        or any(unicodedata.category(c) in ("Cc", "Cs") for c in subject)
-    ):
+    if not tokens.is_subject(subject):
         raise TokenError(
             "claims_invalid",
             f"The user id must be a string of 1 to {MAX_SUBJECT_LENGTH} characters without "

@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -32,9 +32,6 @@ from django.core.cache import cache
 
 from authsettings import fetch
 from contactcenter.strict_json import reject_constant, shown
-
-if TYPE_CHECKING:
-    from authsettings.models import AuthenticationSetting
 
 logger = logging.getLogger(__name__)
 
@@ -95,19 +92,15 @@ def load_public_key(pem: str) -> rsa.RSAPublicKey:
     return key
 
 
-def usable_keys(
-    setting_or_url: AuthenticationSetting | str,
-    *,
-    kid: str | None = None,
-    now: float | None = None,
-) -> list[KeyEntry]:
-    """The keys usable at `now` (Unix seconds; default the current time).
+def usable_keys(url: str, *, kid: str | None = None, now: float | None = None) -> list[KeyEntry]:
+    """The keys a key URL publishes that are usable at `now` (Unix seconds; default the
+    current time).
 
     Given the `kid` a token names, a kid no usable key has makes the key URL be fetched again,
     at most once per REFETCH_SECONDS per URL (a PEM key ignores kids). Raises KeyUnavailable
     when no usable key can be had.
     """
-    url = _url_of(setting_or_url)
+    _check_url(url)
     now = time.time() if now is None else now
     held, tried = _held_keys(url, now)
     if not tried and _lacks_kid(held, kid, now):
@@ -118,14 +111,12 @@ def usable_keys(
     return usable
 
 
-def describe(
-    setting_or_url: AuthenticationSetting | str, *, now: float | None = None
-) -> list[KeyEntry]:
+def describe(url: str, *, now: float | None = None) -> list[KeyEntry]:
     """Fetch a key URL afresh and tell every entry in it, usable or not, for an administrator.
 
     Raises KeyUnavailable when the URL cannot be fetched or holds none of the three formats.
     """
-    url = _url_of(setting_or_url)
+    _check_url(url)
     now = time.time() if now is None else now
     return [entry.at(now) for entry in parse_document(_download(url))]
 
@@ -158,11 +149,9 @@ def parse_document(body: bytes) -> list[KeyEntry]:
     return _without_duplicate_kids(entries)
 
 
-def _url_of(setting_or_url: AuthenticationSetting | str) -> str:
-    url = setting_or_url if isinstance(setting_or_url, str) else setting_or_url.public_key_url
+def _check_url(url: str) -> None:
     if not url:
         raise KeyUnavailable("The authentication setting has no public key URL.")
-    return url
 
 
 # Parsing

@@ -155,11 +155,12 @@ def validate_id_token(
     Raises TokenError with the contract's codes (`claims_missing` / `claims_invalid` for
     `aud`, `azp` and `nonce`).
     """
-    # tokens.verify reads only a setting's key URL and expected issuer.
-    keys_of = AuthenticationSetting(
-        public_key_url=provider.jwks_uri, expected_issuer=provider.issuer
+    verified = tokens.verify(
+        id_token,
+        key_source=tokens.KeyUrl(provider.jwks_uri),
+        rules=tokens.Rules(issuer=provider.issuer),
+        now=now,
     )
-    verified = tokens.verify(keys_of, id_token, now=now)
     _check_audience(verified.claims, client_id)
     if nonce is not None:
         said = verified.claims.get("nonce")

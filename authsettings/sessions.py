@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from jwcrypto import jwk
 
-from authsettings import tokens
+from authsettings import keys, tokens
 from authsettings.models import AuthenticationSetting, WidgetSignIn
 from authsettings.tokens import TokenError
 
@@ -35,6 +35,11 @@ class SigningKey:
     private_key: rsa.RSAPrivateKey
     kid: str
 
+    @property
+    def entry(self) -> keys.KeyEntry:
+        """The public half, as tokens verify with it."""
+        return _public_entry(self.private_key, self.kid)
+
 
 def signing_key() -> SigningKey:
     """The platform's OpenID Connect key and its kid (the RFC 7638 thumbprint, as DOT's)."""
@@ -47,6 +52,14 @@ def _load_key(pem: str) -> SigningKey:
     if not isinstance(private_key, rsa.RSAPrivateKey):
         raise TypeError("OIDC_RSA_PRIVATE_KEY is not an RSA private key")
     return SigningKey(private_key, jwk.JWK.from_pem(pem.encode("ascii")).thumbprint())
+
+
+@lru_cache(maxsize=4)
+def _public_entry(private_key: rsa.RSAPrivateKey, kid: str) -> keys.KeyEntry:
+    pem = private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return keys.KeyEntry(keys.JWKS, kid=kid, key_size=private_key.key_size, pem=pem.decode())
 
 
 def issue(sign_in: WidgetSignIn, *, now: float) -> tuple[str, int]:
@@ -69,43 +82,59 @@ def issue(sign_in: WidgetSignIn, *, now: float) -> tuple[str, int]:
     return token, expires - issued_at
 
 
+class PlatformKey:
+    """The key source of session tokens: the platform's own signing key, for typed tokens."""
+
+    mismatch = "The session token's signature does not match."
+
+    def key_for(self, header: dict[str, Any], now: float) -> keys.KeyEntry:
+        if header.get("typ") != TYPE:
+            raise TokenError(
+                "token_invalid",
+                "This is not a session token of the platform; exchange the sign-in code at "
+                "/widget/<widget_id>/auth/exchange and send the session_token it returns.",
+            )
+        key = signing_key()
+        if header.get("kid") != key.kid:
+            raise TokenError(
+                "unknown_kid", "The platform's signing key has changed; refresh the session token."
+            )
+        return key.entry
+
+
+def rules(setting: AuthenticationSetting, widget_id: str) -> tokens.Rules:
+    """The platform's issuer, then the step that finds the live sign-in of this widget and
+    setting behind the token (which reads the database)."""
+    return tokens.Rules(issuer=ISSUER, more_steps=(_sign_in_step(setting.pk, str(widget_id)),))
+
+
 def verify(
     setting: AuthenticationSetting, token: object, *, now: float, widget_id: str
 ) -> tokens.VerifiedToken:
-    """Verify a session token for a widget and its setting at `now`, in the contract's order
-    (size, format, header, key, signature, claims), then the sign-in behind it. Reads the
-    database.
+    """Verify a session token for a widget and its setting at `now`: the token steps with the
+    platform's key, then the sign-in behind it. Reads the database.
 
     Raises TokenError; `token_revoked` when the sign-in was revoked.
     """
-    # The implicit flow's strict parsing and claim rules apply as they are.
-    tokens.check_size(token)
-    parts = tokens.split(token)
-    kid = tokens.check_header(parts.header)
-    if parts.header.get("typ") != TYPE:
-        raise TokenError(
-            "token_invalid",
-            "This is not a session token of the platform; exchange the sign-in code at "
-            "/widget/<widget_id>/auth/exchange and send the session_token it returns.",
-        )
-    key = signing_key()
-    if kid != key.kid:
-        raise TokenError(
-            "unknown_kid", "The platform's signing key has changed; refresh the session token."
-        )
-    if not tokens.RS256.verify(parts.signing_input, key.private_key.public_key(), parts.signature):
-        raise TokenError("token_invalid", "The session token's signature does not match.")
-    tokens.check_claims(parts.payload, ISSUER, now)
-    session_id = _check_session_claims(parts.payload, widget_id)
-    sign_in = WidgetSignIn.objects.filter(session_id=session_id, widget_id=widget_id).first()
-    if sign_in is None or sign_in.setting_id != setting.pk:
-        raise TokenError(
-            "token_invalid", "The session token is from a sign-in of another chat or setting."
-        )
-    if sign_in.revoked_at is not None:
-        raise TokenError("token_revoked", "This sign-in has ended; sign in again.")
-    return tokens.VerifiedToken(
-        sub=parts.payload["sub"], iss=parts.payload["iss"], kid=key.kid, claims=parts.payload
+    return tokens.verify(token, key_source=PlatformKey(), rules=rules(setting, widget_id), now=now)
+
+
+def _sign_in_step(setting_id: int | None, widget_id: str) -> tokens.Step:
+    def check(reading: tokens.Reading) -> None:
+        session_id = _check_session_claims(reading.payload, widget_id)
+        sign_in = WidgetSignIn.objects.filter(session_id=session_id, widget_id=widget_id).first()
+        if sign_in is None or sign_in.setting_id != setting_id:
+            raise TokenError(
+                "token_invalid", "The session token is from a sign-in of another chat or setting."
+            )
+        if sign_in.revoked_at is not None:
+            raise TokenError("token_revoked", "This sign-in has ended; sign in again.")
+
+    return tokens.Step(
+        "sign-in",
+        check,
+        lambda _: "The token is from a live sign-in of this chat and setting.",
+        "Sign in again.",
     )
 
 
@@ -113,7 +142,7 @@ def _check_session_claims(payload: dict[str, Any], widget_id: str) -> uuid.UUID:
     """The sign-in's session id, once aud names the widget. Raises TokenError."""
     if missing := [name for name in ("aud", "sid") if name not in payload]:
         raise TokenError("claims_missing", f"The token lacks the claims {', '.join(missing)}.")
-    if payload["aud"] != str(widget_id):
+    if payload["aud"] != widget_id:
         raise TokenError("claims_invalid", "The session token is for another chat widget.")
     try:
         return uuid.UUID(payload["sid"])

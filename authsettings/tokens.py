@@ -1,10 +1,16 @@
-"""Verification of the signed JWTs of `oauth2_implicit` settings (CONTRACT.md "Token rules").
+"""Verification of signed JWTs (CONTRACT.md "Token rules"): one ordered table of steps.
 
-Checks run in the contract's order and the first failure is the one reported: size, format,
-header and algorithm, key selection, signature, claims (the context is the caller's, through
-workstreams.context.accept_context). The payload parsed for the format check is the one whose
-claims are checked, here rather than by PyJWT, so that the codes and their order are the
-contract's; PyJWT's RSA algorithm checks the signature.
+STEPS are the contract's checks in its order, and the first failure is the one reported: size,
+format, header and algorithm, key selection, signature, claims (the context is the caller's,
+through workstreams.context.accept_context). `verify` walks them for the widget runtime and
+the setting tester walks the same table one step at a time, showing each step's pass text or
+the fix for its failure. What differs between kinds of token is where the key comes from (a
+KeySource) and the Rules: the expected issuer and audience, and steps of their own that run
+after the contract's.
+
+The payload parsed for the format check is the one whose claims are checked, here rather than
+by PyJWT, so that the codes and their order are the contract's; PyJWT's RSA algorithm checks
+the signature.
 """
 
 from __future__ import annotations
@@ -14,9 +20,10 @@ import binascii
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from django.conf import settings
 from jwt.algorithms import RSAAlgorithm
@@ -66,24 +73,112 @@ class Parts:
     signature: bytes
 
 
-def verify(setting: AuthenticationSetting, token: object, *, now: float) -> VerifiedToken:
-    """Verify a token against a setting's keys and rules at `now`, in Unix seconds (as
-    time.time() gives). `kid` in the result is the verifying key's (None for a PEM key).
+class KeySource(Protocol):
+    """Where the key that must have signed a token comes from."""
 
-    Raises TokenError.
-    """
-    check_size(token)
-    parts = split(token)
-    kid = check_header(parts.header)
-    key = _choose_key(setting, kid, now)
-    check_signature(parts, key)
-    check_claims(parts.payload, setting.expected_issuer, now, setting.expected_audience)
-    return VerifiedToken(
-        sub=parts.payload["sub"], iss=parts.payload["iss"], kid=key.kid, claims=parts.payload
+    # The detail of a signature that does not match the key, saying where the key came from.
+    mismatch: str
+
+    def key_for(self, header: dict[str, Any], now: float) -> keys.KeyEntry:
+        """The key a token with this (acceptable) header must have been signed with.
+
+        Raises TokenError (`key_unavailable`, `unknown_kid`).
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class KeyUrl:
+    """The keys a setting's public key URL publishes, as fetched and cached by keys."""
+
+    url: str
+    mismatch: ClassVar[str] = (
+        "The signature does not match the key; sign with the private key whose public key the "
+        "key URL publishes."
     )
 
+    def key_for(self, header: dict[str, Any], now: float) -> keys.KeyEntry:
+        kid = header.get("kid")
+        try:
+            available = keys.usable_keys(self.url, kid=kid, now=now)
+        except keys.KeyUnavailable as error:
+            raise TokenError("key_unavailable", str(error)) from None
+        return select_key(available, kid)
 
-def check_size(token: object) -> None:
+
+@dataclass(frozen=True)
+class Rules:
+    """What a token must say: an empty issuer or audience expects none. `more_steps` run after
+    the contract's, in order."""
+
+    issuer: str = ""
+    audience: str = ""
+    more_steps: tuple[Step, ...] = ()
+
+    @classmethod
+    def of(cls, setting: AuthenticationSetting) -> Rules:
+        return cls(issuer=setting.expected_issuer, audience=setting.expected_audience)
+
+
+@dataclass
+class Reading:
+    """A token as the steps read it: each step may rely on what the ones before it found."""
+
+    token: object
+    key_source: KeySource
+    rules: Rules
+    now: float
+    parts: Parts = field(init=False, repr=False)
+    kid: str | None = field(init=False, default=None)
+    key: keys.KeyEntry = field(init=False, repr=False)
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return self.parts.payload
+
+    def verified(self) -> VerifiedToken:
+        return VerifiedToken(
+            sub=self.payload["sub"], iss=self.payload["iss"], kid=self.key.kid, claims=self.payload
+        )
+
+
+@dataclass(frozen=True)
+class Step:
+    """One check of a token: `check` raises TokenError; `passed` tells what a pass found; `fix`
+    says in a sentence how to make a failure pass (`fixes` by code, where the codes differ)."""
+
+    name: str
+    check: Callable[[Reading], None]
+    passed: Callable[[Reading], str]
+    fix: str
+    fixes: Mapping[str, str] = field(default_factory=dict)
+
+    def fix_for(self, error: TokenError) -> str:
+        return self.fixes.get(error.code, self.fix)
+
+
+def verify(token: object, *, key_source: KeySource, rules: Rules, now: float) -> VerifiedToken:
+    """Verify a token against a key source and rules at `now`, in Unix seconds (as time.time()
+    gives). `kid` in the result is the verifying key's (None for a PEM key).
+
+    Raises TokenError at the first step that fails.
+    """
+    reading = Reading(token, key_source, rules, now)
+    for step in steps(rules):
+        step.check(reading)
+    return reading.verified()
+
+
+def steps(rules: Rules) -> tuple[Step, ...]:
+    """Every step a token goes through under `rules`, in order."""
+    return STEPS + rules.more_steps
+
+
+# Size and format
+
+
+def _check_size(reading: Reading) -> None:
+    token = reading.token
     if token is None or token == "":
         raise TokenError("token_missing", "No token was given.")
     if isinstance(token, str) and len(token.encode("utf-8", "surrogatepass")) > MAX_TOKEN_BYTES:
@@ -92,7 +187,8 @@ def check_size(token: object) -> None:
         )
 
 
-# Format
+def _check_format(reading: Reading) -> None:
+    reading.parts = split(reading.token)
 
 
 def split(token: object) -> Parts:
@@ -157,6 +253,10 @@ def _json_object(segment: str, name: str) -> dict[str, Any]:
 # Header, key and signature
 
 
+def _check_header(reading: Reading) -> None:
+    reading.kid = check_header(reading.parts.header)
+
+
 def check_header(header: dict[str, Any]) -> str | None:
     """The header's kid, once the algorithm and the header are acceptable. Raises TokenError."""
     alg = header.get("alg")
@@ -177,16 +277,8 @@ def check_header(header: dict[str, Any]) -> str | None:
     return kid
 
 
-def _choose_key(setting: AuthenticationSetting, kid: str | None, now: float) -> keys.KeyEntry:
-    """The key that must have signed the token, among the setting's usable keys at `now`.
-
-    Raises TokenError.
-    """
-    try:
-        available = keys.usable_keys(setting, kid=kid, now=now)
-    except keys.KeyUnavailable as error:
-        raise TokenError("key_unavailable", str(error)) from None
-    return select_key(available, kid)
+def _choose_key(reading: Reading) -> None:
+    reading.key = reading.key_source.key_for(reading.parts.header, reading.now)
 
 
 def select_key(available: Sequence[keys.KeyEntry], kid: str | None) -> keys.KeyEntry:
@@ -217,38 +309,22 @@ def select_key(available: Sequence[keys.KeyEntry], kid: str | None) -> keys.KeyE
     )
 
 
-def check_signature(parts: Parts, key: keys.KeyEntry) -> None:
-    """Raises TokenError unless `key` made the token's signature."""
-    if not RS256.verify(parts.signing_input, key.public_key(), parts.signature):
-        raise TokenError(
-            "token_invalid",
-            "The signature does not match the key; sign with the private key whose public key "
-            "the key URL publishes.",
-        )
+def _check_signature(reading: Reading) -> None:
+    parts = reading.parts
+    if not RS256.verify(parts.signing_input, reading.key.public_key(), parts.signature):
+        raise TokenError("token_invalid", reading.key_source.mismatch)
 
 
 # Claims
 
 
-def check_claims(
-    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str = ""
-) -> None:
-    """Run CLAIM_CHECKS in order; an empty expected issuer or audience expects none. Raises
-    TokenError at the first failure."""
-    for _name, check in CLAIM_CHECKS:
-        check(payload, expected_issuer, now, expected_audience)
-
-
-def _check_required(
-    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str
-) -> None:
-    if missing := [name for name in REQUIRED_CLAIMS if name not in payload]:
+def _check_required(reading: Reading) -> None:
+    if missing := [name for name in REQUIRED_CLAIMS if name not in reading.payload]:
         raise TokenError("claims_missing", f"The token lacks the claims {', '.join(missing)}.")
 
 
-def _check_claim_types(
-    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str
-) -> None:
+def _check_claim_types(reading: Reading) -> None:
+    payload = reading.payload
     for name in NUMERIC_DATES:
         if name in payload and not _is_numeric_date(payload[name]):
             raise TokenError(
@@ -258,12 +334,25 @@ def _check_claim_types(
     if not isinstance(payload["iss"], str) or not payload["iss"]:
         raise TokenError("claims_invalid", "iss must be a non-empty string.")
     sub = payload["sub"]
-    if not isinstance(sub, str) or not 1 <= len(sub) <= MAX_SUBJECT_LENGTH:
+    if not has_subject_length(sub):
         raise TokenError(
             "claims_invalid", f"sub must be a string of 1 to {MAX_SUBJECT_LENGTH} characters."
         )
-    if any(unicodedata.category(character) in ("Cc", "Cs") for character in sub):
+    if has_control_characters(sub):
         raise TokenError("claims_invalid", "sub must not contain control characters.")
+
+
+def is_subject(value: object) -> bool:
+    """Whether a user id, from a token or a provider, is fit to be a conversation's subject."""
+    return has_subject_length(value) and not has_control_characters(value)
+
+
+def has_subject_length(value: object) -> bool:
+    return isinstance(value, str) and 1 <= len(value) <= MAX_SUBJECT_LENGTH
+
+
+def has_control_characters(text: str) -> bool:
+    return any(unicodedata.category(character) in ("Cc", "Cs") for character in text)
 
 
 def _is_numeric_date(value: object) -> bool:
@@ -274,10 +363,8 @@ def _is_numeric_date(value: object) -> bool:
     return abs(value) < MAX_NUMERIC_DATE
 
 
-def _check_lifetime(
-    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str
-) -> None:
-    lifetime = payload["exp"] - payload["iat"]
+def _check_lifetime(reading: Reading) -> None:
+    lifetime = reading.payload["exp"] - reading.payload["iat"]
     if lifetime < 0:
         raise TokenError("claims_invalid", "exp is before iat.")
     if lifetime > settings.CC_JWT_MAX_LIFETIME_SECONDS:
@@ -288,22 +375,19 @@ def _check_lifetime(
         )
 
 
-def _check_expiry(
-    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str
-) -> None:
+def _check_expiry(reading: Reading) -> None:
     leeway = settings.CC_JWT_LEEWAY_SECONDS
-    if now >= payload["exp"] + leeway:
+    exp, now = reading.payload["exp"], reading.now
+    if now >= exp + leeway:
         raise TokenError(
             "token_expired",
-            f"The token expired {now - payload['exp']:.0f} s ago (leeway {leeway} s); get a "
-            "fresh one.",
+            f"The token expired {now - exp:.0f} s ago (leeway {leeway} s); get a fresh one.",
         )
 
 
-def _check_not_before(
-    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str
-) -> None:
+def _check_not_before(reading: Reading) -> None:
     leeway = settings.CC_JWT_LEEWAY_SECONDS
+    payload, now = reading.payload, reading.now
     for name in ("nbf", "iat"):
         if name in payload and payload[name] > now + leeway:
             raise TokenError(
@@ -313,33 +397,28 @@ def _check_not_before(
             )
 
 
-def _check_issuer(
-    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str
-) -> None:
-    if expected_issuer and payload["iss"] != expected_issuer:
+def _check_issuer(reading: Reading) -> None:
+    expected, iss = reading.rules.issuer, reading.payload["iss"]
+    if expected and iss != expected:
         raise TokenError(
-            "issuer_mismatch",
-            f"iss is {shown(payload['iss'])}; the setting expects {shown(expected_issuer)}.",
+            "issuer_mismatch", f"iss is {shown(iss)}; the setting expects {shown(expected)}."
         )
 
 
-def _check_audience(
-    payload: dict[str, Any], expected_issuer: str, now: float, expected_audience: str
-) -> None:
-    if not expected_audience:
+def _check_audience(reading: Reading) -> None:
+    expected = reading.rules.audience
+    if not expected:
         return
-    if "aud" not in payload:
+    if "aud" not in reading.payload:
         raise TokenError(
             "claims_missing",
-            "The token lacks the claim aud; the setting expects the audience "
-            f"{shown(expected_audience)}.",
+            f"The token lacks the claim aud; the setting expects the audience {shown(expected)}.",
         )
-    aud = payload["aud"]
-    if expected_audience not in audiences_of(aud):
+    aud = reading.payload["aud"]
+    if expected not in audiences_of(aud):
         raise TokenError(
             "claims_invalid",
-            f"aud is {shown(aud)}; the setting expects the audience {shown(expected_audience)} "
-            "in it.",
+            f"aud is {shown(aud)}; the setting expects the audience {shown(expected)} in it.",
         )
 
 
@@ -352,16 +431,157 @@ def audiences_of(aud: object) -> list[str]:
     return audiences
 
 
-ClaimCheck = Callable[[dict[str, Any], str, float, str], None]
+# What each step tells when it passes
 
-# The claim rules in the order they run, each named for a report of every check
-# (authsettings.checkup); each may rely on the ones before it having passed.
-CLAIM_CHECKS: tuple[tuple[str, ClaimCheck], ...] = (
-    ("required claims", _check_required),
-    ("claim types", _check_claim_types),
-    ("lifetime", _check_lifetime),
-    ("exp", _check_expiry),
-    ("nbf and iat", _check_not_before),
-    ("iss", _check_issuer),
-    ("aud", _check_audience),
+
+def utc(seconds: float) -> str:
+    """A Unix time as a UTC date an administrator reads."""
+    try:
+        moment = datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return "out of the calendar's range"
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _moment(seconds: float) -> str:
+    return f"{utc(seconds)} ({seconds})"
+
+
+def _size_passed(reading: Reading) -> str:
+    size = len(str(reading.token).encode("utf-8", "surrogatepass"))
+    return f"{size} byte{'' if size == 1 else 's'}, within {MAX_TOKEN_BYTES // 1024} KiB."
+
+
+def _header_passed(reading: Reading) -> str:
+    kid = reading.kid
+    return f"alg is {ALGORITHM}; " + (
+        f"the kid is {shown(kid)}." if kid is not None else "there is no kid."
+    )
+
+
+def _key_passed(reading: Reading) -> str:
+    key = reading.key
+    if key.format == keys.PEM:
+        return f"The PEM key of {key.key_size} bits (a single PEM key ignores the kid)."
+    return f"The key with the kid {shown(key.kid)}, of {key.key_size} bits."
+
+
+def _lifetime_passed(reading: Reading) -> str:
+    payload = reading.payload
+    return (
+        f"exp - iat is {payload['exp'] - payload['iat']:.0f} s, within "
+        f"{settings.CC_JWT_MAX_LIFETIME_SECONDS} s."
+    )
+
+
+def _expiry_passed(reading: Reading) -> str:
+    exp = reading.payload["exp"]
+    return f"exp is {_moment(exp)}, {exp - reading.now:.0f} s from now."
+
+
+def _not_before_passed(reading: Reading) -> str:
+    payload = reading.payload
+    dates = [f"{date} is {_moment(payload[date])}" for date in ("nbf", "iat") if date in payload]
+    return f"{'; '.join(dates)}: not in the future."
+
+
+def _issuer_passed(reading: Reading) -> str:
+    iss = shown(reading.payload["iss"])
+    if reading.rules.issuer:
+        return f"iss is {iss}, the issuer the setting expects."
+    return f"iss is {iss}; the setting expects no particular issuer."
+
+
+def _audience_passed(reading: Reading) -> str:
+    if reading.rules.audience:
+        return f"aud holds {shown(reading.rules.audience)}, the audience the setting expects."
+    return "The setting expects no particular audience."
+
+
+# The contract's checks in its order; each may rely on the ones before it having passed.
+STEPS: tuple[Step, ...] = (
+    Step(
+        "size",
+        _check_size,
+        _size_passed,
+        f"Carry less in the token, which must stay within {MAX_TOKEN_BYTES // 1024} KiB: "
+        "move bulky data out of lwicontexts.",
+    ),
+    Step(
+        "format",
+        _check_format,
+        lambda _: "Three base64url segments: a JSON header, a JSON payload and a signature.",
+        "Send the compact JWT a JWT library makes: three unpadded base64url segments, "
+        "header.payload.signature, the first two JSON objects.",
+    ),
+    Step(
+        "algorithm and header",
+        _check_header,
+        _header_passed,
+        f"Sign with {ALGORITHM} and leave {', '.join(FORBIDDEN_HEADERS)} out of the header.",
+    ),
+    Step(
+        "key",
+        _choose_key,
+        _key_passed,
+        "Make the key URL publish a usable key; what was found there says why none is usable.",
+        fixes={
+            "unknown_kid": (
+                "Put in the token header the kid of the key that signed it, as the key URL lists "
+                "it among its usable keys."
+            )
+        },
+    ),
+    Step(
+        "signature",
+        _check_signature,
+        lambda _: "The signature matches that key.",
+        "Sign with the private key whose public key the key URL publishes under the token's "
+        "kid, and send the token unaltered.",
+    ),
+    Step(
+        "required claims",
+        _check_required,
+        lambda _: f"{', '.join(REQUIRED_CLAIMS)} are present.",
+        f"Add {', '.join(REQUIRED_CLAIMS)} to the token's claims.",
+    ),
+    Step(
+        "claim types",
+        _check_claim_types,
+        lambda _: "The dates are numbers of Unix seconds, iss and sub are strings.",
+        "Give iat, exp and nbf as JSON numbers of Unix seconds, iss as a non-empty string and "
+        f"sub as a string of 1 to {MAX_SUBJECT_LENGTH} characters without control characters.",
+    ),
+    Step(
+        "lifetime",
+        _check_lifetime,
+        _lifetime_passed,
+        "Issue tokens whose exp comes after their iat, within the lifetime the detail gives.",
+    ),
+    Step(
+        "exp",
+        _check_expiry,
+        _expiry_passed,
+        "Paste a freshly issued token; the page should get a new token for each chat.",
+    ),
+    Step(
+        "nbf and iat",
+        _check_not_before,
+        _not_before_passed,
+        "Set the clock of the server that signs tokens right (NTP), and do not date tokens ahead.",
+    ),
+    Step(
+        "iss",
+        _check_issuer,
+        _issuer_passed,
+        "Make the token's iss the setting's expected issuer, or correct the expected issuer on "
+        "the setting.",
+    ),
+    Step(
+        "aud",
+        _check_audience,
+        _audience_passed,
+        "Put the setting's expected audience in the token's aud, as a string or in a list of "
+        "strings, or correct the expected audience on the setting.",
+    ),
 )

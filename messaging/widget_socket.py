@@ -232,11 +232,18 @@ class VisitorConsumer(FrameConsumer):
         if setting.authentication_type in setting.REFRESHING_TYPES:
             # A code-flow sign-in's session token: checking it reads the sign-in's record.
             verify = database_sync_to_async(
-                partial(sessions.verify, widget_id=str(self.widget.widget_id))
+                partial(sessions.verify, setting, widget_id=str(self.widget.widget_id))
             )
         else:
-            verify = sync_to_async(tokens.verify, thread_sensitive=False)
-        verified = await verify(setting, token, now=time.time())
+            verify = sync_to_async(
+                partial(
+                    tokens.verify,
+                    key_source=tokens.KeyUrl(setting.public_key_url),
+                    rules=tokens.Rules.of(setting),
+                ),
+                thread_sensitive=False,
+            )
+        verified = await verify(token, now=time.time())
         variable_types = await variable_types_of(self.widget.workstream_id)
         try:
             context, dropped = context_typing.accept_context(

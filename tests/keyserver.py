@@ -19,6 +19,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from authsettings import tokens
 from authsettings.models import AuthenticationSetting
 
 ISSUER = "https://portal.example.com"
@@ -165,6 +166,18 @@ def setting_for(url: str, *, expected_issuer: str = "") -> AuthenticationSetting
         authentication_type=AuthenticationSetting.Type.OAUTH2_IMPLICIT,
         public_key_url=url,
         expected_issuer=expected_issuer,
+    )
+
+
+def verify_for(
+    setting: AuthenticationSetting, token: object, *, now: float
+) -> tokens.VerifiedToken:
+    """Verify a token as the widget runtime does for an implicit-flow setting."""
+    return tokens.verify(
+        token,
+        key_source=tokens.KeyUrl(setting.public_key_url),
+        rules=tokens.Rules.of(setting),
+        now=now,
     )
 
 

@@ -16,7 +16,6 @@ from tests.keyserver import (
     kid_entry,
     private_pem,
     public_pem,
-    setting_for,
 )
 
 NOW = 1_750_000_000.0
@@ -89,15 +88,9 @@ def test_it_uses_the_rsa_keys_of_a_jwks(key_server, keys):
     assert entries[1].public_key().public_numbers() == keys.other.public_key().public_numbers()
 
 
-def test_it_reads_the_key_url_of_a_setting(key_server, keys):
-    key_server.serve("/keys", public_pem(keys.signing))
-
-    assert len(key_store.usable_keys(setting_for(key_server.url()), now=NOW)) == 1
-
-
 def test_it_needs_a_key_url():
     with pytest.raises(KeyUnavailable, match="no public key URL"):
-        key_store.usable_keys(setting_for(""))
+        key_store.usable_keys("")
 
 
 def test_it_refuses_an_answer_in_no_known_format(key_server):

@@ -11,9 +11,18 @@ from django.conf import settings as django_settings
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from authsettings.tokens import FORBIDDEN_HEADERS, VerifiedToken, verify
+from authsettings.tokens import FORBIDDEN_HEADERS, VerifiedToken
 from contactcenter.errors import CodedError
-from tests.keyserver import ISSUER, Keys, b64url, kid_entry, public_pem, raw_token, setting_for
+from tests.keyserver import (
+    ISSUER,
+    Keys,
+    b64url,
+    kid_entry,
+    public_pem,
+    raw_token,
+    setting_for,
+    verify_for,
+)
 from tests.properties.strategies import (
     deeply_nested,
     huge_numbers,
@@ -78,10 +87,10 @@ def setting(request, key_server, keys):
 
 
 def verified_or_refused(setting, token: object) -> VerifiedToken | CodedError:
-    """What verify() makes of a token: the verified token, or a refusal whose code is the
+    """What verify_for() makes of a token: the verified token, or a refusal whose code is the
     contract's and whose detail does not hold the token. Any other exception fails the test."""
     try:
-        result = verify(setting, token, now=NOW)
+        result = verify_for(setting, token, now=NOW)
     except CodedError as error:
         event(error.code)
         assert error.code in CONTRACT_CODES, error.code
@@ -278,6 +287,6 @@ def test_a_token_signed_with_valid_claims_is_verified_with_its_subject(
         json.dumps(header, ensure_ascii=False), json.dumps(claims, ensure_ascii=False), keys.signing
     )
 
-    result = verify(setting, token, now=NOW)
+    result = verify_for(setting, token, now=NOW)
 
     assert (result.sub, result.iss, result.claims) == (claims["sub"], ISSUER, claims)
