@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
-from django.utils import timezone
 from django_filters import rest_framework as filters
 from rest_framework import viewsets
 from rest_framework.filters import OrderingFilter
@@ -60,11 +58,7 @@ class ConversationFilter(filters.FilterSet):
         fields = ["status", "channel_instance", "queue", "contact", "authenticated"]
 
     def filter_authenticated(self, queryset, name, value):
-        """The query form of Conversation.authenticated_now."""
-        now = Q(authenticated=True) & (
-            Q(authenticated_until__isnull=True) | Q(authenticated_until__gt=timezone.now())
-        )
-        return queryset.filter(now) if value else queryset.exclude(now)
+        return queryset.authenticated_now() if value else queryset.not_authenticated_now()
 
 
 class ConversationViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):

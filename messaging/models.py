@@ -243,7 +243,20 @@ class Contact(TimeStampedModel):
         return self.full_name
 
 
+def _authenticated_at(moment: datetime) -> models.Q:
+    """Conversations verified and not expired at a moment (an implicit flow never expires)."""
+    return models.Q(authenticated=True) & (
+        models.Q(authenticated_until__isnull=True) | models.Q(authenticated_until__gt=moment)
+    )
+
+
 class ConversationQuerySet(models.QuerySet):
+    def authenticated_now(self) -> ConversationQuerySet:
+        return self.filter(_authenticated_at(timezone.now()))
+
+    def not_authenticated_now(self) -> ConversationQuerySet:
+        return self.exclude(_authenticated_at(timezone.now()))
+
     def abandoned(self, now: datetime) -> ConversationQuerySet:
         """Waiting chats whose visitor has had no socket open for ABANDONED_AFTER."""
         return self.filter(
@@ -309,14 +322,12 @@ class Conversation(TimeStampedModel):
     def __str__(self) -> str:
         return f"Conversation {self.id}"
 
-    def is_authenticated_at(self, moment) -> bool:
-        return self.authenticated and (
-            self.authenticated_until is None or self.authenticated_until > moment
-        )
-
     @property
     def authenticated_now(self) -> bool:
-        return self.is_authenticated_at(timezone.now())
+        """_authenticated_at() read on this conversation, without a query."""
+        return self.authenticated and (
+            self.authenticated_until is None or self.authenticated_until > timezone.now()
+        )
 
 
 class Message(models.Model):

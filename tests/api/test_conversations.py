@@ -111,6 +111,25 @@ def test_authenticated_says_whether_the_conversation_is_authenticated_now(
     assert listed("false") == {str(expired.pk), str(anonymous.pk)}
 
 
+def test_the_authenticated_now_query_and_property_agree(make_conversation):
+    now = timezone.now()
+    conversations = [
+        make_conversation(authenticated=True, authenticated_until=now - dt.timedelta(1)),
+        make_conversation(authenticated=True, authenticated_until=now + dt.timedelta(1)),
+        make_conversation(authenticated=True, authenticated_until=None),
+        make_conversation(authenticated=False, authenticated_until=now + dt.timedelta(1)),
+        make_conversation(),
+    ]
+    authenticated = {c.pk for c in conversations if c.authenticated_now}
+
+    assert set(Conversation.objects.authenticated_now().values_list("pk", flat=True)) == (
+        authenticated
+    )
+    assert set(Conversation.objects.not_authenticated_now().values_list("pk", flat=True)) == (
+        {c.pk for c in conversations} - authenticated
+    )
+
+
 def test_conversations_are_filtered_by_status_and_newest_come_first(reader, make_conversation):
     older = make_conversation(status=Conversation.Status.CLOSED)
     newer = make_conversation(status=Conversation.Status.WAITING)
