@@ -10,7 +10,7 @@ import json
 import math
 from decimal import Decimal, InvalidOperation
 
-from contactcenter.strict_json import reject_constant
+from contactcenter.strict_json import DuplicateMember, reject_constant, without_duplicates
 
 MAX_VALUE_LENGTH = 4000
 # Beyond this, numbers are kept as floats, so "1e999999" cannot make a giant integer.
@@ -150,10 +150,10 @@ def _context_object(raw: object) -> dict[str, object]:
 def _parse_context(text: str) -> dict[str, object]:
     try:
         variables = json.loads(
-            text, object_pairs_hook=_without_duplicate_names, parse_constant=reject_constant
+            text, object_pairs_hook=without_duplicates, parse_constant=reject_constant
         )
-    except _DuplicateName as duplicate:
-        raise ContextInvalid(str(duplicate)) from None
+    except DuplicateMember as duplicate:
+        raise ContextInvalid(f"lwicontexts names {duplicate.name[:100]!r} more than once") from None
     except (ValueError, RecursionError):
         raise ContextInvalid("lwicontexts is a string but not JSON") from None
     if not isinstance(variables, dict):
@@ -175,16 +175,3 @@ def _utf8(text: str) -> bytes:
 def _check_context_size(serialized: bytes) -> None:
     if len(serialized) > MAX_CONTEXT_BYTES:
         raise ContextInvalid(f"lwicontexts is at most {MAX_CONTEXT_BYTES} bytes as JSON")
-
-
-class _DuplicateName(ValueError):
-    pass
-
-
-def _without_duplicate_names(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    value: dict[str, object] = {}
-    for name, member in pairs:
-        if name in value:
-            raise _DuplicateName(f"lwicontexts names {name[:100]!r} more than once")
-        value[name] = member
-    return value
