@@ -4,36 +4,31 @@ Keys come only from the setting's public_key_url, in one of three formats: a PEM
 kid list (a JSON array of {"kid", "publicKey": base64(PEM), "expiry": Unix seconds}) or a JWKS
 (RFC 7517). Only RSA public keys of at least 2048 bits are used.
 
-Fetched keys are kept in Django's cache, shared by a cluster, as plain data (PEM text, kid,
-expiry), so the cluster fetches a key URL about once per CC_KEY_CACHE_SECONDS; the parsed key
-objects are memoised per process. A kid nobody has refetches the URL at most once per
-REFETCH_SECONDS; when a fetch fails, the keys fetched before stay in use until their expiry.
+Fetched keys are kept as last_good documents in Django's cache, shared by a cluster, as plain
+data (PEM text, kid, expiry), so the cluster fetches a key URL about once per
+CC_KEY_CACHE_SECONDS; the parsed key objects are memoised per process. A kid nobody has
+refetches the URL at most once per REFETCH_SECONDS; when a fetch fails, the keys fetched before
+stay in use until their expiry.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
-import logging
 import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
-from django.conf import settings
-from django.core.cache import cache
 
-from authsettings import fetch
+from authsettings import fetch, last_good
 from contactcenter.strict_json import reject_constant, shown
-
-logger = logging.getLogger(__name__)
 
 PEM = "pem"
 KID_LIST = "kid_list"
@@ -43,14 +38,10 @@ MIN_KEY_BITS = 2048
 # A kid-list expiry above this is taken for milliseconds (10**11 seconds is the year 5138).
 MILLISECONDS_THRESHOLD = 10**11
 REFETCH_SECONDS = 30
-# After a failed fetch, the key URL is left alone this long; the keys held are used meanwhile.
-RETRY_SECONDS = 30
-# How long fetched keys outlive a failing key URL; a kid-list key never outlives its expiry.
-LAST_GOOD_SECONDS = 24 * 3600
-# Bump the version when the cached data changes shape, so old processes and new ones do not mix.
-CACHE_PREFIX = "authsettings:keys:v1"
 ACCEPT = "application/json, application/jwk-set+json, application/x-pem-file, text/plain"
 JWK_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth"})
+
+_documents = last_good.LastGood(prefix="authsettings:keys:v2", what="keys")
 
 
 class KeyUnavailable(Exception):
@@ -320,14 +311,20 @@ def _without_duplicate_kids(entries: list[KeyEntry]) -> list[KeyEntry]:
 
 @dataclass(frozen=True)
 class _Held:
-    """The usable keys of one fetch of a key URL, as cached."""
+    """The usable keys of one fetch of a key URL."""
 
-    fetched_at: float
-    keys: tuple[KeyEntry, ...]
-    problems: str
+    document: last_good.Document
+
+    @property
+    def fetched_at(self) -> float:
+        return self.document.fetched_at
+
+    @cached_property
+    def keys(self) -> tuple[KeyEntry, ...]:
+        return tuple(KeyEntry(**key) for key in self.document.data["keys"])
 
     def is_fresh(self, now: float) -> bool:
-        return now - self.fetched_at < settings.CC_KEY_CACHE_SECONDS
+        return self.document.is_fresh(now)
 
     def usable_at(self, now: float) -> list[KeyEntry]:
         return [key for key in self.keys if key.at(now).usable]
@@ -335,8 +332,8 @@ class _Held:
     def why_none(self) -> str:
         if self.keys:
             return "Every usable key the key URL published has expired."
-        if self.problems:
-            return f"The key URL has no usable key: {self.problems}."
+        if problems := self.document.data["problems"]:
+            return f"The key URL has no usable key: {problems}."
         return "The key URL lists no keys."
 
 
@@ -369,7 +366,7 @@ def _refetch_for_kid(url: str, kid: str | None, now: float, held: _Held) -> _Hel
             held = latest
             if not _lacks_kid(held, kid, now):
                 return held
-        if _claim(_cache_key("refetch", url), now, REFETCH_SECONDS) is not None:
+        if last_good.claim(_documents.cache_key("refetch", url), now, REFETCH_SECONDS) is not None:
             return held
         return _refresh(url, now, held)[0]
 
@@ -381,39 +378,39 @@ def _lacks_kid(held: _Held, kid: str | None, now: float) -> bool:
 
 
 def _refresh(url: str, now: float, held: _Held | None) -> tuple[_Held, bool]:
-    """Fetch the key URL unless a fetch is under way elsewhere or failed within RETRY_SECONDS,
-    falling back on the keys held. Returns the keys and whether the URL was tried.
+    """Fetch the key URL as last_good allows, falling back on the keys held. Returns the keys
+    and whether the URL was tried.
 
     Raises KeyUnavailable when there is nothing to fall back on.
     """
-    attempt_key = _cache_key("attempt", url)
-    standing = _claim(attempt_key, now, RETRY_SECONDS)
-    if standing is not None:
-        if held is not None:
-            return held, False
-        if standing["error"]:
-            raise KeyUnavailable(standing["error"])
+    try:
+        document, tried = _documents.refresh(
+            url, now, lambda: _load(url), None if held is None else held.document
+        )
+    except last_good.Unavailable as error:
+        raise KeyUnavailable(error.detail) from None
+    if held is not None and document is held.document:
+        return held, tried
+    fresh = _Held(document)
+    _recent[url] = fresh
+    return fresh, tried
+
+
+def _load(url: str) -> dict[str, Any]:
+    """The usable keys at a key URL as plain data, and what is wrong with the others. Raises
+    last_good.Unavailable."""
     try:
         entries = parse_document(_download(url))
     except KeyUnavailable as error:
-        cache.set(attempt_key, {"at": now, "error": str(error)}, RETRY_SECONDS)
-        if held is None:
-            raise
-        logger.warning("Keeping the keys fetched before from a failing key URL: %s", error)
-        return held, True
-    cache.delete(attempt_key)
-    fresh = _Held(
-        fetched_at=now,
-        keys=tuple(entry for entry in entries if entry.usable),
-        problems="; ".join(
+        raise last_good.Unavailable("key_unavailable", str(error)) from None
+    return {
+        "keys": [asdict(entry) for entry in entries if entry.usable],
+        "problems": "; ".join(
             f"{entry.kid or f'entry {number}'}: {entry.problem}"
             for number, entry in enumerate(entries, start=1)
             if not entry.usable
         )[:500],
-    )
-    cache.set(_cache_key("held", url), _dump(fresh), LAST_GOOD_SECONDS)
-    _recent[url] = fresh
-    return fresh, True
+    }
 
 
 def _download(url: str) -> bytes:
@@ -423,42 +420,9 @@ def _download(url: str) -> bytes:
         raise KeyUnavailable(f"The key URL could not be fetched: {error}") from None
 
 
-def _claim(key: str, now: float, seconds: float) -> dict[str, Any] | None:
-    """Claim an action that may run once per `seconds` across the cluster.
-
-    Returns None when claimed, or the standing claim ({"at", "error"}) of whoever holds it.
-    """
-    claim = {"at": now, "error": None}
-    if cache.add(key, claim, seconds):
-        return None
-    standing = cache.get(key)
-    if standing is None or now - standing["at"] >= seconds:
-        cache.set(key, claim, seconds)
-        return None
-    return standing
-
-
 def _cached(url: str) -> _Held | None:
-    data = cache.get(_cache_key("held", url))
-    if data is None:
-        return None
-    return _Held(
-        fetched_at=data["fetched_at"],
-        keys=tuple(KeyEntry(**key) for key in data["keys"]),
-        problems=data["problems"],
-    )
-
-
-def _dump(held: _Held) -> dict[str, Any]:
-    return {
-        "fetched_at": held.fetched_at,
-        "keys": [asdict(key) for key in held.keys],
-        "problems": held.problems,
-    }
-
-
-def _cache_key(kind: str, url: str) -> str:
-    return f"{CACHE_PREFIX}:{kind}:{hashlib.sha256(url.encode()).hexdigest()}"
+    document = _documents.get(url)
+    return None if document is None else _Held(document)
 
 
 # Fresh keys this process already read from the shared cache, so the hot path of a check

@@ -1,8 +1,8 @@
 """OpenID Connect: a provider's discovery document, the id tokens it issues, and the two
 built-in token actions of `oauth2` settings, which learn the user id from it.
 
-Discovery documents come through the guarded fetcher and are kept in Django's cache like keys:
-trusted for CC_KEY_CACHE_SECONDS, and while the URL fails the last good one stays in use. Id
+Discovery documents come through the guarded fetcher and are kept as last_good documents, like
+keys: trusted for CC_KEY_CACHE_SECONDS, and while the URL fails the last good one stays in use. Id
 tokens are checked by tokens.verify (the contract's format, RS256, key selection and claims)
 against the keys at the provider's jwks_uri and its issuer, then for `aud`, `azp` and `nonce`
 (OpenID Connect Core 3.1.3.7).
@@ -10,30 +10,20 @@ against the keys at the provider's jwks_uri and its issuer, then for `aud`, `azp
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import logging
 import re
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.conf import settings
-from django.core.cache import cache
-
-from authsettings import fetch, oauth, outbound, tokens
+from authsettings import fetch, last_good, oauth, outbound, tokens
 from authsettings.models import AuthenticationSetting
 from authsettings.tokens import TokenError
 from contactcenter.strict_json import shown
 
-logger = logging.getLogger(__name__)
-
 DISCOVERY_PATH = "/.well-known/openid-configuration"
-# A failed discovery fetch is not retried sooner; meanwhile the last good document is used.
-RETRY_SECONDS = 30
-LAST_GOOD_SECONDS = 24 * 3600
-CACHE_PREFIX = "authsettings:discovery:v1"
+_documents = last_good.LastGood(prefix="authsettings:discovery:v2", what="discovery document")
 ACCESS_TOKEN = re.compile(r"[\x21-\x7e]{1,4096}")
 
 
@@ -49,31 +39,26 @@ class Provider:
 
 
 def discover(url: str, *, now: float) -> Provider:
-    """The provider a discovery document describes, cached.
+    """The provider a discovery document describes, kept as a last_good document.
 
     Raises TokenError: `key_unavailable` when the document cannot be had or is unusable,
     `issuer_mismatch` when its issuer is not the one the URL names.
     """
-    held_key, failed_key = _cache_key("held", url), _cache_key("failed", url)
-    held = cache.get(held_key)
-    if held is not None and now - held["fetched_at"] < settings.CC_KEY_CACHE_SECONDS:
-        return Provider(**held["provider"])
-    failure = cache.get(failed_key)
-    if failure is None:
+    held = _documents.get(url)
+    if held is None or not held.is_fresh(now):
         try:
-            provider = parse_discovery(url, _download(url))
-        except TokenError as error:
-            failure = {"code": error.code, "detail": error.detail}
-            cache.set(failed_key, failure, RETRY_SECONDS)
-        else:
-            cache.set(
-                held_key, {"fetched_at": now, "provider": asdict(provider)}, LAST_GOOD_SECONDS
-            )
-            return provider
-    if held is not None:
-        logger.warning("Keeping the discovery document fetched before: %s", failure["detail"])
-        return Provider(**held["provider"])
-    raise TokenError(failure["code"], failure["detail"])
+            held, _tried = _documents.refresh(url, now, lambda: _load(url), held)
+        except last_good.Unavailable as error:
+            raise TokenError(error.code, error.detail) from None
+    return Provider(**held.data)
+
+
+def _load(url: str) -> dict[str, Any]:
+    """Raises last_good.Unavailable with discover()'s codes."""
+    try:
+        return asdict(parse_discovery(url, _download(url)))
+    except TokenError as error:
+        raise last_good.Unavailable(error.code, error.detail) from None
 
 
 def parse_discovery(url: str, body: bytes) -> Provider:
@@ -137,10 +122,6 @@ def _download(url: str) -> bytes:
         raise TokenError(
             "key_unavailable", f"The discovery document could not be fetched: {error}"
         ) from None
-
-
-def _cache_key(kind: str, url: str) -> str:
-    return f"{CACHE_PREFIX}:{kind}:{hashlib.sha256(url.encode()).hexdigest()}"
 
 
 # Id tokens
