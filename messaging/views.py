@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from messaging.agent_rights import is_agent
 from messaging.models import ChannelInstance, Deployment
-
-LOADER = Path(__file__).resolve().parent / "static" / "messaging" / "widget" / "loader.js"
 
 
 def public_config(widget: ChannelInstance) -> dict:
@@ -72,7 +69,7 @@ def deployment_config(request, deployment_id):
 @require_GET
 @cache_control(public=True, max_age=300)
 def loader(request):
-    response = FileResponse(LOADER.open("rb"), content_type="text/javascript")
+    response = HttpResponse(render_to_string("messaging/loader.js"), content_type="text/javascript")
     # Customers' pages load it from their own origin, some of them under
     # Cross-Origin-Embedder-Policy: require-corp; the static files it loads say the same.
     response["Access-Control-Allow-Origin"] = "*"

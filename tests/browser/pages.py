@@ -6,7 +6,10 @@ import json
 import re
 
 from django.conf import settings
+from django.utils import timezone
 from playwright.sync_api import expect
+
+from messaging.models import ChannelInstance, Conversation
 
 SCREENSHOTS = settings.BASE_DIR / "var" / "screenshots"
 CODE_RECEIVED = "You are signed in. Open the chat to talk to us."
@@ -148,3 +151,26 @@ class NetworkSwitch:
 
     def on(self) -> None:
         self.online = True
+
+
+def offer_guest_chat() -> None:
+    """The demo's portal chat, taking guests: a chat starts without signing in."""
+    ChannelInstance.objects.filter(name="Portal chat").update(require_authentication=False)
+
+
+def start_guest_chat(page, base: str, text: str) -> None:
+    """On the portal, not signed in: open the chat and write `text`."""
+    page.goto(f"{base}/portal/")
+    open_widget(page)
+    page.get_by_role("textbox", name="Message").fill(text)
+    page.keyboard.press("Enter")
+    pane = page.get_by_role("dialog", name="Chat with us")
+    expect(pane.locator(".cc-from-visitor .cc-text")).to_have_text([text])
+
+
+def close_behind_the_scenes(conversation_text: str) -> None:
+    """Close the conversation holding a visitor's `conversation_text` without telling any
+    socket, as happens to a socket that is down at the time."""
+    Conversation.objects.filter(messages__text=conversation_text).update(
+        status=Conversation.Status.CLOSED, closed_at=timezone.now()
+    )

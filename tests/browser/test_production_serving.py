@@ -56,9 +56,12 @@ def test_the_chat_widget_loads_styled_on_a_customers_page_on_another_origin(
     expect(page.locator(".cc-alert")).to_be_hidden()
     screenshot(page, "widget-on-another-origin")
 
-    served = {response.url.rsplit("/", 1)[1]: response for response in assets}
-    assert sorted(served) == ["widget.css", "widget.js"]
-    for name, content_type in (("widget.css", "text/css"), ("widget.js", "text/javascript")):
+    # Named by their content's hash, so that a page never mixes files of two versions.
+    hashed = re.compile(r"/static/messaging/widget/(\w+)\.[0-9a-f]{12}\.(css|js)$")
+    served = {".".join(hashed.search(response.url).groups()): response for response in assets}
+    assert sorted(served) == ["pane.js", "transport.js", "widget.css", "widget.js"]
+    for name in served:
+        content_type = "text/css" if name == "widget.css" else "text/javascript"
         response = served[name]
         assert response.url.startswith(f"{live_url}/static/messaging/widget/")
         assert response.status == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.templatetags.static import static
 
 from tests.conftest import PASSWORD
 
@@ -31,6 +32,8 @@ def test_the_snippet_finds_its_widget_through_the_deployment(client, chat):
     assert loader.status_code == 200
     assert loader["Content-Type"] == "text/javascript"
     assert loader["Cross-Origin-Resource-Policy"] == "cross-origin"
+    for name in ("widget.css", "transport.js", "pane.js", "widget.js"):
+        assert static(f"messaging/widget/{name}") in loader.text
 
 
 def test_an_inactive_or_unknown_deployment_says_why_in_json(client, chat):

@@ -1,10 +1,12 @@
-/*
+{% load static %}/*
  * Contact center chat widget loader.
  *
  *   <script src="<base>/widget/loader.js" data-deployment-id="<uuid>" async></script>
  *
  * Finds its own script tag, takes the platform's base URL from its src, defines the page's API
- * (window.ContactCenter) and loads the widget's stylesheet and script from the platform.
+ * (window.ContactCenter) and loads the widget's stylesheet and scripts from the platform.
+ * Served from a template: the files are named by their content's hash, so that a page never
+ * mixes files of two versions of the widget.
  */
 (function () {
   "use strict";
@@ -22,7 +24,6 @@
   }
   const src = new URL(script.src, document.baseURI);
   const base = src.origin + src.pathname.replace(/\/widget\/loader\.js$/, "");
-  const assets = base + "/static/messaging/widget/";
 
   let tokenProvider = null;
   const api = {
@@ -45,13 +46,17 @@
 
   const stylesheet = document.createElement("link");
   stylesheet.rel = "stylesheet";
-  stylesheet.href = assets + "widget.css";
+  stylesheet.href = base + "{% static 'messaging/widget/widget.css' %}";
   document.head.appendChild(stylesheet);
 
-  const widget = document.createElement("script");
-  widget.src = assets + "widget.js";
-  widget.async = true;
-  widget.dataset.base = base;
-  widget.dataset.deploymentId = deploymentId;
-  document.head.appendChild(widget);
+  function addScript(path, data) {
+    const file = document.createElement("script");
+    file.src = base + path;
+    file.async = false; // the transport, the pane, then the widget that drives them
+    Object.assign(file.dataset, data);
+    document.head.appendChild(file);
+  }
+  addScript("{% static 'messaging/widget/transport.js' %}");
+  addScript("{% static 'messaging/widget/pane.js' %}");
+  addScript("{% static 'messaging/widget/widget.js' %}", { base, deploymentId });
 })();

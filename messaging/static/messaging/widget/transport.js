@@ -1,0 +1,537 @@
+/*
+ * ContactCenterTransport: a visitor's conversation with the contact center, without any DOM.
+ *
+ * Protocol: CONTRACT.md "Widget runtime", "Code-flow sign-in" and "Mobile apps and the transport
+ * SDK". It starts a conversation over a WebSocket (signing in first where the widget asks for
+ * it), resumes it after a dropped connection or a reload without losing or repeating a message,
+ * keeps what the visitor sends while the connection is down, and refreshes a code-flow sign-in.
+ *
+ *   const transport = new ContactCenterTransport({domain, deploymentId, storage?, WebSocket?,
+ *                                                 authToken?, authCode?});
+ *   transport.on("message", (frame) => ...);
+ *   transport.start();
+ *
+ * authToken(authentication) and authCode(authentication) return a promise of a JWT and of
+ * {code, redirect_uri, code_verifier?, nonce?}; they reject with an error carrying a `code`
+ * (provider_no_token when the visitor is not signed in). storage is {load(), save(state),
+ * clear()}. Events: phase ({phase}: idle, authorizing, connecting, open, reconnecting, failed,
+ * ended), started, resumed, message, authenticated, closed ({conversation, reason}), error
+ * ({code, message, fatal}: fatal when the conversation cannot go on), reconnecting.
+ */
+(function (global) {
+  "use strict";
+
+  // A session token with less than this left is refreshed before a start or sign-in uses it.
+  const SESSION_MARGIN_MS = 30000;
+  const RECONNECT_DELAYS_MS = [500, 1000, 2000, 4000, 8000, 15000, 30000];
+  // The close code of a conversation that has ended: closed by the agent, or abandoned.
+  const CLOSE_ENDED = 4410;
+  const CLOSE_UNAUTHENTICATED = 4401;
+  const SOCKET_OPEN = 1;
+  const CODE_FLOWS = ["oauth2", "openid_connect"];
+  // Refresh refusals that end the sign-in: the visitor has to sign in afresh.
+  const SIGN_IN_ENDED = ["token_revoked", "token_expired", "token_invalid"];
+
+  class TransportError extends Error {
+    constructor(code, detail) {
+      super(detail || code);
+      this.code = code;
+    }
+  }
+
+  const memoryStorage = () => {
+    let state = null;
+    return {
+      load: () => state,
+      save: (value) => {
+        state = value;
+      },
+      clear: () => {
+        state = null;
+      },
+    };
+  };
+
+  function baseUrl(domain) {
+    const base = domain.includes("://") ? domain : "https://" + domain;
+    return base.replace(/\/+$/, "");
+  }
+
+  class ContactCenterTransport {
+    constructor({ domain, deploymentId, WebSocket, storage, authToken, authCode }) {
+      this.base = baseUrl(domain);
+      this.deploymentId = deploymentId;
+      this.WebSocket = WebSocket || global.WebSocket;
+      this.storage = storage || memoryStorage();
+      this.authToken = authToken || null;
+      this.authCode = authCode || null;
+      this.listeners = new Map();
+      this.configPromise = null;
+      this.config = null;
+
+      this.phase = "idle";
+      this.socket = null;
+      this.refusal = null;
+      this.endReason = null;
+      this.conversation = null;
+      this.resumeToken = null;
+      this.lastId = null;
+      this.authenticated = false;
+      this.seen = new Set();
+      this.outbox = [];
+      this.attempts = 0;
+      this.reconnectTimer = null;
+      this.upgradeTried = false;
+
+      this.signIn = null; // {sessionToken, expiresAt (ms, this clock), refreshToken}
+      this.pendingSignIn = null; // one at a time, as a refresh token works once
+      this.signOuts = 0; // a sign-in that ends after a sign-out is not kept
+
+      const saved = this.storage.load() || {};
+      if (saved.signIn && saved.signIn.refreshToken) {
+        this.signIn = saved.signIn;
+      }
+      if (saved.conversation && saved.resumeToken) {
+        this.conversation = saved.conversation;
+        this.resumeToken = saved.resumeToken;
+      }
+    }
+
+    on(event, listener) {
+      if (!this.listeners.has(event)) {
+        this.listeners.set(event, []);
+      }
+      this.listeners.get(event).push(listener);
+      return this;
+    }
+
+    emit(event, detail) {
+      for (const listener of this.listeners.get(event) || []) {
+        listener(detail);
+      }
+    }
+
+    /* The widget's public config, fetched once. Rejects with config_unavailable. */
+    loadConfig() {
+      if (!this.configPromise) {
+        const url = `${this.base}/widget/deployment/${encodeURIComponent(this.deploymentId)}/config`;
+        this.configPromise = fetch(url, { credentials: "omit", cache: "no-cache" })
+          .catch((error) => {
+            throw new TransportError("config_unavailable", String(error));
+          })
+          .then((response) => {
+            if (!response.ok) {
+              throw new TransportError(
+                "config_unavailable",
+                "The widget config answered " + response.status,
+              );
+            }
+            return response.json();
+          })
+          .then((config) => {
+            this.config = config;
+            return config;
+          });
+        this.configPromise.catch(() => {
+          this.configPromise = null; // the next start asks again
+        });
+      }
+      return this.configPromise;
+    }
+
+    /* Resume the conversation this transport holds (after a reload: the whole transcript),
+       else start a new one, signing in first where the widget authenticates. */
+    async start() {
+      if (this.conversation) {
+        this.setPhase("connecting");
+        try {
+          await this.loadConfig();
+        } catch (error) {
+          this.fail(error);
+          return;
+        }
+        this.reconnect();
+        return;
+      }
+      this.setPhase("connecting");
+      try {
+        const config = await this.loadConfig();
+        let token = null;
+        if (config.authentication) {
+          this.setPhase("authorizing");
+          token = await this.signInToken().catch((error) => {
+            // Not signed in is fine where the widget also takes guests; failures never are.
+            if (error.code === "provider_no_token" && !config.require_authentication) {
+              return null;
+            }
+            throw error;
+          });
+          if (this.phase !== "authorizing") {
+            return; // closed or signed out meanwhile
+          }
+        }
+        this.setPhase("connecting");
+        this.connect({ type: "start", token, deployment_id: this.deploymentId });
+      } catch (error) {
+        if (this.phase !== "idle") {
+          this.fail(error);
+        }
+      }
+    }
+
+    send(text) {
+      if (this.phase === "open" && this.socket && this.socket.readyState === SOCKET_OPEN) {
+        this.transmit({ type: "message", text });
+      } else {
+        this.outbox.push(text);
+      }
+    }
+
+    /* Sign the open conversation in with a token (same `sub` as any earlier one). */
+    authenticate(token) {
+      if (this.phase === "open") {
+        this.transmit({ type: "authenticate", token });
+      }
+    }
+
+    /* Drop the conversation this transport holds: its socket, what waits to be sent, and its
+       stored resume token. The sign-in stays. */
+    close() {
+      const socket = this.socket;
+      this.socket = null;
+      if (socket) {
+        socket.close();
+      }
+      clearTimeout(this.reconnectTimer);
+      Object.assign(this, {
+        conversation: null,
+        resumeToken: null,
+        lastId: null,
+        authenticated: false,
+        attempts: 0,
+        reconnectTimer: null,
+        upgradeTried: false,
+        outbox: [],
+      });
+      this.seen.clear();
+      this.setPhase("idle");
+      this.remember();
+    }
+
+    /* Close the conversation and end the sign-in, with the platform too. Resolves once the
+       platform has answered; a failure is reported as an error event. */
+    async logout() {
+      this.close();
+      const held = this.signIn;
+      this.signOuts += 1;
+      this.dropSignIn();
+      if (held) {
+        try {
+          await this.callSignIn("logout", { refresh_token: held.refreshToken });
+        } catch (error) {
+          this.report(error);
+        }
+      }
+    }
+
+    /* Reconnect now rather than after the backoff (the network is back). */
+    reconnectNow() {
+      if (this.reconnectTimer !== null) {
+        this.reconnect();
+      }
+    }
+
+    // ---- State -------------------------------------------------------------------------------
+
+    setPhase(phase) {
+      this.phase = phase;
+      this.emit("phase", { phase });
+    }
+
+    /* Keep what a reload needs: the conversation to resume and the sign-in. */
+    remember() {
+      const state = {};
+      if (this.conversation) {
+        Object.assign(state, { conversation: this.conversation, resumeToken: this.resumeToken });
+      }
+      if (this.signIn) {
+        state.signIn = this.signIn;
+      }
+      if (Object.keys(state).length) {
+        this.storage.save(state);
+      } else {
+        this.storage.clear();
+      }
+    }
+
+    /* The conversation cannot go on. */
+    fail(error) {
+      this.setPhase("failed");
+      this.emit("error", {
+        code: error.code || "config_unavailable",
+        message: error.message || "",
+        fatal: true,
+      });
+    }
+
+    /* Something failed that the conversation survives. */
+    report(error) {
+      this.emit("error", { code: error.code, message: error.message || "", fatal: false });
+    }
+
+    // ---- The socket --------------------------------------------------------------------------
+
+    connect(firstFrame) {
+      const url = `${this.base.replace(/^http/, "ws")}/ws/widget/${this.config.widget_id}/`;
+      const socket = new this.WebSocket(url);
+      this.socket = socket;
+      this.refusal = null;
+      this.endReason = null;
+      socket.onopen = () => socket.send(JSON.stringify(firstFrame));
+      socket.onmessage = (event) => {
+        let frame;
+        try {
+          frame = JSON.parse(event.data);
+        } catch {
+          return;
+        }
+        if (frame && typeof frame.type === "string" && Object.hasOwn(FRAMES, frame.type)) {
+          FRAMES[frame.type].call(this, frame);
+        }
+      };
+      socket.onclose = (event) => {
+        if (this.socket === socket) {
+          this.socket = null;
+          this.closed(event.code);
+        }
+      };
+    }
+
+    transmit(frame) {
+      this.socket.send(JSON.stringify(frame));
+    }
+
+    joined(frame) {
+      this.authenticated = Boolean(frame.authenticated);
+      this.attempts = 0;
+      this.setPhase("open");
+      this.remember();
+      for (const text of this.outbox.splice(0)) {
+        this.transmit({ type: "message", text });
+      }
+    }
+
+    /* A guest's conversation signs in once the page has a token (after signing in on the page
+       and reloading). Where the widget takes no sign-in mid-chat, the platform says so
+       (upgrade_not_allowed). A code flow upgrades only with a sign-in already held: asking the
+       page for a code could send the visitor away mid-chat. */
+    upgrade() {
+      const authentication = this.config.authentication;
+      if (!authentication || this.upgradeTried) {
+        return;
+      }
+      if (CODE_FLOWS.includes(authentication.type) && !this.signIn) {
+        return;
+      }
+      this.upgradeTried = true;
+      this.signInToken().then(
+        (token) => this.authenticate(token),
+        () => {}, // still a guest, as the visitor already sees
+      );
+    }
+
+    closed(code) {
+      const refusal = this.refusal;
+      if (code === CLOSE_UNAUTHENTICATED) {
+        this.dropSessionToken();
+      }
+      if (code === CLOSE_ENDED || (refusal && refusal.code === "resume_invalid")) {
+        const ended = { conversation: this.conversation, reason: this.endReason };
+        this.close();
+        this.setPhase("ended");
+        this.emit("closed", ended);
+      } else if (refusal || (code >= 4400 && code < 4500)) {
+        this.fail(refusal || new TransportError("bad_frame", "Closed with code " + code));
+      } else if (this.conversation) {
+        this.reconnectLater();
+      } else {
+        this.fail(new TransportError("connection_failed", "Closed with code " + code));
+      }
+    }
+
+    reconnectLater() {
+      const step = RECONNECT_DELAYS_MS[Math.min(this.attempts, RECONNECT_DELAYS_MS.length - 1)];
+      this.attempts += 1;
+      this.setPhase("reconnecting");
+      this.emit("reconnecting", { attempt: this.attempts });
+      this.reconnectTimer = setTimeout(() => this.reconnect(), step * (0.75 + Math.random() / 2));
+    }
+
+    reconnect() {
+      clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = null;
+      const frame = {
+        type: "resume",
+        conversation: this.conversation,
+        resume_token: this.resumeToken,
+      };
+      if (this.lastId) {
+        frame.after = this.lastId;
+      }
+      this.connect(frame);
+    }
+
+    // ---- Sign-in -----------------------------------------------------------------------------
+
+    /* The token for a start or authenticate frame: the page's JWT, or a session token of the
+       platform for the code flows. */
+    signInToken() {
+      const authentication = this.config.authentication;
+      if (!CODE_FLOWS.includes(authentication.type)) {
+        return this.ask(this.authToken, authentication);
+      }
+      if (!this.pendingSignIn) {
+        this.pendingSignIn = this.sessionToken(authentication).finally(() => {
+          this.pendingSignIn = null;
+        });
+      }
+      return this.pendingSignIn;
+    }
+
+    async ask(provider, authentication) {
+      if (!provider) {
+        throw new TransportError("provider_no_token", "No sign-in was given to the transport.");
+      }
+      return provider(authentication);
+    }
+
+    /* The held session token while it has time left; else a refreshed one; else one for a new
+       code from the page. */
+    async sessionToken(authentication) {
+      const signOuts = this.signOuts;
+      const held = this.signIn;
+      if (held && held.sessionToken && held.expiresAt - Date.now() > SESSION_MARGIN_MS) {
+        return held.sessionToken;
+      }
+      if (held) {
+        try {
+          const pair = await this.callSignIn("refresh", { refresh_token: held.refreshToken });
+          return this.hold(pair, signOuts);
+        } catch (error) {
+          if (!SIGN_IN_ENDED.includes(error.code)) {
+            throw error;
+          }
+          this.dropSignIn(); // and sign in afresh
+        }
+      }
+      const grant = await this.ask(this.authCode, authentication);
+      return this.hold(await this.callSignIn("exchange", grant), signOuts);
+    }
+
+    /* Keep a {session_token, expires_in, refresh_token} answer, unless the page signed out
+       while it was on its way; returns the session token. */
+    hold(pair, signOuts) {
+      if (signOuts !== this.signOuts) {
+        this.callSignIn("logout", { refresh_token: pair.refresh_token }).catch(() => {});
+        throw new TransportError("provider_no_token", "The page signed out during the sign-in.");
+      }
+      this.signIn = {
+        sessionToken: pair.session_token,
+        expiresAt: Date.now() + pair.expires_in * 1000,
+        refreshToken: pair.refresh_token,
+      };
+      this.remember();
+      return pair.session_token;
+    }
+
+    /* The platform refused the session token: the next start refreshes it first. */
+    dropSessionToken() {
+      if (this.signIn) {
+        this.signIn.sessionToken = null;
+        this.remember();
+      }
+    }
+
+    dropSignIn() {
+      this.signIn = null;
+      this.remember();
+    }
+
+    /* POST to the platform's /widget/<id>/auth/<action>: the answer's JSON, or null for 204.
+       Rejects with the platform's {code, detail}, or connection_failed. */
+    async callSignIn(action, body) {
+      if (!this.config) {
+        throw new TransportError("config_unavailable", "The widget is still loading.");
+      }
+      const widget = encodeURIComponent(this.config.widget_id);
+      let response;
+      try {
+        response = await fetch(`${this.base}/widget/${widget}/auth/${action}`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(body),
+          credentials: "omit",
+          cache: "no-store",
+          keepalive: action === "logout", // a page often signs out just before it leaves
+        });
+      } catch (error) {
+        throw new TransportError("connection_failed", String(error));
+      }
+      if (response.status === 204) {
+        return null;
+      }
+      const answer = await response.json().catch(() => null);
+      if (response.ok && answer) {
+        return answer;
+      }
+      if (answer && typeof answer.code === "string") {
+        throw new TransportError(answer.code, String(answer.detail || ""));
+      }
+      throw new TransportError("connection_failed", `${action} answered ${response.status}.`);
+    }
+  }
+
+  /* Server frames, called with the transport as `this`. */
+  const FRAMES = {
+    started(frame) {
+      this.conversation = frame.conversation;
+      this.resumeToken = frame.resume_token;
+      this.joined(frame);
+      this.emit("started", { conversation: frame.conversation, authenticated: this.authenticated });
+    },
+    resumed(frame) {
+      this.joined(frame);
+      this.emit("resumed", { conversation: this.conversation, authenticated: this.authenticated });
+      if (!this.authenticated) {
+        this.upgrade();
+      }
+    },
+    message(frame) {
+      const id = String(frame.id);
+      if (this.seen.has(id)) {
+        return;
+      }
+      this.seen.add(id);
+      this.lastId = id;
+      this.remember();
+      this.emit("message", frame);
+    },
+    authenticated() {
+      this.authenticated = true;
+      this.emit("authenticated", { conversation: this.conversation, authenticated: true });
+    },
+    closed(frame) {
+      this.endReason = typeof frame.reason === "string" ? frame.reason : null;
+    },
+    error(frame) {
+      const error = new TransportError(String(frame.code), String(frame.detail || ""));
+      if (this.phase === "open") {
+        this.report(error); // the socket stays open
+      } else {
+        this.refusal = error; // the close that follows says the rest
+      }
+    },
+  };
+
+  global.ContactCenterTransport = ContactCenterTransport;
+})(globalThis);
