@@ -39,6 +39,9 @@
     selected: null,
     accepting: null,
     signedOut: false,
+    // Set from connecting until the first queue frame, which comes with the agent's open
+    // conversations: any other one was closed while the console was disconnected.
+    recounting: false,
   };
 
   function element(tag, attributes, text) {
@@ -120,9 +123,10 @@
       "Accept",
     );
     accept.addEventListener("click", () => {
-      state.accepting = summary.id;
-      accept.disabled = true;
-      transmit({ type: "accept", conversation: summary.id });
+      if (transmit({ type: "accept", conversation: summary.id })) {
+        state.accepting = summary.id;
+        accept.disabled = true;
+      }
     });
     item.append(accept);
     return item;
@@ -282,10 +286,26 @@
     return true;
   }
 
+  /* Closed until an `accepted` frame says the conversation is still the agent's. */
+  function markAllClosed() {
+    for (const conversation of state.mine.values()) {
+      conversation.closed = true;
+    }
+    if (state.mine.has(state.selected)) {
+      select(state.selected);
+    } else {
+      renderMine();
+    }
+  }
+
   const FRAMES = {
     queue(frame) {
       state.waiting = new Map(frame.conversations.map((summary) => [summary.id, summary]));
       renderWaiting();
+      if (state.recounting) {
+        state.recounting = false;
+        markAllClosed();
+      }
     },
     waiting(frame) {
       state.waiting.set(frame.conversation.id, frame.conversation);
@@ -306,6 +326,7 @@
         unread: 0,
       };
       conversation.summary = summary;
+      conversation.closed = false;
       for (const message of frame.messages) {
         addMessage(conversation, message);
       }
@@ -377,6 +398,7 @@
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     const socket = new WebSocket(scheme + location.host + root.dataset.socketPath);
     state.socket = socket;
+    state.recounting = true;
     socket.addEventListener("open", () => {
       state.attempts = 0;
       ui.status.textContent = "Connected";
