@@ -1,4 +1,5 @@
-"""The policy every outbound URL (key URLs, discovery documents, token URLs) must follow."""
+"""The policy every outbound URL (key URLs, discovery documents, token and userinfo endpoints)
+must follow."""
 
 from __future__ import annotations
 

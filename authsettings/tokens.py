@@ -188,10 +188,10 @@ def _check_size(reading: Reading) -> None:
 
 
 def _check_format(reading: Reading) -> None:
-    reading.parts = split(reading.token)
+    reading.parts = _split(reading.token)
 
 
-def split(token: object) -> Parts:
+def _split(token: object) -> Parts:
     if not isinstance(token, str):
         raise TokenError("token_malformed", "The token must be a string.")
     segments = token.split(".")
@@ -254,10 +254,10 @@ def _json_object(segment: str, name: str) -> dict[str, Any]:
 
 
 def _check_header(reading: Reading) -> None:
-    reading.kid = check_header(reading.parts.header)
+    reading.kid = _header_kid(reading.parts.header)
 
 
-def check_header(header: dict[str, Any]) -> str | None:
+def _header_kid(header: dict[str, Any]) -> str | None:
     """The header's kid, once the algorithm and the header are acceptable. Raises TokenError."""
     alg = header.get("alg")
     if alg != ALGORITHM:
@@ -334,24 +334,24 @@ def _check_claim_types(reading: Reading) -> None:
     if not isinstance(payload["iss"], str) or not payload["iss"]:
         raise TokenError("claims_invalid", "iss must be a non-empty string.")
     sub = payload["sub"]
-    if not has_subject_length(sub):
+    if not _has_subject_length(sub):
         raise TokenError(
             "claims_invalid", f"sub must be a string of 1 to {MAX_SUBJECT_LENGTH} characters."
         )
-    if has_control_characters(sub):
+    if _has_control_characters(sub):
         raise TokenError("claims_invalid", "sub must not contain control characters.")
 
 
 def is_subject(value: object) -> bool:
     """Whether a user id, from a token or a provider, is fit to be a conversation's subject."""
-    return has_subject_length(value) and not has_control_characters(value)
+    return _has_subject_length(value) and not _has_control_characters(value)
 
 
-def has_subject_length(value: object) -> bool:
+def _has_subject_length(value: object) -> bool:
     return isinstance(value, str) and 1 <= len(value) <= MAX_SUBJECT_LENGTH
 
 
-def has_control_characters(text: str) -> bool:
+def _has_control_characters(text: str) -> bool:
     return any(unicodedata.category(character) in ("Cc", "Cs") for character in text)
 
 
