@@ -27,13 +27,17 @@ class Operator:
     works_on: str = ""
 
 
+def _on_numbers(compare: Callable[[object, object], bool]) -> Operator:
+    return Operator(compare, context.NUMBER, "compares numbers")
+
+
 OPERATORS: dict[str, Operator] = {
     "eq": Operator(python_operator.eq),
     "ne": Operator(python_operator.ne),
-    "gt": Operator(python_operator.gt, context.NUMBER, "compares numbers"),
-    "ge": Operator(python_operator.ge, context.NUMBER, "compares numbers"),
-    "lt": Operator(python_operator.lt, context.NUMBER, "compares numbers"),
-    "le": Operator(python_operator.le, context.NUMBER, "compares numbers"),
+    "gt": _on_numbers(python_operator.gt),
+    "ge": _on_numbers(python_operator.ge),
+    "lt": _on_numbers(python_operator.lt),
+    "le": _on_numbers(python_operator.le),
     "contains": Operator(lambda value, part: part in value, context.TEXT, "works on text"),
     "exists": Operator(None),
 }
@@ -71,7 +75,7 @@ def _problems_of(condition: object, types: Mapping[str, str]) -> Iterator[str]:
     variable, name = condition["variable"], condition["operator"]
     if variable not in types:
         yield (
-            f"{variable!r} is neither 'authenticated' nor a context variable "
+            f"{variable!r} is neither {AUTHENTICATED!r} nor a context variable "
             "of this workstream; define the variable first."
         )
         return
@@ -79,9 +83,10 @@ def _problems_of(condition: object, types: Mapping[str, str]) -> Iterator[str]:
     operator = OPERATORS.get(name)
     if operator is None:
         yield f"the operator must be one of {', '.join(sorted(OPERATORS))}."
-    elif operator.compare is None:
         return
-    elif operator.variable_type not in (None, variable_type):
+    if operator.compare is None:
+        return
+    if operator.variable_type not in (None, variable_type):
         yield f"{name} {operator.works_on}; {variable!r} is {variable_type}."
     elif condition.get("value") is None:
         yield f"give a value to compare {variable!r} with."
@@ -96,7 +101,8 @@ def holds(condition: Mapping, facts: Mapping[str, object], types: Mapping[str, s
     """Whether a stored condition holds for a conversation's `facts` (name -> typed value),
     `types` being `nameable_types()` of its workstream. A condition the workstream's variables
     no longer fit does not hold."""
-    name, value = condition["variable"], facts.get(condition["variable"])
+    name = condition["variable"]
+    value = facts.get(name)
     operator = OPERATORS.get(condition["operator"])
     if operator is None:
         return False
