@@ -39,9 +39,10 @@
     selected: null,
     accepting: null,
     signedOut: false,
-    // Set from connecting until the first queue frame, which comes with the agent's open
-    // conversations: any other one was closed while the console was disconnected.
-    recounting: false,
+    // From connecting until the first queue frame: the agent's open conversations that no
+    // `accepted` frame has named again on this connection. Those left by then were closed
+    // while the console was disconnected.
+    unconfirmed: null,
   };
 
   function element(tag, attributes, text) {
@@ -286,10 +287,12 @@
     return true;
   }
 
-  /* Closed until an `accepted` frame says the conversation is still the agent's. */
-  function markAllClosed() {
-    for (const conversation of state.mine.values()) {
-      conversation.closed = true;
+  function markClosed(ids) {
+    for (const id of ids) {
+      const conversation = state.mine.get(id);
+      if (conversation) {
+        conversation.closed = true;
+      }
     }
     if (state.mine.has(state.selected)) {
       select(state.selected);
@@ -302,9 +305,9 @@
     queue(frame) {
       state.waiting = new Map(frame.conversations.map((summary) => [summary.id, summary]));
       renderWaiting();
-      if (state.recounting) {
-        state.recounting = false;
-        markAllClosed();
+      if (state.unconfirmed) {
+        markClosed(state.unconfirmed);
+        state.unconfirmed = null;
       }
     },
     waiting(frame) {
@@ -327,6 +330,9 @@
       };
       conversation.summary = summary;
       conversation.closed = false;
+      if (state.unconfirmed) {
+        state.unconfirmed.delete(summary.id);
+      }
       for (const message of frame.messages) {
         addMessage(conversation, message);
       }
@@ -398,7 +404,9 @@
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     const socket = new WebSocket(scheme + location.host + root.dataset.socketPath);
     state.socket = socket;
-    state.recounting = true;
+    state.unconfirmed = new Set(
+      [...state.mine].filter(([, conversation]) => !conversation.closed).map(([id]) => id),
+    );
     socket.addEventListener("open", () => {
       state.attempts = 0;
       ui.status.textContent = "Connected";
