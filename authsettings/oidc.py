@@ -130,45 +130,62 @@ def _download(url: str) -> bytes:
 def validate_id_token(
     id_token: object, provider: Provider, *, client_id: str, nonce: str | None, now: float
 ) -> tokens.VerifiedToken:
-    """Check an id token from `provider` for the client. `nonce`, when given, must be the
-    token's.
+    """Check an id token from `provider` for the client: the token steps against the keys at
+    its jwks_uri and its issuer, then `aud` and `azp`, then `nonce` when one was sent.
 
     Raises TokenError with the contract's codes (`claims_missing` / `claims_invalid` for
     `aud`, `azp` and `nonce`).
     """
-    verified = tokens.verify(
+    steps = (_client_step(client_id),) + (() if nonce is None else (_nonce_step(nonce),))
+    return tokens.verify(
         id_token,
         key_source=tokens.KeyUrl(provider.jwks_uri),
-        rules=tokens.Rules(issuer=provider.issuer),
+        rules=tokens.Rules(issuer=provider.issuer, more_steps=steps),
         now=now,
     )
-    _check_audience(verified.claims, client_id)
-    if nonce is not None:
-        said = verified.claims.get("nonce")
+
+
+def _client_step(client_id: str) -> tokens.Step:
+    def check(reading: tokens.Reading) -> None:
+        aud = reading.payload.get("aud")
+        if aud is None:
+            raise TokenError("claims_missing", "The id token has no aud.")
+        audiences = tokens.audiences_of(aud)
+        if client_id not in audiences:
+            raise TokenError(
+                "claims_invalid",
+                f"The id token is for {shown(aud)}, not for the setting's client id.",
+            )
+        azp = reading.payload.get("azp")
+        if len(audiences) > 1 and azp is None:
+            raise TokenError("claims_missing", "The id token has several audiences and no azp.")
+        if azp is not None and azp != client_id:
+            raise TokenError("claims_invalid", "The id token's azp is not the setting's client id.")
+
+    return tokens.Step(
+        "aud and azp",
+        check,
+        lambda _: "The id token is for the setting's client id.",
+        "Set the setting's client id to the one the provider issues id tokens for.",
+    )
+
+
+def _nonce_step(nonce: str) -> tokens.Step:
+    def check(reading: tokens.Reading) -> None:
+        said = reading.payload.get("nonce")
         if said is None:
             raise TokenError("claims_missing", "The id token has no nonce, and one was sent.")
         if not isinstance(said, str) or not hmac.compare_digest(said.encode(), nonce.encode()):
             raise TokenError(
                 "claims_invalid", "The id token's nonce is not the one sent with the sign-in."
             )
-    return verified
 
-
-def _check_audience(claims: dict[str, Any], client_id: str) -> None:
-    aud = claims.get("aud")
-    if aud is None:
-        raise TokenError("claims_missing", "The id token has no aud.")
-    audiences = tokens.audiences_of(aud)
-    if client_id not in audiences:
-        raise TokenError(
-            "claims_invalid",
-            f"The id token is for {shown(aud)}, not for the setting's client id.",
-        )
-    azp = claims.get("azp")
-    if len(audiences) > 1 and azp is None:
-        raise TokenError("claims_missing", "The id token has several audiences and no azp.")
-    if azp is not None and azp != client_id:
-        raise TokenError("claims_invalid", "The id token's azp is not the setting's client id.")
+    return tokens.Step(
+        "nonce",
+        check,
+        lambda _: "The id token carries the nonce sent with the sign-in.",
+        "Send the nonce the sign-in started with.",
+    )
 
 
 # Built-in token actions of `oauth2` settings (see token_actions)
