@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from functools import partial
-
 from django.contrib import admin
 from django.urls import path
 
@@ -81,27 +79,45 @@ class AuthenticationSettingAdmin(HistoryAdmin):
     ]
 
     def get_urls(self):
-        def wrap(view):
-            return self.admin_site.admin_view(partial(view, self))
-
         return [
             path(
                 "add/",
-                self.admin_site.admin_view(AuthenticationSettingWizard.as_view(model_admin=self)),
+                self.admin_site.admin_view(self.wizard_view),
                 name="authsettings_authenticationsetting_add",
             ),
             path(
                 "<path:object_id>/test/",
-                wrap(test_setting_view),
+                self.admin_site.admin_view(self.tester_view),
                 name="authsettings_authenticationsetting_test",
             ),
             path(
                 "<path:object_id>/redirect-information/",
-                wrap(redirect_information_view),
+                self.admin_site.admin_view(self.redirect_information_view),
                 name="authsettings_authenticationsetting_redirect",
             ),
             *super().get_urls(),
         ]
+
+    def wizard_view(self, request):
+        """The "New authentication setting" wizard, in place of the add form."""
+        return AuthenticationSettingWizard.as_view(model_admin=self)(request)
+
+    def tester_view(self, request, object_id):
+        return test_setting_view(self, request, object_id)
+
+    def redirect_information_view(self, request, object_id):
+        """The wizard's last page for an Apple Messages for Business OpenID Connect flow: the
+        redirect URL to add to the provider's allowed callback URLs."""
+        return record_page(
+            self,
+            request,
+            object_id,
+            "admin/authsettings/authenticationsetting/redirect_information.html",
+            lambda setting: {
+                "title": "Redirect information",
+                "redirect_url": redirect_url(setting, request),
+            },
+        )
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["redirect_url"] = redirect_url(obj, request)
@@ -155,18 +171,3 @@ class AuthenticationSettingAdmin(HistoryAdmin):
 def redirect_url(setting: AuthenticationSetting | None, request) -> str | None:
     """The URL to add to the provider's allowed callback URLs, for a setting that has one."""
     return setting.redirect_url_at(platform_url(request)) if setting is not None else None
-
-
-def redirect_information_view(model_admin, request, object_id):
-    """The wizard's last page for an Apple Messages for Business OpenID Connect flow: the
-    redirect URL to add to the provider's allowed callback URLs."""
-    return record_page(
-        model_admin,
-        request,
-        object_id,
-        "admin/authsettings/authenticationsetting/redirect_information.html",
-        lambda setting: {
-            "title": "Redirect information",
-            "redirect_url": redirect_url(setting, request),
-        },
-    )

@@ -1,14 +1,18 @@
 """Read-only admin pages about one record, beside its change form (STYLE.md "Admin and
-wizards"): the wizards' last pages."""
+wizards"): the wizards' last pages and the setting tester."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext
 
 
 def record_page(
@@ -27,12 +31,12 @@ def record_page(
     allowed = (
         model_admin.has_change_permission
         if needs_change
-        else (model_admin.has_view_or_change_permission)
+        else model_admin.has_view_or_change_permission
     )
     if not allowed(request, record):
         raise PermissionDenied
     if record is None:
-        return model_admin._get_obj_does_not_exist_redirect(request, model_admin.opts, object_id)
+        return missing_record_redirect(model_admin, request, object_id)
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,
@@ -41,3 +45,13 @@ def record_page(
     }
     request.current_app = model_admin.admin_site.name
     return TemplateResponse(request, template, context)
+
+
+def missing_record_redirect(model_admin, request, object_id: str) -> HttpResponseRedirect:
+    """To the admin's home with a warning, in the change form's words for a record that does
+    not exist."""
+    # Django's own message, so that its translations apply.
+    text = "%(name)s with ID “%(key)s” doesn’t exist. Perhaps it was deleted?"  # noqa: RUF001
+    message = gettext(text) % {"name": model_admin.opts.verbose_name, "key": unquote(object_id)}
+    model_admin.message_user(request, message, messages.WARNING)
+    return HttpResponseRedirect(reverse("admin:index", current_app=model_admin.admin_site.name))

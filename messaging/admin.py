@@ -93,16 +93,22 @@ class ChannelInstanceAdmin(HistoryAdmin):
         return [
             path(
                 "setup-chat/",
-                self.admin_site.admin_view(ChatSetupWizard.as_view(model_admin=self)),
+                self.admin_site.admin_view(self.setup_chat_view),
                 name="messaging_channelinstance_setup_chat",
             ),
             path(
                 "setup-apple/",
-                self.admin_site.admin_view(AppleSetupWizard.as_view(model_admin=self)),
+                self.admin_site.admin_view(self.setup_apple_view),
                 name="messaging_channelinstance_setup_apple",
             ),
             *super().get_urls(),
         ]
+
+    def setup_chat_view(self, request):
+        return ChatSetupWizard.as_view(model_admin=self)(request)
+
+    def setup_apple_view(self, request):
+        return AppleSetupWizard.as_view(model_admin=self)(request)
 
 
 @admin.register(Deployment)
