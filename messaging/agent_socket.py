@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from importlib import import_module
 
 from channels.auth import get_user
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from messaging import actions
+from messaging import actions, conversations
 from messaging.agent_rights import agent_group, is_agent, session_digest
 from messaging.frames import CLOSE_FORBIDDEN, FrameConsumer, Refusal, check_message_text, is_uuid
-from messaging.models import Conversation, Message
-from messaging.summaries import conversation_summary, message_frame
 
 # The first `queue` frame lists this many waiting conversations at most, the most urgent.
 MAX_QUEUE_FRAME = 200
@@ -55,12 +54,14 @@ class AgentConsumer(FrameConsumer):
             return
         await self.join(agent_group(self.user.pk))
         await self.follow_queues()
-        await self.send_queue()
+        # The agent's open conversations first: by the queue frame, a reconnecting console
+        # knows every conversation still open.
         for summary, messages in await active_conversations_of(self.user):
             await self.follow(summary["id"])
             await self.send_json(
                 {"type": "accepted", "conversation": summary, "messages": messages}
             )
+        await self.send_queue()
 
     async def disconnect(self, code):
         await self.leave_groups()
@@ -179,21 +180,6 @@ class AgentConsumer(FrameConsumer):
         await self.leave(actions.conversation_group(conversation_id))
 
 
-# Database steps, each in Channels' database thread.
-
-
-@database_sync_to_async
-def post_agent_message(conversation_id, agent, text: str) -> None:
-    conversation = Conversation.objects.get(pk=conversation_id, agent=agent)
-    actions.do_post_message(conversation, sender=Message.Sender.AGENT, text=text, acting_user=agent)
-
-
-@database_sync_to_async
-def close_conversation(conversation_id, agent) -> None:
-    conversation = Conversation.objects.get(pk=conversation_id, agent=agent)
-    actions.do_close_conversation(conversation, acting_user=agent)
-
-
 async def current_agent(session_key: str | None):
     """The agent the session holds now, or None. The session is read afresh from its store:
     the scope's copy would still hold a user who has signed out since. Like Django's own
@@ -204,45 +190,11 @@ async def current_agent(session_key: str | None):
     return user if await database_sync_to_async(is_agent)(user) else None
 
 
-@database_sync_to_async
-def queue_ids_of(user) -> list[int]:
-    return list(user.queues.values_list("id", flat=True))
-
-
-def summaries_of(conversations) -> list[dict]:
-    return [conversation_summary(conversation) for conversation in conversations]
-
-
-def with_relations(queryset):
-    return queryset.select_related(
-        "channel_instance__workstream", "queue", "contact"
-    ).prefetch_related("channel_instance__workstream__context_variables")
-
-
-@database_sync_to_async
-def waiting_summaries(queue_ids: list[int]) -> list[dict]:
-    waiting = with_relations(
-        Conversation.objects.filter(queue_id__in=queue_ids, status=Conversation.Status.WAITING)
-    ).order_by("-priority", "created_at")
-    return summaries_of(waiting[:MAX_QUEUE_FRAME])
-
-
-def transcript(conversation) -> list[dict]:
-    return [message_frame(message) for message in conversation.messages.order_by("id")]
-
-
-@database_sync_to_async
-def active_conversations_of(user) -> list[tuple[dict, list[dict]]]:
-    active = with_relations(
-        Conversation.objects.filter(agent=user, status=Conversation.Status.ACTIVE)
-    ).order_by("created_at")
-    return [(conversation_summary(c), transcript(c)) for c in active]
-
-
-@database_sync_to_async
-def accept(conversation_id: str, user) -> tuple[dict, list[dict]]:
-    conversation = Conversation.objects.filter(pk=conversation_id).first()
-    if conversation is None:
-        raise actions.ActionRefused("not_found", "No such conversation in your queues.")
-    conversation = actions.do_accept_conversation(conversation, acting_user=user)
-    return conversation_summary(conversation), transcript(conversation)
+queue_ids_of = database_sync_to_async(conversations.queue_ids_of)
+waiting_summaries = database_sync_to_async(
+    partial(conversations.waiting_summaries, limit=MAX_QUEUE_FRAME)
+)
+active_conversations_of = database_sync_to_async(conversations.active_conversations_of)
+accept = database_sync_to_async(conversations.accept_conversation)
+post_agent_message = database_sync_to_async(conversations.post_agent_message)
+close_conversation = database_sync_to_async(conversations.close_agent_conversation)

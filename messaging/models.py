@@ -257,6 +257,22 @@ class ConversationQuerySet(models.QuerySet):
     def not_authenticated_now(self) -> ConversationQuerySet:
         return self.exclude(_authenticated_at(timezone.now()))
 
+    def with_summary_relations(self) -> ConversationQuerySet:
+        """Loaded for conversation summaries, in one query however many there are."""
+        return self.select_related(
+            "channel_instance__workstream", "queue", "contact"
+        ).prefetch_related("channel_instance__workstream__context_variables")
+
+    def waiting_in(self, queue_ids) -> ConversationQuerySet:
+        """The queues' waiting conversations, by priority, then age."""
+        return self.filter(queue_id__in=queue_ids, status=Conversation.Status.WAITING).order_by(
+            "-priority", "created_at"
+        )
+
+    def active_with(self, agent) -> ConversationQuerySet:
+        """The conversations the agent accepted and that are still open, oldest first."""
+        return self.filter(agent=agent, status=Conversation.Status.ACTIVE).order_by("created_at")
+
     def abandoned(self, now: datetime) -> ConversationQuerySet:
         """Waiting chats whose visitor has had no socket open for ABANDONED_AFTER."""
         return self.filter(

@@ -124,7 +124,7 @@ async def test_the_waiting_list_costs_the_same_queries_for_one_or_many(chat, key
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from messaging.agent_socket import waiting_summaries
+    from messaging.conversations import waiting_summaries
 
     widget, _ = chat
     queue_ids = [
@@ -134,7 +134,7 @@ async def test_the_waiting_list_costs_the_same_queries_for_one_or_many(chat, key
     async def count_queries() -> int:
         def run():
             with CaptureQueriesContext(connection) as captured:
-                waiting_summaries.func(queue_ids)
+                waiting_summaries(queue_ids, limit=MAX_QUEUE_FRAME)
             return len(captured)
 
         return await database_sync_to_async(run)()
