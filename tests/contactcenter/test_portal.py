@@ -19,6 +19,7 @@ from contactcenter.models import ChannelType
 from contactcenter.portal import CUSTOMERS_GROUP, keys, tokens
 from messaging.models import Contact
 from tests.conftest import PASSWORD
+from tests.keyserver import verify_for
 
 CONTACT_ID = "87b4d06c-abc2-e811-a9b0-000d3a10e09e"
 
@@ -207,17 +208,17 @@ def test_the_platform_verifies_portal_tokens_by_kid_also_after_a_rotation(
     )
     context = {"msdyn_cartvalue": "10000", "msdyn_isvip": "false", "portalcontactid": CONTACT_ID}
     first = tokens.issue(issuer=issuer, subject=CONTACT_ID, context=context)
-    assert platform_tokens.verify(setting, first, now=time.time()).sub == CONTACT_ID
+    assert verify_for(setting, first, now=time.time()).sub == CONTACT_ID
 
     rotated = keys.rotate()
     second = tokens.issue(issuer=issuer, subject=CONTACT_ID, context=context)
-    verified = platform_tokens.verify(setting, second, now=time.time())
+    verified = verify_for(setting, second, now=time.time())
     assert verified.kid == rotated.kid
-    assert platform_tokens.verify(setting, first, now=time.time()).sub == CONTACT_ID
+    assert verify_for(setting, first, now=time.time()).sub == CONTACT_ID
 
     expired = tokens.issue(
         issuer=issuer, subject=CONTACT_ID, context=context, now=time.time() - 3600
     )
     with pytest.raises(platform_tokens.TokenError) as refused:
-        platform_tokens.verify(setting, expired, now=time.time())
+        verify_for(setting, expired, now=time.time())
     assert refused.value.code == "token_expired"
