@@ -207,3 +207,23 @@ def test_every_setting_links_contacts_unless_turned_off(authentication_type):
     assert make(authentication_type).link_contacts is True
     setting = make(authentication_type, link_contacts=False)
     setting.full_clean()
+
+
+@pytest.mark.parametrize("authentication_type", list(Type))
+def test_every_type_but_the_implicit_flow_needs_a_client_secret(authentication_type):
+    needs_secret = AuthenticationSetting.needs_client_secret(authentication_type)
+    assert needs_secret is (authentication_type != Type.OAUTH2_IMPLICIT)
+
+
+def test_only_those_with_the_permission_may_set_secrets(alice, diane):
+    assert AuthenticationSetting.may_set_secrets(alice)
+    assert not AuthenticationSetting.may_set_secrets(diane)
+    assert not AuthenticationSetting.may_set_secrets(None)
+
+
+def test_only_changes_that_would_send_a_stored_secret_elsewhere_are_bound_to_it():
+    setting = make(Type.OPENID_CONNECT)
+    moved = {"discovery_uri": "https://elsewhere.example/.well-known/openid-configuration"}
+    assert setting.secret_bound_changes({**moved, "scope": "openid email"}) == ["discovery_uri"]
+    assert setting.secret_bound_changes({"discovery_uri": setting.discovery_uri}) == []
+    assert make(Type.OAUTH2_IMPLICIT).secret_bound_changes(moved) == []
