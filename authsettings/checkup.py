@@ -385,7 +385,7 @@ def _context_checks(setting: AuthenticationSetting, raw: object) -> list[Check]:
         )
     ]
     for workstream in workstreams:
-        types = {variable.name: variable.type for variable in workstream.context_variables.all()}
+        types = workstream.variable_types()
         checks += [_variable_check(workstream, types, name, variables[name]) for name in names]
     return checks
 
