@@ -1,9 +1,9 @@
 """Multi-step admin wizards (STYLE.md "Admin and wizards").
 
-A wizard is a django-formtools SessionWizardView mounted in a ModelAdmin's get_urls() through
-admin_site.admin_view. Each step is a form with a `title`; steps that build one record are
-ModelStepForms, so the model's own rules check every step and each error shows on the step
-that holds its field. The last step is a SummaryForm listing what was entered.
+A wizard is a django-formtools SessionWizardView run by a ModelAdmin method that get_urls()
+mounts through admin_site.admin_view. Each step is a form with a `title`; steps that build one
+record are ModelStepForms, so the model's own rules check every step and each error shows on
+the step that holds its field. The last step is a SummaryForm listing what was entered.
 """
 
 from __future__ import annotations
