@@ -5,7 +5,7 @@ from django.urls import path
 
 from authsettings.forms import AuthenticationSettingForm
 from authsettings.models import AuthenticationSetting
-from authsettings.tester_views import test_setting_view
+from authsettings.setting_check_page import check_setting_view
 from authsettings.wizard import AuthenticationSettingWizard
 from contactcenter.admin_pages import record_page
 from contactcenter.history import HistoryAdmin
@@ -87,7 +87,7 @@ class AuthenticationSettingAdmin(HistoryAdmin):
             ),
             path(
                 "<path:object_id>/test/",
-                self.admin_site.admin_view(self.tester_view),
+                self.admin_site.admin_view(self.check_view),
                 name="authsettings_authenticationsetting_test",
             ),
             path(
@@ -102,8 +102,9 @@ class AuthenticationSettingAdmin(HistoryAdmin):
         """The "New authentication setting" wizard, in place of the add form."""
         return AuthenticationSettingWizard.as_view(model_admin=self)(request)
 
-    def tester_view(self, request, object_id):
-        return test_setting_view(self, request, object_id)
+    def check_view(self, request, object_id):
+        """ "Test this setting": the setting check, run from its change page."""
+        return check_setting_view(self, request, object_id)
 
     def redirect_information_view(self, request, object_id):
         """The wizard's last page for an Apple Messages for Business OpenID Connect flow: the

@@ -3,7 +3,7 @@
 STEPS are the contract's checks in its order, and the first failure is the one reported: size,
 format, header and algorithm, key selection, signature, claims (the context is the caller's,
 through workstreams.context.accept_context). `verify` walks them for the widget runtime and
-the setting tester walks the same table one step at a time, showing each step's pass text or
+the setting check walks the same table one step at a time, showing each step's pass text or
 the fix for its failure. What differs between kinds of token is where the key comes from (a
 KeySource) and the Rules: the expected issuer and audience, and steps of their own that run
 after the contract's.

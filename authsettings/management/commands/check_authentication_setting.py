@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from authsettings.checkup import Check, Finding, check_setting
 from authsettings.models import AuthenticationSetting
+from authsettings.setting_check import Check, Finding, check_setting
 
 MARKS = {True: "PASS", False: "FAIL", None: "—"}
 

@@ -1,4 +1,4 @@
-"""The tester of an authentication setting: the admin's "Test this setting" page and
+"""The check of an authentication setting, behind the admin's "Test this setting" page and
 `manage.py check_authentication_setting` (CONTRACT.md "Management commands").
 
 It fetches now what the platform fetches for the setting and tells what it found there; for
@@ -29,7 +29,7 @@ VET_NAME = "outbound rules"
 
 UNDISCLOSED = (
     "Nothing usable came from {host}. It is reached only because CC_OUTBOUND_ALLOWED_HOSTS "
-    "lists it, and for such hosts the tester does not say why (a refused connection, no "
+    "lists it, and for such hosts the check does not say why (a refused connection, no "
     "answer in time and an error status look alike here), so that it cannot map internal "
     "services; the service's own logs tell."
 )
@@ -324,7 +324,7 @@ def _count(number: int, noun: str) -> str:
 
 @dataclass(frozen=True)
 class FetchedKeys:
-    """The usable keys the tester just fetched from the key URL, as a key source."""
+    """The usable keys the check just fetched from the key URL, as a key source."""
 
     usable: list[keys.KeyEntry]
     mismatch = tokens.KeyUrl.mismatch

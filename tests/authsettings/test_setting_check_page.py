@@ -60,7 +60,7 @@ def test_running_the_test_shows_the_keys_found_at_the_key_url(
 
     assert response.status_code == 200
     assert response.templates[0].name == (
-        "admin/authsettings/authenticationsetting/test_setting.html"
+        "admin/authsettings/authenticationsetting/check_setting.html"
     )
     html = response.content.decode()
     assert outcomes_in(html) == [("Pass", "key document"), ("Pass", "usable keys")]

@@ -8,9 +8,9 @@ import socket
 
 import pytest
 
-from authsettings import checkup, fetch, tokens
-from authsettings.checkup import KeyRow, check_setting
+from authsettings import fetch, setting_check, tokens
 from authsettings.models import AuthenticationSetting
+from authsettings.setting_check import KeyRow, check_setting
 from authsettings.tokens import TokenError
 from contactcenter.models import ChannelType
 from messaging.models import ChannelInstance
@@ -46,7 +46,7 @@ def outcomes(checks) -> dict[str, bool | None]:
     return {check.name: check.passed for check in checks}
 
 
-def the_check(checks, name: str) -> checkup.Check:
+def the_check(checks, name: str) -> setting_check.Check:
     [found] = [check for check in checks if check.name == name]
     return found
 
@@ -128,7 +128,7 @@ def test_a_key_url_whose_keys_have_all_expired_fails_with_a_fix(key_server, keys
 
     usable = the_check(report.findings[0].checks, "usable keys")
     assert usable.passed is False
-    assert usable.fix == checkup.FIX_USABLE_KEYS
+    assert usable.fix == setting_check.FIX_USABLE_KEYS
     assert not report.ok
 
 
@@ -178,7 +178,7 @@ def test_a_listed_host_that_fails_reads_alike_whatever_went_wrong(key_server, un
 
     assert len(set(details.values())) == 1, details
     assert set(details.values()) == {
-        "The key URL could not be fetched: " + checkup.UNDISCLOSED.format(host="127.0.0.1")
+        "The key URL could not be fetched: " + setting_check.UNDISCLOSED.format(host="127.0.0.1")
     }
     assert key_server.hits["/keys"] == 0
 
@@ -199,7 +199,7 @@ def test_a_listed_discovery_uri_that_fails_reads_alike_whatever_went_wrong(
     details = {how: detail(url) for how, url in unanswered_urls.items()}
 
     assert len(set(details.values())) == 1, details
-    assert set(details.values()) == {checkup.UNDISCLOSED.format(host="127.0.0.1")}
+    assert set(details.values()) == {setting_check.UNDISCLOSED.format(host="127.0.0.1")}
 
 
 def test_a_url_the_outbound_rules_refuse_keeps_its_reason(closed_port, settings):
@@ -330,7 +330,7 @@ def test_a_token_failing_a_check_says_why_and_how_to_fix_it_and_runs_nothing_aft
     failed = checks[position]
     assert said in failed.detail
     assert failed.fix
-    assert all(check.detail == checkup.NOT_RUN for check in checks[position + 1 :])
+    assert all(check.detail == setting_check.NOT_RUN for check in checks[position + 1 :])
     assert not report.ok
     # The runtime refuses the same token with the same words.
     with pytest.raises(TokenError) as refused:
@@ -440,14 +440,14 @@ def test_a_value_a_number_variable_does_not_take_fails_with_a_fix(portal_setting
     assert cart.detail == (
         "msdyn_cartvalue: 'abc' is not a number (msdyn_cartvalue is a number variable of Web chat)."
     )
-    assert cart.fix == checkup.FIX_BY_VARIABLE_TYPE["number"]
+    assert cart.fix == setting_check.FIX_BY_VARIABLE_TYPE["number"]
 
 
 def test_lwicontexts_that_is_not_an_object_fails_as_a_whole(portal_setting, keys):
     [lwicontexts] = context_checks(portal_setting, keys, ["msdyn_cartvalue"])
 
     assert lwicontexts.passed is False
-    assert lwicontexts.fix == checkup.FIX_CONTEXT
+    assert lwicontexts.fix == setting_check.FIX_CONTEXT
 
 
 def test_a_null_value_counts_as_absent(portal_setting, keys):
@@ -531,7 +531,7 @@ def test_openid_connect_with_an_issuer_that_is_not_the_discovery_uris_fails(key_
     }
     issuer = the_check(discovery.checks, "issuer")
     assert "'https://id.example.com' is not the one its URL names" in issuer.detail
-    assert issuer.fix == checkup.FIX_ISSUER
+    assert issuer.fix == setting_check.FIX_ISSUER
     assert key_server.hits["/jwks"] == 0
 
 
@@ -604,7 +604,7 @@ def test_an_oauth2_url_the_platform_may_not_reach_is_reported(settings, url, sai
     failed = report.failures[0]
     assert failed.name == "outbound rules"
     assert said in failed.detail
-    assert failed.fix == checkup.FIX_VET
+    assert failed.fix == setting_check.FIX_VET
 
 
 def test_apple_settings_vet_both_token_urls_and_name_a_missing_one(key_server):

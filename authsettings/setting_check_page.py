@@ -1,5 +1,5 @@
 """The admin's "Test this setting" page: what the setting fetches, fetched now, and the checks
-of a pasted token (authsettings.checkup). Mounted by AuthenticationSettingAdmin.get_urls()."""
+of a pasted token (authsettings.setting_check). Mounted by AuthenticationSettingAdmin."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.http import HttpRequest, HttpResponse
 
-from authsettings.checkup import Finding, check_setting
 from authsettings.models import AuthenticationSetting
+from authsettings.setting_check import Finding, check_setting
 from contactcenter.admin_pages import record_page
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
 
-TEMPLATE = "admin/authsettings/authenticationsetting/test_setting.html"
+TEMPLATE = "admin/authsettings/authenticationsetting/check_setting.html"
 Type = AuthenticationSetting.Type
 PLANS = {
     Type.OAUTH2_IMPLICIT: "The test fetches the public keys at the key URL, through the guarded "
@@ -40,7 +40,7 @@ class TokenForm(forms.Form):
     )
 
 
-def test_setting_view(
+def check_setting_view(
     model_admin: ModelAdmin, request: HttpRequest, object_id: str
 ) -> HttpResponse:
     """GET shows the page and its "Run the test" button; only POST fetches, so neither a page
