@@ -25,7 +25,7 @@ from django.utils.crypto import salted_hmac
 
 from authsettings import oauth, oidc, sessions, token_actions, tokens
 from authsettings.models import AuthenticationSetting, WidgetSignIn
-from authsettings.tokens import MAX_SUBJECT_LENGTH, TokenError
+from authsettings.tokens import MAX_SUBJECT_LENGTH, TokenRefused
 
 SELECTOR_BYTES = 16
 REFRESH_TOKEN = re.compile(r"([A-Za-z0-9_-]{16,64})\.(0|[1-9][0-9]{0,8})\.([A-Za-z0-9_-]{43})")
@@ -45,12 +45,12 @@ def exchange(
     """Redeem an authorization code with the setting's provider, learn who signed in, and
     start a sign-in to the widget at `now` (Unix seconds).
 
-    Raises TokenError: `bad_frame` for a redirect URI the setting does not use, the
+    Raises TokenRefused: `bad_frame` for a redirect URI the setting does not use, the
     provider's failures (see oidc, oauth and the token action), the id token's codes.
     """
     setting = _code_flow(setting)
     if setting.redirect_url and grant.redirect_uri != setting.redirect_url:
-        raise TokenError(
+        raise TokenRefused(
             "bad_frame", "redirect_uri is not the redirect URL of the authentication setting."
         )
     subject = _check_subject(_subject_for(setting, grant, now))
@@ -74,7 +74,7 @@ def refresh(
     """A new session token and refresh token for a sign-in; the old refresh token stops
     working.
 
-    Raises TokenError: `token_invalid` (no such sign-in for this widget and setting, or a
+    Raises TokenRefused: `token_invalid` (no such sign-in for this widget and setting, or a
     secret the platform never issued), `token_revoked` (revoked, or a replaced refresh token
     was used: that revokes it), `token_expired` (the sign-in has lasted its maximum).
     """
@@ -87,11 +87,11 @@ def refresh(
             .first()
         )
         if sign_in is None:
-            raise TokenError("token_invalid", "No sign-in has this refresh token; sign in again.")
+            raise TokenRefused("token_invalid", "No sign-in has this refresh token; sign in again.")
         if sign_in.revoked_at is not None:
-            raise TokenError("token_revoked", "This sign-in has ended; sign in again.")
+            raise TokenRefused("token_revoked", "This sign-in has ended; sign in again.")
         if sign_in.expires_at <= _moment(now):
-            raise TokenError(
+            raise TokenRefused(
                 "token_expired", "The sign-in has lasted as long as it may; sign in again."
             )
         fresh = None
@@ -103,7 +103,7 @@ def refresh(
             _revoke(sign_in, WidgetSignIn.RevokedReason.REUSE, now)
     if fresh is None:
         # Raised once the revocation is committed.
-        raise TokenError(
+        raise TokenRefused(
             "token_revoked",
             "This refresh token was already used, so it may have been copied; the sign-in is "
             "revoked. Sign in again.",
@@ -117,7 +117,7 @@ def logout(widget_id: str, refresh_token: str, *, now: float) -> None:
     revocation does."""
     try:
         selector, _ = _issued(refresh_token)
-    except TokenError:
+    except TokenRefused:
         return
     with transaction.atomic():
         sign_in = (
@@ -131,9 +131,9 @@ def logout(widget_id: str, refresh_token: str, *, now: float) -> None:
 
 def _code_flow(setting: AuthenticationSetting | None) -> AuthenticationSetting:
     if setting is None:
-        raise TokenError("token_invalid", "This chat has no authentication setting.")
+        raise TokenRefused("token_invalid", "This chat has no authentication setting.")
     if setting.authentication_type not in AuthenticationSetting.REFRESHING_TYPES:
-        raise TokenError(
+        raise TokenRefused(
             "token_invalid",
             f"This chat signs in with {setting.get_authentication_type_display()}, not a code "
             "flow; send its token in the start frame.",
@@ -142,14 +142,14 @@ def _code_flow(setting: AuthenticationSetting | None) -> AuthenticationSetting:
 
 
 def _subject_for(setting: AuthenticationSetting, grant: oauth.Grant, now: float) -> str:
-    """Who signed in, as the provider tells it. Raises TokenError."""
+    """Who signed in, as the provider tells it. Raises TokenRefused."""
     if setting.authentication_type == AuthenticationSetting.Type.OPENID_CONNECT:
         provider = oidc.discover(setting.discovery_uri, now=now)
         client = oauth.Client(setting.client_id, setting.client_secret, provider.client_auth_method)
         response = oauth.redeem_code(provider.token_endpoint, client, grant)
         id_token = response.get("id_token")
         if not isinstance(id_token, str):
-            raise TokenError(
+            raise TokenRefused(
                 "token_invalid", "The token response has no id_token; ask for the openid scope."
             )
         return oidc.validate_id_token(
@@ -161,9 +161,9 @@ def _subject_for(setting: AuthenticationSetting, grant: oauth.Grant, now: float)
 
 
 def _check_subject(subject: object) -> str:
-    """Raises TokenError (`claims_invalid`) unless the user id is fit for a conversation."""
+    """Raises TokenRefused (`claims_invalid`) unless the user id is fit for a conversation."""
     if not tokens.is_subject(subject):
-        raise TokenError(
+        raise TokenRefused(
             "claims_invalid",
             f"The user id must be a string of 1 to {MAX_SUBJECT_LENGTH} characters without "
             "control characters.",
@@ -193,13 +193,13 @@ def _secret(selector: str, generation: int) -> str:
 
 def _issued(refresh_token: str) -> tuple[str, int]:
     """The selector and generation of a refresh token the platform issued, current or
-    replaced. Raises TokenError (`token_invalid`) for anything else."""
+    replaced. Raises TokenRefused (`token_invalid`) for anything else."""
     match = REFRESH_TOKEN.fullmatch(refresh_token)
     if match is None:
-        raise TokenError("token_invalid", "This is not a refresh token of the platform.")
+        raise TokenRefused("token_invalid", "This is not a refresh token of the platform.")
     selector, generation, secret = match.group(1), int(match.group(2)), match.group(3)
     if not hmac.compare_digest(secret, _secret(selector, generation)):
-        raise TokenError("token_invalid", "No sign-in has this refresh token; sign in again.")
+        raise TokenRefused("token_invalid", "No sign-in has this refresh token; sign in again.")
     return selector, generation
 
 

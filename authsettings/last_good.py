@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
-from contactcenter.errors import CodedError
+from contactcenter.errors import Refused
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ RETRY_SECONDS = 30
 LAST_GOOD_SECONDS = 24 * 3600
 
 
-class Unavailable(CodedError):
+class Unavailable(Refused):
     """A document that could not be had or used, as its loader told it."""
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from authsettings import fetch
-from authsettings.tokens import TokenError
+from authsettings.tokens import TokenRefused
 from contactcenter.strict_json import reject_constant
 
 CLIENT_SECRET_BASIC = "client_secret_basic"  # noqa: S105 (a method name)
@@ -39,7 +39,7 @@ class Client:
 def redeem_code(token_endpoint: str, client: Client, grant: Grant) -> dict[str, Any]:
     """The token response for an authorization code (it has at least an access_token).
 
-    Raises TokenError (`token_invalid`) when the endpoint cannot be reached, refuses the code
+    Raises TokenRefused (`token_invalid`) when the endpoint cannot be reached, refuses the code
     or answers something else than a token response.
     """
     form = {
@@ -57,12 +57,12 @@ def redeem_code(token_endpoint: str, client: Client, grant: Grant) -> dict[str, 
     try:
         fetched = fetch.post_form(token_endpoint, form, headers=headers)
     except fetch.FetchError as error:
-        raise TokenError(
+        raise TokenRefused(
             "token_invalid", f"The token endpoint did not redeem the code: {error}"
         ) from None
     response = json_object(fetched.body, "The token endpoint's answer", code="token_invalid")
     if not isinstance(response.get("access_token"), str):
-        raise TokenError("token_invalid", "The token endpoint's answer has no access_token.")
+        raise TokenRefused("token_invalid", "The token endpoint's answer has no access_token.")
     return response
 
 
@@ -73,11 +73,11 @@ def basic_authorization(client_id: str, client_secret: str) -> str:
 
 
 def json_object(body: bytes, what: str, *, code: str) -> dict[str, Any]:
-    """A provider's answer as a JSON object. Raises TokenError with `code` otherwise."""
+    """A provider's answer as a JSON object. Raises TokenRefused with `code` otherwise."""
     try:
         value = json.loads(body, parse_constant=reject_constant)
     except (ValueError, RecursionError):
-        raise TokenError(code, f"{what} is not JSON.") from None
+        raise TokenRefused(code, f"{what} is not JSON.") from None
     if not isinstance(value, dict):
-        raise TokenError(code, f"{what} is not a JSON object.")
+        raise TokenRefused(code, f"{what} is not a JSON object.")
     return value

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from authsettings import fetch, last_good, oauth, outbound, tokens
 from authsettings.models import AuthenticationSetting
-from authsettings.tokens import TokenError
+from authsettings.tokens import TokenRefused
 from contactcenter.strict_json import shown
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
@@ -41,7 +41,7 @@ class Provider:
 def discover(url: str, *, now: float) -> Provider:
     """The provider a discovery document describes, kept as a last_good document.
 
-    Raises TokenError: `key_unavailable` when the document cannot be had or is unusable,
+    Raises TokenRefused: `key_unavailable` when the document cannot be had or is unusable,
     `issuer_mismatch` when its issuer is not the one the URL names.
     """
     held = _documents.get(url)
@@ -49,7 +49,7 @@ def discover(url: str, *, now: float) -> Provider:
         try:
             held, _tried = _documents.refresh(url, now, lambda: _load(url), held)
         except last_good.Unavailable as error:
-            raise TokenError(error.code, error.detail) from None
+            raise TokenRefused(error.code, error.detail) from None
     return Provider(**held.data)
 
 
@@ -57,27 +57,27 @@ def _load(url: str) -> dict[str, Any]:
     """Raises last_good.Unavailable with discover()'s codes."""
     try:
         return asdict(parse_discovery(url, _download(url)))
-    except TokenError as error:
+    except TokenRefused as error:
         raise last_good.Unavailable(error.code, error.detail) from None
 
 
 def parse_discovery(url: str, body: bytes) -> Provider:
-    """Read a discovery document fetched from `url`. Raises TokenError as discover() does."""
+    """Read a discovery document fetched from `url`. Raises TokenRefused as discover() does."""
     document = oauth.json_object(body, "The discovery document", code="key_unavailable")
     issuer = document.get("issuer")
     if not isinstance(issuer, str) or not issuer:
-        raise TokenError("key_unavailable", "The discovery document has no issuer.")
+        raise TokenRefused("key_unavailable", "The discovery document has no issuer.")
     # OpenID Connect Discovery 4.3: the document is the issuer's own, so a provider cannot
     # speak for another (mix-up).
     if issuer.rstrip("/") + DISCOVERY_PATH != url.rstrip("/"):
-        raise TokenError(
+        raise TokenRefused(
             "issuer_mismatch",
             f"The discovery document's issuer {shown(issuer)} is not the one its URL names; "
             f"the discovery URI must be the issuer followed by {DISCOVERY_PATH}.",
         )
     algorithms = document.get("id_token_signing_alg_values_supported")
     if isinstance(algorithms, list) and tokens.ALGORITHM not in algorithms:
-        raise TokenError(
+        raise TokenRefused(
             "key_unavailable",
             f"The provider does not sign id tokens with {tokens.ALGORITHM}; set the client "
             f"to {tokens.ALGORITHM} at the provider.",
@@ -95,20 +95,20 @@ def parse_discovery(url: str, body: bytes) -> Provider:
 def _endpoint(document: dict[str, Any], name: str) -> str:
     url = document.get(name)
     if not isinstance(url, str) or not url:
-        raise TokenError("key_unavailable", f"The discovery document has no {name}.")
+        raise TokenRefused("key_unavailable", f"The discovery document has no {name}.")
     if problem := outbound.url_problem(url):
-        raise TokenError("key_unavailable", f"The discovery document's {name}: {problem}")
+        raise TokenRefused("key_unavailable", f"The discovery document's {name}: {problem}")
     return url
 
 
 def _client_auth_method(document: dict[str, Any]) -> str:
     """client_secret_basic unless the provider offers only client_secret_post (the default
-    when the document lists none is client_secret_basic). Raises TokenError."""
+    when the document lists none is client_secret_basic). Raises TokenRefused."""
     offered = document.get("token_endpoint_auth_methods_supported") or [oauth.CLIENT_SECRET_BASIC]
     for method in (oauth.CLIENT_SECRET_BASIC, oauth.CLIENT_SECRET_POST):
         if isinstance(offered, list) and method in offered:
             return method
-    raise TokenError(
+    raise TokenRefused(
         "key_unavailable",
         "The provider's token endpoint takes neither client_secret_basic nor "
         "client_secret_post; the platform authenticates with its client secret.",
@@ -119,7 +119,7 @@ def _download(url: str) -> bytes:
     try:
         return fetch.fetch(url, accept="application/json").body
     except fetch.FetchError as error:
-        raise TokenError(
+        raise TokenRefused(
             "key_unavailable", f"The discovery document could not be fetched: {error}"
         ) from None
 
@@ -133,7 +133,7 @@ def validate_id_token(
     """Check an id token from `provider` for the client: the token steps against the keys at
     its jwks_uri and its issuer, then `aud` and `azp`, then `nonce` when one was sent.
 
-    Raises TokenError with the contract's codes (`claims_missing` / `claims_invalid` for
+    Raises TokenRefused with the contract's codes (`claims_missing` / `claims_invalid` for
     `aud`, `azp` and `nonce`).
     """
     steps = (_client_step(client_id),) + (() if nonce is None else (_nonce_step(nonce),))
@@ -149,18 +149,20 @@ def _client_step(client_id: str) -> tokens.Step:
     def check(reading: tokens.Reading) -> None:
         aud = reading.payload.get("aud")
         if aud is None:
-            raise TokenError("claims_missing", "The id token has no aud.")
+            raise TokenRefused("claims_missing", "The id token has no aud.")
         audiences = tokens.audiences_of(aud)
         if client_id not in audiences:
-            raise TokenError(
+            raise TokenRefused(
                 "claims_invalid",
                 f"The id token is for {shown(aud)}, not for the setting's client id.",
             )
         azp = reading.payload.get("azp")
         if len(audiences) > 1 and azp is None:
-            raise TokenError("claims_missing", "The id token has several audiences and no azp.")
+            raise TokenRefused("claims_missing", "The id token has several audiences and no azp.")
         if azp is not None and azp != client_id:
-            raise TokenError("claims_invalid", "The id token's azp is not the setting's client id.")
+            raise TokenRefused(
+                "claims_invalid", "The id token's azp is not the setting's client id."
+            )
 
     return tokens.Step(
         "aud and azp",
@@ -174,9 +176,9 @@ def _nonce_step(nonce: str) -> tokens.Step:
     def check(reading: tokens.Reading) -> None:
         said = reading.payload.get("nonce")
         if said is None:
-            raise TokenError("claims_missing", "The id token has no nonce, and one was sent.")
+            raise TokenRefused("claims_missing", "The id token has no nonce, and one was sent.")
         if not isinstance(said, str) or not hmac.compare_digest(said.encode(), nonce.encode()):
-            raise TokenError(
+            raise TokenRefused(
                 "claims_invalid", "The id token's nonce is not the one sent with the sign-in."
             )
 
@@ -203,12 +205,12 @@ def discovery_uri_of(setting: AuthenticationSetting) -> str:
 def subject_from_id_token(setting: AuthenticationSetting, token_response: dict[str, Any]) -> str:
     """The `id_token` action: `sub` of the verified id token in the token response.
 
-    Raises TokenError.
+    Raises TokenRefused.
     """
     now = time.time()
     id_token = token_response.get("id_token")
     if not isinstance(id_token, str):
-        raise TokenError(
+        raise TokenRefused(
             "token_invalid", "The token response has no id_token; ask for the openid scope."
         )
     provider = discover(discovery_uri_of(setting), now=now)
@@ -222,24 +224,24 @@ def subject_from_userinfo(setting: AuthenticationSetting, token_response: dict[s
     access token. POST (OpenID Connect Core 5.3.1) carries the bearer header through the
     guarded fetcher.
 
-    Raises TokenError (`token_invalid`, or discover()'s codes).
+    Raises TokenRefused (`token_invalid`, or discover()'s codes).
     """
     access_token = token_response.get("access_token")
     if not isinstance(access_token, str) or not ACCESS_TOKEN.fullmatch(access_token):
-        raise TokenError("token_invalid", "The token response's access_token is not usable.")
+        raise TokenRefused("token_invalid", "The token response's access_token is not usable.")
     provider = discover(discovery_uri_of(setting), now=time.time())
     if provider.userinfo_endpoint is None:
-        raise TokenError("key_unavailable", "The provider publishes no userinfo_endpoint.")
+        raise TokenRefused("key_unavailable", "The provider publishes no userinfo_endpoint.")
     try:
         fetched = fetch.post_form(
             provider.userinfo_endpoint, {}, headers={"Authorization": f"Bearer {access_token}"}
         )
     except fetch.FetchError as error:
-        raise TokenError(
+        raise TokenRefused(
             "token_invalid", f"The userinfo endpoint did not answer: {error}"
         ) from None
     userinfo = oauth.json_object(fetched.body, "The userinfo answer", code="token_invalid")
     sub = userinfo.get("sub")
     if not isinstance(sub, str):
-        raise TokenError("claims_missing", "The userinfo answer has no sub.")
+        raise TokenRefused("claims_missing", "The userinfo answer has no sub.")
     return sub

@@ -23,7 +23,7 @@ from jwcrypto import jwk
 
 from authsettings import keys, tokens
 from authsettings.models import AuthenticationSetting, WidgetSignIn
-from authsettings.tokens import TokenError
+from authsettings.tokens import TokenRefused
 
 SESSION_SECONDS = 300
 ISSUER = "urn:contactcenter:widget-session"
@@ -89,14 +89,14 @@ class PlatformKey:
 
     def key_for(self, header: dict[str, Any], now: float) -> keys.KeyEntry:
         if header.get("typ") != TYPE:
-            raise TokenError(
+            raise TokenRefused(
                 "token_invalid",
                 "This is not a session token of the platform; exchange the sign-in code at "
                 "/widget/<widget_id>/auth/exchange and send the session_token it returns.",
             )
         key = signing_key()
         if header.get("kid") != key.kid:
-            raise TokenError(
+            raise TokenRefused(
                 "unknown_kid", "The platform's signing key has changed; refresh the session token."
             )
         return key.entry
@@ -114,7 +114,7 @@ def verify(
     """Verify a session token for a widget and its setting at `now`: the token steps with the
     platform's key, then the sign-in behind it. Reads the database.
 
-    Raises TokenError; `token_revoked` when the sign-in was revoked.
+    Raises TokenRefused; `token_revoked` when the sign-in was revoked.
     """
     return tokens.verify(token, key_source=PlatformKey(), rules=rules(setting, widget_id), now=now)
 
@@ -124,11 +124,11 @@ def _sign_in_step(setting_id: int | None, widget_id: str) -> tokens.Step:
         session_id = _check_session_claims(reading.payload, widget_id)
         sign_in = WidgetSignIn.objects.filter(session_id=session_id, widget_id=widget_id).first()
         if sign_in is None or sign_in.setting_id != setting_id:
-            raise TokenError(
+            raise TokenRefused(
                 "token_invalid", "The session token is from a sign-in of another chat or setting."
             )
         if sign_in.revoked_at is not None:
-            raise TokenError("token_revoked", "This sign-in has ended; sign in again.")
+            raise TokenRefused("token_revoked", "This sign-in has ended; sign in again.")
 
     return tokens.Step(
         "sign-in",
@@ -139,12 +139,12 @@ def _sign_in_step(setting_id: int | None, widget_id: str) -> tokens.Step:
 
 
 def _check_session_claims(payload: dict[str, Any], widget_id: str) -> uuid.UUID:
-    """The sign-in's session id, once aud names the widget. Raises TokenError."""
+    """The sign-in's session id, once aud names the widget. Raises TokenRefused."""
     if missing := [name for name in ("aud", "sid") if name not in payload]:
-        raise TokenError("claims_missing", f"The token lacks the claims {', '.join(missing)}.")
+        raise TokenRefused("claims_missing", f"The token lacks the claims {', '.join(missing)}.")
     if payload["aud"] != widget_id:
-        raise TokenError("claims_invalid", "The session token is for another chat widget.")
+        raise TokenRefused("claims_invalid", "The session token is for another chat widget.")
     try:
         return uuid.UUID(payload["sid"])
     except (TypeError, ValueError, AttributeError):
-        raise TokenError("claims_invalid", "sid must be a session id.") from None
+        raise TokenRefused("claims_invalid", "sid must be a session id.") from None

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from authsettings import fetch, keys, oidc, outbound, token_actions, tokens
 from authsettings.models import AuthenticationSetting
-from authsettings.tokens import TokenError
+from authsettings.tokens import TokenRefused
 from contactcenter.strict_json import shown
 from workstreams import context as context_typing
 from workstreams.models import Workstream
@@ -215,7 +215,7 @@ def _openid_findings(url: str, now: float) -> tuple[Finding, ...]:
     fetched = Check("fetch", True, f"Fetched {_count(len(body), 'byte')}.")
     try:
         provider = oidc.parse_discovery(url, body)
-    except TokenError as error:
+    except TokenRefused as error:
         if error.code == "issuer_mismatch":
             checks = (
                 Check("issuer", False, error.detail, FIX_ISSUER),
@@ -331,7 +331,7 @@ class FetchedKeys:
 
     def key_for(self, header: dict[str, Any], now: float) -> keys.KeyEntry:
         if not self.usable:
-            raise TokenError("key_unavailable", "No usable key could be had from the key URL.")
+            raise TokenRefused("key_unavailable", "No usable key could be had from the key URL.")
         return tokens.select_key(self.usable, header.get("kid"))
 
 
@@ -349,7 +349,7 @@ def _token_checks(
             continue
         try:
             step.check(reading)
-        except TokenError as error:
+        except TokenRefused as error:
             failed = True
             checks.append(Check(step.name, False, error.detail, step.fix_for(error)))
         else:

@@ -1,7 +1,7 @@
 """The token custom actions an `oauth2` setting turns a token response into a user id with.
 
 An action is a callable `(setting, token_response) -> user id` that raises
-authsettings.tokens.TokenError when it cannot tell who signed in. Built in (in
+authsettings.tokens.TokenRefused when it cannot tell who signed in. Built in (in
 authsettings.oidc): `userinfo` reads `sub` from the provider's userinfo endpoint, `id_token`
 takes `sub` from the verified id token in the response. Projects register more in
 settings.CC_TOKEN_ACTIONS as name -> dotted path; a built-in name cannot be replaced.
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from authsettings.tokens import TokenError
+from authsettings.tokens import TokenRefused
 
 if TYPE_CHECKING:
     from authsettings.models import AuthenticationSetting
@@ -37,11 +37,11 @@ def names() -> list[str]:
 
 
 def resolve(name: str) -> TokenAction:
-    """The action registered under a name. Raises TokenError (`token_invalid`) when there is
+    """The action registered under a name. Raises TokenRefused (`token_invalid`) when there is
     none or its dotted path cannot be imported."""
     path = BUILT_IN.get(name) or settings.CC_TOKEN_ACTIONS.get(name)
     if not path:
-        raise TokenError(
+        raise TokenRefused(
             "token_invalid",
             f"No token action is named {name[:100]!r}; choose one of: {', '.join(names())}.",
         )
@@ -49,7 +49,7 @@ def resolve(name: str) -> TokenAction:
         return import_string(path)
     except ImportError:
         logger.exception("The token action %s (%s) cannot be imported", name, path)
-        raise TokenError(
+        raise TokenRefused(
             "token_invalid",
             f"The token action {name!r} cannot be loaded; check CC_TOKEN_ACTIONS.",
         ) from None

@@ -29,7 +29,7 @@ from django.conf import settings
 from jwt.algorithms import RSAAlgorithm
 
 from authsettings import keys
-from contactcenter.errors import CodedError
+from contactcenter.errors import Refused
 from contactcenter.strict_json import DuplicateMember, reject_constant, shown, without_duplicates
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 RS256 = RSAAlgorithm(RSAAlgorithm.SHA256)
 
 
-class TokenError(CodedError):
+class TokenRefused(Refused):
     """A token that is not accepted."""
 
 
@@ -82,7 +82,7 @@ class KeySource(Protocol):
     def key_for(self, header: dict[str, Any], now: float) -> keys.KeyEntry:
         """The key a token with this (acceptable) header must have been signed with.
 
-        Raises TokenError (`key_unavailable`, `unknown_kid`).
+        Raises TokenRefused (`key_unavailable`, `unknown_kid`).
         """
         ...
 
@@ -102,7 +102,7 @@ class KeyUrl:
         try:
             available = keys.usable_keys(self.url, kid=kid, now=now)
         except keys.KeyUnavailable as error:
-            raise TokenError("key_unavailable", str(error)) from None
+            raise TokenRefused("key_unavailable", str(error)) from None
         return select_key(available, kid)
 
 
@@ -144,7 +144,7 @@ class Reading:
 
 @dataclass(frozen=True)
 class Step:
-    """One check of a token: `check` raises TokenError; `passed` tells what a pass found; `fix`
+    """One check of a token: `check` raises TokenRefused; `passed` tells what a pass found; `fix`
     says in a sentence how to make a failure pass (`fixes` by code, where the codes differ)."""
 
     name: str
@@ -153,7 +153,7 @@ class Step:
     fix: str
     fixes: Mapping[str, str] = field(default_factory=dict)
 
-    def fix_for(self, error: TokenError) -> str:
+    def fix_for(self, error: TokenRefused) -> str:
         return self.fixes.get(error.code, self.fix)
 
 
@@ -161,7 +161,7 @@ def verify(token: object, *, key_source: KeySource, rules: Rules, now: float) ->
     """Verify a token against a key source and rules at `now`, in Unix seconds (as time.time()
     gives). `kid` in the result is the verifying key's (None for a PEM key).
 
-    Raises TokenError at the first step that fails.
+    Raises TokenRefused at the first step that fails.
     """
     reading = Reading(token, key_source, rules, now)
     for step in steps(rules):
@@ -180,9 +180,9 @@ def steps(rules: Rules) -> tuple[Step, ...]:
 def _check_size(reading: Reading) -> None:
     token = reading.token
     if token is None or token == "":
-        raise TokenError("token_missing", "No token was given.")
+        raise TokenRefused("token_missing", "No token was given.")
     if isinstance(token, str) and len(token.encode("utf-8", "surrogatepass")) > MAX_TOKEN_BYTES:
-        raise TokenError(
+        raise TokenRefused(
             "token_too_large", f"The token is over {MAX_TOKEN_BYTES // 1024} KiB; carry less in it."
         )
 
@@ -193,10 +193,10 @@ def _check_format(reading: Reading) -> None:
 
 def _split(token: object) -> Parts:
     if not isinstance(token, str):
-        raise TokenError("token_malformed", "The token must be a string.")
+        raise TokenRefused("token_malformed", "The token must be a string.")
     segments = token.split(".")
     if len(segments) != 3:
-        raise TokenError(
+        raise TokenRefused(
             "token_malformed",
             f"A JWT is three base64url segments joined by dots; this has {len(segments)}.",
         )
@@ -210,9 +210,9 @@ def _split(token: object) -> Parts:
 
 
 def _decode_segment(segment: str, name: str) -> bytes:
-    """Raises TokenError unless the segment is canonical, unpadded base64url."""
+    """Raises TokenRefused unless the segment is canonical, unpadded base64url."""
     if not BASE64URL.fullmatch(segment):
-        raise TokenError(
+        raise TokenRefused(
             "token_malformed",
             f"The {name} segment is not unpadded base64url (A-Z, a-z, 0-9, - and _, no =).",
         )
@@ -221,13 +221,13 @@ def _decode_segment(segment: str, name: str) -> bytes:
     except binascii.Error:
         data = None
     if data is None or base64.urlsafe_b64encode(data).rstrip(b"=").decode() != segment:
-        raise TokenError("token_malformed", f"The {name} segment is not valid base64url.")
+        raise TokenRefused("token_malformed", f"The {name} segment is not valid base64url.")
     return data
 
 
 def _json_object(segment: str, name: str) -> dict[str, Any]:
     if not segment:
-        raise TokenError("token_malformed", f"The {name} segment is empty.")
+        raise TokenRefused("token_malformed", f"The {name} segment is empty.")
     try:
         segment_text = _decode_segment(segment, name).decode("utf-8")
         value = json.loads(
@@ -240,13 +240,13 @@ def _json_object(segment: str, name: str) -> dict[str, Any]:
         if SURROGATE_ESCAPE.search(segment_text):
             json.dumps(value, ensure_ascii=False).encode("utf-8")
     except DuplicateMember as duplicate:
-        raise TokenError(
+        raise TokenRefused(
             "token_malformed", f"The {name} has the member {shown(duplicate.name)} more than once."
         ) from None
     except (ValueError, RecursionError):
-        raise TokenError("token_malformed", f"The {name} is not UTF-8 JSON.") from None
+        raise TokenRefused("token_malformed", f"The {name} is not UTF-8 JSON.") from None
     if not isinstance(value, dict):
-        raise TokenError("token_malformed", f"The {name} is not a JSON object.")
+        raise TokenRefused("token_malformed", f"The {name} is not a JSON object.")
     return value
 
 
@@ -258,22 +258,22 @@ def _check_header(reading: Reading) -> None:
 
 
 def _header_kid(header: dict[str, Any]) -> str | None:
-    """The header's kid, once the algorithm and the header are acceptable. Raises TokenError."""
+    """The header's kid, once the algorithm and the header are acceptable. Raises TokenRefused."""
     alg = header.get("alg")
     if alg != ALGORITHM:
         said = f"alg is {shown(alg)}" if "alg" in header else "there is no alg"
-        raise TokenError(
+        raise TokenRefused(
             "token_invalid", f"Only {ALGORITHM} is accepted and {said}; sign with {ALGORITHM}."
         )
     if present := [name for name in FORBIDDEN_HEADERS if name in header]:
         reasons = dict.fromkeys(FORBIDDEN_HEADERS[name] for name in present)
-        raise TokenError(
+        raise TokenRefused(
             "token_invalid",
             f"Remove {', '.join(present)} from the header: {'; '.join(reasons)}.",
         )
     kid = header.get("kid")
     if kid is not None and not isinstance(kid, str):
-        raise TokenError("token_invalid", "The header's kid must be a string.")
+        raise TokenRefused("token_invalid", "The header's kid must be a string.")
     return kid
 
 
@@ -286,14 +286,14 @@ def select_key(available: Sequence[keys.KeyEntry], kid: str | None) -> keys.KeyE
     have been signed with: a PEM key whatever the kid, the only key when none is named, or the
     key with that kid.
 
-    Raises TokenError (`unknown_kid`).
+    Raises TokenRefused (`unknown_kid`).
     """
     if available[0].format == keys.PEM:
         return available[0]
     if kid is None:
         if len(available) == 1:
             return available[0]
-        raise TokenError(
+        raise TokenRefused(
             "unknown_kid",
             f"The key URL has {len(available)} usable keys; put the signing key's kid in the "
             "token header.",
@@ -302,7 +302,7 @@ def select_key(available: Sequence[keys.KeyEntry], kid: str | None) -> keys.KeyE
         if key.kid == kid:
             return key
     known = ", ".join(shown(key.kid) for key in available[:10] if key.kid is not None)
-    raise TokenError(
+    raise TokenRefused(
         "unknown_kid",
         f"No usable key has the kid {shown(kid)}"
         + (f"; the usable kids are {known}." if known else "."),
@@ -312,7 +312,7 @@ def select_key(available: Sequence[keys.KeyEntry], kid: str | None) -> keys.KeyE
 def _check_signature(reading: Reading) -> None:
     parts = reading.parts
     if not RS256.verify(parts.signing_input, reading.key.public_key(), parts.signature):
-        raise TokenError("token_invalid", reading.key_source.mismatch)
+        raise TokenRefused("token_invalid", reading.key_source.mismatch)
 
 
 # Claims
@@ -320,26 +320,26 @@ def _check_signature(reading: Reading) -> None:
 
 def _check_required(reading: Reading) -> None:
     if missing := [name for name in REQUIRED_CLAIMS if name not in reading.payload]:
-        raise TokenError("claims_missing", f"The token lacks the claims {', '.join(missing)}.")
+        raise TokenRefused("claims_missing", f"The token lacks the claims {', '.join(missing)}.")
 
 
 def _check_claim_types(reading: Reading) -> None:
     payload = reading.payload
     for name in NUMERIC_DATES:
         if name in payload and not _is_numeric_date(payload[name]):
-            raise TokenError(
+            raise TokenRefused(
                 "claims_invalid",
                 f"{name} must be a JSON number of Unix seconds, not a string, boolean or null.",
             )
     if not isinstance(payload["iss"], str) or not payload["iss"]:
-        raise TokenError("claims_invalid", "iss must be a non-empty string.")
+        raise TokenRefused("claims_invalid", "iss must be a non-empty string.")
     sub = payload["sub"]
     if not _has_subject_length(sub):
-        raise TokenError(
+        raise TokenRefused(
             "claims_invalid", f"sub must be a string of 1 to {MAX_SUBJECT_LENGTH} characters."
         )
     if _has_control_characters(sub):
-        raise TokenError("claims_invalid", "sub must not contain control characters.")
+        raise TokenRefused("claims_invalid", "sub must not contain control characters.")
 
 
 def is_subject(value: object) -> bool:
@@ -366,9 +366,9 @@ def _is_numeric_date(value: object) -> bool:
 def _check_lifetime(reading: Reading) -> None:
     lifetime = reading.payload["exp"] - reading.payload["iat"]
     if lifetime < 0:
-        raise TokenError("claims_invalid", "exp is before iat.")
+        raise TokenRefused("claims_invalid", "exp is before iat.")
     if lifetime > settings.CC_JWT_MAX_LIFETIME_SECONDS:
-        raise TokenError(
+        raise TokenRefused(
             "claims_invalid",
             f"exp - iat is {lifetime:.0f} s; at most {settings.CC_JWT_MAX_LIFETIME_SECONDS} s "
             "is accepted.",
@@ -379,7 +379,7 @@ def _check_expiry(reading: Reading) -> None:
     leeway = settings.CC_JWT_LEEWAY_SECONDS
     exp, now = reading.payload["exp"], reading.now
     if now >= exp + leeway:
-        raise TokenError(
+        raise TokenRefused(
             "token_expired",
             f"The token expired {now - exp:.0f} s ago (leeway {leeway} s); get a fresh one.",
         )
@@ -390,7 +390,7 @@ def _check_not_before(reading: Reading) -> None:
     payload, now = reading.payload, reading.now
     for name in ("nbf", "iat"):
         if name in payload and payload[name] > now + leeway:
-            raise TokenError(
+            raise TokenRefused(
                 "token_not_yet_valid",
                 f"{name} is {payload[name] - now:.0f} s in the future (leeway {leeway} s); check "
                 "the clock of the server that signs tokens.",
@@ -400,7 +400,7 @@ def _check_not_before(reading: Reading) -> None:
 def _check_issuer(reading: Reading) -> None:
     expected, iss = reading.rules.issuer, reading.payload["iss"]
     if expected and iss != expected:
-        raise TokenError(
+        raise TokenRefused(
             "issuer_mismatch", f"iss is {shown(iss)}; the setting expects {shown(expected)}."
         )
 
@@ -410,24 +410,24 @@ def _check_audience(reading: Reading) -> None:
     if not expected:
         return
     if "aud" not in reading.payload:
-        raise TokenError(
+        raise TokenRefused(
             "claims_missing",
             f"The token lacks the claim aud; the setting expects the audience {shown(expected)}.",
         )
     aud = reading.payload["aud"]
     if expected not in audiences_of(aud):
-        raise TokenError(
+        raise TokenRefused(
             "claims_invalid",
             f"aud is {shown(aud)}; the setting expects the audience {shown(expected)} in it.",
         )
 
 
 def audiences_of(aud: object) -> list[str]:
-    """The audiences an aud claim names. Raises TokenError unless it is a string or a list of
+    """The audiences an aud claim names. Raises TokenRefused unless it is a string or a list of
     strings."""
     audiences = [aud] if isinstance(aud, str) else aud
     if not isinstance(audiences, list) or not all(isinstance(item, str) for item in audiences):
-        raise TokenError("claims_invalid", "aud must be a string or a list of strings.")
+        raise TokenRefused("claims_invalid", "aud must be a string or a list of strings.")
     return audiences
 
 

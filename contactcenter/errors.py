@@ -1,9 +1,10 @@
-"""The one shape of a refusal the widget runtime reports (CONTRACT.md error codes)."""
+"""The one shape of a refusal (CONTRACT.md error codes). Each kind is named for what is
+refused: TokenRefused, OriginRefused, FrameRefused, ActionRefused, SignInRefused."""
 
 from __future__ import annotations
 
 
-class CodedError(Exception):
+class Refused(Exception):
     """A refusal: `code` is CONTRACT.md's error code, `detail` tells the developer on the other
     side what to fix and never holds a token, a key or a secret."""
 

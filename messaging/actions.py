@@ -20,7 +20,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
-from contactcenter.errors import CodedError
+from contactcenter.errors import Refused
 from messaging.contacts import contact_for_subject
 from messaging.models import (
     AGENTS_GROUP,
@@ -51,7 +51,7 @@ class Identity:
         return contact_for_subject(self.subject) if self.link_contacts else None
 
 
-class ActionRefused(CodedError):
+class ActionRefused(Refused):
     """An action that cannot be done in the conversation's present state."""
 
 

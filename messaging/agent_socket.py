@@ -13,7 +13,13 @@ from django.conf import settings
 
 from messaging import actions, conversations
 from messaging.agent_rights import agent_group, is_agent, session_digest
-from messaging.frames import CLOSE_FORBIDDEN, FrameConsumer, Refusal, check_message_text, is_uuid
+from messaging.frames import (
+    CLOSE_FORBIDDEN,
+    FrameConsumer,
+    FrameRefused,
+    check_message_text,
+    is_uuid,
+)
 
 # The first `queue` frame lists this many waiting conversations at most, the most urgent.
 MAX_QUEUE_FRAME = 200
@@ -124,13 +130,13 @@ class AgentConsumer(FrameConsumer):
     def own_conversation(self, content) -> str:
         conversation_id = content.get("conversation")
         if not isinstance(conversation_id, str) or conversation_id not in self.conversation_ids:
-            raise Refusal("not_found", "Accept the conversation first.")
+            raise FrameRefused("not_found", "Accept the conversation first.")
         return conversation_id
 
     async def frame_accept(self, content):
         conversation_id = content.get("conversation")
         if not is_uuid(conversation_id):
-            raise Refusal("bad_frame", "Name the conversation to accept.")
+            raise FrameRefused("bad_frame", "Name the conversation to accept.")
         summary, messages = await accept(conversation_id, self.user)
         await self.follow(summary["id"])
         await self.send_json({"type": "accepted", "conversation": summary, "messages": messages})

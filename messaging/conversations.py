@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from authsettings import sessions, tokens
-from authsettings.tokens import TokenError, VerifiedToken
+from authsettings.tokens import TokenRefused, VerifiedToken
 from messaging import actions, origins
 from messaging.models import ChannelInstance, Conversation, Deployment, Message
 from messaging.summaries import conversation_summary, message_frame
@@ -65,10 +65,10 @@ def token_reads_database(widget: ChannelInstance) -> bool:
 
 
 def verify_token(widget: ChannelInstance, token: str, *, now: float) -> VerifiedToken:
-    """Check a customer's token with the widget's authentication setting. Raises TokenError."""
+    """Check a customer's token with the widget's authentication setting. Raises TokenRefused."""
     setting = widget.authentication_setting
     if setting is None:
-        raise TokenError("token_invalid", "This chat has no authentication setting.")
+        raise TokenRefused("token_invalid", "This chat has no authentication setting.")
     if token_reads_database(widget):
         return sessions.verify(setting, token, now=now, widget_id=str(widget.widget_id))
     return tokens.verify(
@@ -81,11 +81,11 @@ def verify_token(widget: ChannelInstance, token: str, *, now: float) -> Verified
 
 def check_arrival(widget: ChannelInstance, verified: VerifiedToken | None) -> Arrival:
     """Who arrives with a verified token (or none) and the context the widget's workstream
-    takes from it. Raises TokenError: `token_missing` where the chat needs a signed-in
+    takes from it. Raises TokenRefused: `token_missing` where the chat needs a signed-in
     customer, `context_invalid`."""
     if verified is None:
         if widget.require_authentication:
-            raise TokenError(
+            raise TokenRefused(
                 "token_missing", "This chat needs a signed-in customer; sign in first."
             )
         return ANONYMOUS
@@ -94,7 +94,7 @@ def check_arrival(widget: ChannelInstance, verified: VerifiedToken | None) -> Ar
             verified.claims.get("lwicontexts"), widget.workstream.variable_types()
         )
     except context_typing.ContextInvalid as error:
-        raise TokenError("context_invalid", str(error)) from None
+        raise TokenRefused("context_invalid", str(error)) from None
     setting = widget.authentication_setting
     identity = actions.Identity(
         subject=verified.sub,

@@ -9,7 +9,7 @@ import uuid
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from contactcenter import proxies
-from contactcenter.errors import CodedError
+from contactcenter.errors import Refused
 
 MAX_FRAME_BYTES = 16 * 1024
 MAX_MESSAGE_CHARACTERS = 4000
@@ -21,7 +21,7 @@ CLOSE_ENDED = 4410
 CLOSE_RATE_LIMITED = 4429
 
 
-class Refusal(CodedError):
+class FrameRefused(Refused):
     """A frame refused: sent as an error frame, and at start followed by a close."""
 
 
@@ -36,22 +36,24 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
             content = self.decode_frame(text_data, bytes_data)
             handler = getattr(self, f"frame_{content['type']}")
             await handler(content)
-        except CodedError as refusal:  # ours, or a token's, origin's or action's refusal
+        except Refused as refusal:  # ours, or a token's, origin's or action's refusal
             await self.refuse(refusal.code, refusal.detail)
 
     def decode_frame(self, text_data, bytes_data) -> dict:
         if text_data is None:
-            raise Refusal("bad_frame", "Send JSON text frames.")
+            raise FrameRefused("bad_frame", "Send JSON text frames.")
         if len(text_data.encode()) > MAX_FRAME_BYTES:
-            raise Refusal("bad_frame", f"A frame is at most {MAX_FRAME_BYTES} bytes.")
+            raise FrameRefused("bad_frame", f"A frame is at most {MAX_FRAME_BYTES} bytes.")
         try:
             content = json.loads(text_data)
         except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested too deep
-            raise Refusal("bad_frame", "A frame is a JSON object.") from None
+            raise FrameRefused("bad_frame", "A frame is a JSON object.") from None
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
-            raise Refusal("bad_frame", 'A frame is a JSON object with a "type".')
+            raise FrameRefused("bad_frame", 'A frame is a JSON object with a "type".')
         if content["type"] not in self.allowed_frame_types():
-            raise Refusal("bad_frame", f"A {content['type'][:40]!r} frame is not expected now.")
+            raise FrameRefused(
+                "bad_frame", f"A {content['type'][:40]!r} frame is not expected now."
+            )
         return content
 
     def allowed_frame_types(self) -> frozenset[str]:
@@ -62,11 +64,11 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
 
 
 def check_message_text(text: object) -> None:
-    """Raises Refusal (`bad_frame`) unless the text is 1 to 4000 characters without NUL."""
+    """Raises FrameRefused (`bad_frame`) unless the text is 1 to 4000 characters without NUL."""
     if not isinstance(text, str) or not 1 <= len(text) <= MAX_MESSAGE_CHARACTERS:
-        raise Refusal("bad_frame", f"A message is 1 to {MAX_MESSAGE_CHARACTERS} characters.")
+        raise FrameRefused("bad_frame", f"A message is 1 to {MAX_MESSAGE_CHARACTERS} characters.")
     if "\x00" in text:
-        raise Refusal("bad_frame", "A message cannot hold a NUL character.")
+        raise FrameRefused("bad_frame", "A message cannot hold a NUL character.")
 
 
 def is_uuid(value: object) -> bool:

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
 from contactcenter import proxies
-from contactcenter.errors import CodedError
+from contactcenter.errors import Refused
 from messaging import domains
 from messaging.frames import scope_header, scope_peer
 
@@ -59,7 +59,7 @@ def deployment_domains(widget) -> list[DeploymentDomains]:
     ]
 
 
-class OriginRefused(CodedError):
+class OriginRefused(Refused):
     """A page whose origin may not run the widget."""
 
 

@@ -23,8 +23,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from authsettings import codeflow, oauth
-from authsettings.tokens import TokenError
-from contactcenter.errors import CodedError
+from authsettings.tokens import TokenRefused
+from contactcenter.errors import Refused
 from contactcenter.strict_json import reject_constant
 from messaging import origins, ratelimits
 from messaging.models import ChannelInstance
@@ -43,7 +43,7 @@ CODE_VERIFIER_LENGTHS = (43, 128)
 Handler = Callable[[ChannelInstance, dict[str, Any]], dict[str, Any] | None]
 
 
-class Refused(CodedError):
+class SignInRefused(Refused):
     """A request refused, answered with its HTTP status."""
 
     def __init__(self, status: int, code: str, detail: str):
@@ -58,12 +58,12 @@ def widget_auth_endpoint(handler: Handler) -> Callable[..., HttpResponse]:
     @wraps(handler)
     def view(request: HttpRequest, widget_id) -> HttpResponse:
         if request.method not in ("POST", "OPTIONS"):
-            response = error_response(Refused(405, "bad_frame", "Use POST with a JSON body."))
+            response = error_response(SignInRefused(405, "bad_frame", "Use POST with a JSON body."))
             response["Allow"] = "POST, OPTIONS"
             return uncached(response)
         try:
             widget = admit(request, widget_id)
-        except Refused as refused:
+        except SignInRefused as refused:
             return uncached(error_response(refused))
         response = preflight() if request.method == "OPTIONS" else answer(handler, request, widget)
         # The origin was admitted: let the page read the answer.
@@ -80,15 +80,15 @@ def answer(handler: Handler, request: HttpRequest, widget: ChannelInstance) -> H
         # REMOTE_ADDR is the visitor's: contactcenter.middleware took it from a trusted proxy.
         address = request.META.get("REMOTE_ADDR", "unknown")
         if not ratelimits.allow_start(address, settings.CC_WIDGET_STARTS_PER_MINUTE):
-            raise Refused(429, "rate_limited", "Too many sign-ins from here; wait a minute.")
+            raise SignInRefused(429, "rate_limited", "Too many sign-ins from here; wait a minute.")
         result = handler(widget, json_body(request))
-    except Refused as refused:
+    except SignInRefused as refused:
         return error_response(refused)
-    except TokenError as error:
+    except TokenRefused as error:
         logger.info(
             "Sign-in to widget %s refused: %s (%s)", widget.widget_id, error.code, error.detail
         )
-        return error_response(Refused(400, error.code, error.detail))
+        return error_response(SignInRefused(400, error.code, error.detail))
     return HttpResponse(status=204) if result is None else JsonResponse(result)
 
 
@@ -128,11 +128,11 @@ def logout(widget: ChannelInstance, body: dict[str, Any]) -> None:
 
 
 def admit(request: HttpRequest, widget_id) -> ChannelInstance:
-    """The widget, once the page's origin may use it. Raises Refused (404, 403), or Django's
+    """The widget, once the page's origin may use it. Raises SignInRefused (404, 403), or Django's
     DisallowedHost (400) for a Host not in ALLOWED_HOSTS."""
     widget = ChannelInstance.find_widget(widget_id)
     if widget is None:
-        raise Refused(404, "not_found", "No chat widget has this id.")
+        raise SignInRefused(404, "not_found", "No chat widget has this id.")
     deployments = origins.deployment_domains(widget)
     try:
         origins.check_origin(
@@ -141,15 +141,17 @@ def admit(request: HttpRequest, widget_id) -> ChannelInstance:
             deployments=deployments,
         )
     except origins.OriginRefused as refused:
-        raise Refused(403, refused.code, refused.detail) from None
+        raise SignInRefused(403, refused.code, refused.detail) from None
     return widget
 
 
 def json_body(request: HttpRequest) -> dict[str, Any]:
-    """The request's JSON object. Raises Refused (415, or 400 `bad_frame`)."""
+    """The request's JSON object. Raises SignInRefused (415, or 400 `bad_frame`)."""
     if request.content_type != "application/json":
-        raise Refused(415, "bad_frame", "Send a JSON body with Content-Type: application/json.")
-    too_large = Refused(400, "bad_frame", f"The body is at most {MAX_BODY_BYTES} bytes.")
+        raise SignInRefused(
+            415, "bad_frame", "Send a JSON body with Content-Type: application/json."
+        )
+    too_large = SignInRefused(400, "bad_frame", f"The body is at most {MAX_BODY_BYTES} bytes.")
     declared = request.META.get("CONTENT_LENGTH") or "0"
     # The declared length spares reading an oversized body; the read one covers chunked ones.
     if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
@@ -159,17 +161,19 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
     try:
         body = json.loads(request.body, parse_constant=reject_constant)
     except (ValueError, RecursionError):
-        raise Refused(400, "bad_frame", "The body is not JSON.") from None
+        raise SignInRefused(400, "bad_frame", "The body is not JSON.") from None
     if not isinstance(body, dict):
-        raise Refused(400, "bad_frame", "The body is a JSON object.")
+        raise SignInRefused(400, "bad_frame", "The body is a JSON object.")
     return body
 
 
 def text(body: dict[str, Any], name: str, max_length: int) -> str:
-    """A string member of 1 to max_length characters. Raises Refused (`bad_frame`)."""
+    """A string member of 1 to max_length characters. Raises SignInRefused (`bad_frame`)."""
     value = body.get(name)
     if not isinstance(value, str) or not 1 <= len(value) <= max_length:
-        raise Refused(400, "bad_frame", f"{name} is a string of 1 to {max_length} characters.")
+        raise SignInRefused(
+            400, "bad_frame", f"{name} is a string of 1 to {max_length} characters."
+        )
     return value
 
 
@@ -182,13 +186,13 @@ def code_verifier(body: dict[str, Any]) -> str | None:
     shortest, longest = CODE_VERIFIER_LENGTHS
     verifier = optional_text(body, "code_verifier", longest)
     if verifier is not None and len(verifier) < shortest:
-        raise Refused(
+        raise SignInRefused(
             400, "bad_frame", f"code_verifier is {shortest} to {longest} characters (RFC 7636)."
         )
     return verifier
 
 
-def error_response(refused: Refused) -> JsonResponse:
+def error_response(refused: SignInRefused) -> JsonResponse:
     return JsonResponse({"code": refused.code, "detail": refused.detail}, status=refused.status)
 
 

@@ -19,7 +19,7 @@ from messaging.frames import (
     CLOSE_FORBIDDEN,
     CLOSE_RATE_LIMITED,
     FrameConsumer,
-    Refusal,
+    FrameRefused,
     check_message_text,
     client_address,
     is_uuid,
@@ -103,7 +103,7 @@ class VisitorConsumer(FrameConsumer):
     async def frame_start(self, content):
         token = content.get("token")
         if token is not None and not isinstance(token, str):
-            raise Refusal("bad_frame", "The token is a string or null.")
+            raise FrameRefused("bad_frame", "The token is a string or null.")
         deployment_id = content.get("deployment_id")
         self.widget, deployment = await self.admit(deployment_id)
         await self.count_start()
@@ -127,13 +127,13 @@ class VisitorConsumer(FrameConsumer):
         resume_token = content.get("resume_token")
         after = content.get("after")
         if not isinstance(conversation_id, str) or not isinstance(resume_token, str):
-            raise Refusal("bad_frame", "A resume frame has a conversation and a resume_token.")
+            raise FrameRefused("bad_frame", "A resume frame has a conversation and a resume_token.")
         if after is not None and not (isinstance(after, str) and MESSAGE_ID.fullmatch(after)):
-            raise Refusal("bad_frame", '"after" is the id of a message.')
+            raise FrameRefused("bad_frame", '"after" is the id of a message.')
         self.widget, _ = await self.admit(None)
         await self.count_start()
         if not is_uuid(conversation_id):
-            raise Refusal(
+            raise FrameRefused(
                 "resume_invalid", "This conversation cannot be resumed; start a new chat."
             )
         conversation = await in_database(conversations.check_resume)(
@@ -155,17 +155,17 @@ class VisitorConsumer(FrameConsumer):
         text = content.get("text")
         check_message_text(text)
         if not self.bucket.take():
-            raise Refusal("rate_limited", "Messages are arriving too fast; slow down.")
+            raise FrameRefused("rate_limited", "Messages are arriving too fast; slow down.")
         await in_database(conversations.post_visitor_message)(self.conversation_id, text)
 
     async def frame_authenticate(self, content):
         if not self.widget.allow_session_upgrade:
-            raise Refusal("upgrade_not_allowed", "This chat does not take a sign-in mid-chat.")
+            raise FrameRefused("upgrade_not_allowed", "This chat does not take a sign-in mid-chat.")
         if not self.bucket.take():
-            raise Refusal("rate_limited", "Sign-ins are arriving too fast; slow down.")
+            raise FrameRefused("rate_limited", "Sign-ins are arriving too fast; slow down.")
         token = content.get("token")
         if not isinstance(token, str) or not token:
-            raise Refusal("token_missing", "Send the signed-in customer's token.")
+            raise FrameRefused("token_missing", "Send the signed-in customer's token.")
         arrival = await self.arrival(token)
         conversation = await in_database(conversations.authenticate_conversation)(
             self.conversation_id, arrival
@@ -181,10 +181,10 @@ class VisitorConsumer(FrameConsumer):
     # Steps
 
     async def admit(self, deployment_id):
-        """Load the widget and check the page's origin. Raises CodedError."""
+        """Load the widget and check the page's origin. Raises Refused."""
         if deployment_id is not None:
             if not is_uuid(deployment_id):
-                raise Refusal("bad_frame", "The deployment_id is a UUID.")
+                raise FrameRefused("bad_frame", "The deployment_id is a UUID.")
             deployment_id = str(uuid.UUID(deployment_id))
         widget_id = self.scope["url_route"]["kwargs"]["widget_id"]
         widget, deployments = await in_database(conversations.find_widget)(widget_id)
@@ -199,15 +199,15 @@ class VisitorConsumer(FrameConsumer):
         return widget, await in_database(conversations.find_deployment)(matched.deployment_id)
 
     async def count_start(self) -> None:
-        """Count a start or a resume against the address's limit. Raises Refusal."""
+        """Count a start or a resume against the address's limit. Raises FrameRefused."""
         allowed = await off_the_loop(ratelimits.allow_start)(
             self.client, settings.CC_WIDGET_STARTS_PER_MINUTE
         )
         if not allowed:
-            raise Refusal("rate_limited", "Too many chats started from here; wait a minute.")
+            raise FrameRefused("rate_limited", "Too many chats started from here; wait a minute.")
 
     async def arrival(self, token: str | None) -> conversations.Arrival:
-        """Who arrives with the token (anonymous without one). Raises CodedError: the
+        """Who arrives with the token (anonymous without one). Raises Refused: the
         token's code, `token_missing` or `context_invalid`."""
         verified = None
         if token:

@@ -12,7 +12,7 @@ import pytest
 from authsettings import codeflow, sessions
 from authsettings.models import AuthenticationSetting, WidgetSignIn
 from authsettings.oauth import Grant
-from authsettings.tokens import TokenError
+from authsettings.tokens import TokenRefused
 from contactcenter.models import ChannelType
 from tests.identity_provider import (
     ACCESS_TOKEN,
@@ -56,8 +56,8 @@ def exchange(setting, grant: Grant = GRANT, *, now: float = NOW) -> codeflow.Ses
     return codeflow.exchange(setting, WIDGET_ID, grant, now=now)
 
 
-def refused(call: Callable[[], object]) -> TokenError:
-    with pytest.raises(TokenError) as caught:
+def refused(call: Callable[[], object]) -> TokenRefused:
+    with pytest.raises(TokenRefused) as caught:
         call()
     return caught.value
 

@@ -16,7 +16,7 @@ from django.test import Client
 
 from authsettings import sessions
 from authsettings.models import AuthenticationSetting, WidgetSignIn
-from authsettings.tokens import TokenError
+from authsettings.tokens import TokenRefused
 from contactcenter.models import ChannelType
 from tests.keyserver import b64url, make_token
 
@@ -90,7 +90,7 @@ def verify(setting, token, *, now: float = NOW + 1, widget_id: str = WIDGET_ID):
 
 
 def code_of(setting, token, **options) -> str:
-    with pytest.raises(TokenError) as caught:
+    with pytest.raises(TokenRefused) as caught:
         verify(setting, token, **options)
     return caught.value.code
 

@@ -11,7 +11,7 @@ import pytest
 from authsettings import fetch, setting_check, tokens
 from authsettings.models import AuthenticationSetting
 from authsettings.setting_check import KeyRow, check_setting
-from authsettings.tokens import TokenError
+from authsettings.tokens import TokenRefused
 from contactcenter.models import ChannelType
 from messaging.models import ChannelInstance
 from tests.authsettings.conftest import TOKEN_CHECKS
@@ -333,7 +333,7 @@ def test_a_token_failing_a_check_says_why_and_how_to_fix_it_and_runs_nothing_aft
     assert all(check.detail == setting_check.NOT_RUN for check in checks[position + 1 :])
     assert not report.ok
     # The runtime refuses the same token with the same words.
-    with pytest.raises(TokenError) as refused:
+    with pytest.raises(TokenRefused) as refused:
         verify_for(kid_list_setting, token, now=NOW)
     assert refused.value.detail == failed.detail
 
@@ -359,7 +359,7 @@ def test_a_token_for_another_audience_fails_the_aud_check_with_the_runtimes_word
     assert failed.passed is False
     assert said in failed.detail
     assert failed.fix == step_named("aud").fix
-    with pytest.raises(TokenError) as refused:
+    with pytest.raises(TokenRefused) as refused:
         verify_for(kid_list_setting, token, now=NOW)
     assert refused.value.detail == failed.detail
 

@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
-from authsettings.tokens import MAX_TOKEN_BYTES, TokenError, VerifiedToken
+from authsettings.tokens import MAX_TOKEN_BYTES, TokenRefused, VerifiedToken
 from tests.keyserver import (
     ISSUER,
     SUBJECT,
@@ -53,13 +53,13 @@ def kid_setting(key_server, keys):
 
 
 def code_of(setting, token, *, now: float = NOW) -> str:
-    with pytest.raises(TokenError) as caught:
+    with pytest.raises(TokenRefused) as caught:
         verify_for(setting, token, now=now)
     return caught.value.code
 
 
-def error_of(setting, token, *, now: float = NOW) -> TokenError:
-    with pytest.raises(TokenError) as caught:
+def error_of(setting, token, *, now: float = NOW) -> TokenRefused:
+    with pytest.raises(TokenRefused) as caught:
         verify_for(setting, token, now=now)
     return caught.value
 

@@ -219,6 +219,6 @@ def test_the_platform_verifies_portal_tokens_by_kid_also_after_a_rotation(
     expired = tokens.issue(
         issuer=issuer, subject=CONTACT_ID, context=context, now=time.time() - 3600
     )
-    with pytest.raises(platform_tokens.TokenError) as refused:
+    with pytest.raises(platform_tokens.TokenRefused) as refused:
         verify_for(setting, expired, now=time.time())
     assert refused.value.code == "token_expired"

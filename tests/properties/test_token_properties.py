@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from authsettings.tokens import FORBIDDEN_HEADERS, VerifiedToken
-from contactcenter.errors import CodedError
+from contactcenter.errors import Refused
 from tests.keyserver import (
     ISSUER,
     Keys,
@@ -86,12 +86,12 @@ def setting(request, key_server, keys):
     return setting
 
 
-def verified_or_refused(setting, token: object) -> VerifiedToken | CodedError:
+def verified_or_refused(setting, token: object) -> VerifiedToken | Refused:
     """What verify_for() makes of a token: the verified token, or a refusal whose code is the
     contract's and whose detail does not hold the token. Any other exception fails the test."""
     try:
         result = verify_for(setting, token, now=NOW)
-    except CodedError as error:
+    except Refused as error:
         event(error.code)
         assert error.code in CONTRACT_CODES, error.code
         if isinstance(token, str) and len(token) >= 40:
@@ -238,7 +238,7 @@ valid_headers = st.dictionaries(
     )
 )
 def test_any_value_as_a_token_is_refused_with_a_contract_code(setting, token):
-    assert isinstance(verified_or_refused(setting, token), CodedError)
+    assert isinstance(verified_or_refused(setting, token), Refused)
 
 
 @fuzz
@@ -248,7 +248,7 @@ def test_a_token_over_any_json_text_is_refused_with_a_contract_code(
 ):
     token = data.draw(tokens_over(header, payload, keys))
 
-    assert isinstance(verified_or_refused(setting, token), CodedError)
+    assert isinstance(verified_or_refused(setting, token), Refused)
 
 
 @fuzz
@@ -275,7 +275,7 @@ def test_a_token_changed_in_any_way_after_signing_is_refused(setting, keys, data
     changed = data.draw(garbled(token))
 
     result = verified_or_refused(setting, changed)
-    assert isinstance(result, CodedError) or changed == token
+    assert isinstance(result, Refused) or changed == token
 
 
 @fuzz
