@@ -132,7 +132,7 @@ def logout(widget_id: str, refresh_token: str, *, now: float) -> None:
 def _code_flow(setting: AuthenticationSetting | None) -> AuthenticationSetting:
     if setting is None:
         raise TokenRefused("token_invalid", "This chat has no authentication setting.")
-    if setting.authentication_type not in AuthenticationSetting.REFRESHING_TYPES:
+    if setting.authentication_type not in AuthenticationSetting.CODE_FLOWS:
         raise TokenRefused(
             "token_invalid",
             f"This chat signs in with {setting.get_authentication_type_display()}, not a code "

@@ -48,7 +48,8 @@ class AuthenticationSetting(TimeStampedModel):
     }
     APPLE_TYPES = (Type.OAUTH2_CODE, Type.OAUTH2_OPENID_CONNECT)
     OPENID_TYPES = (Type.OPENID_CONNECT, Type.OAUTH2_OPENID_CONNECT)
-    REFRESHING_TYPES = (Type.OPENID_CONNECT, Type.OAUTH2)
+    # The chat types that sign in with a code the platform redeems (session and refresh tokens).
+    CODE_FLOWS = (Type.OPENID_CONNECT, Type.OAUTH2)
     REQUIRED_FIELDS = {
         Type.OAUTH2_IMPLICIT: ("public_key_url", "javascript_client_function"),
         Type.OAUTH2: (

@@ -61,7 +61,7 @@ def token_reads_database(widget: ChannelInstance) -> bool:
     """A code-flow session token is checked against its sign-in's record; an implicit-flow
     token only against keys (CPU work best kept off the database thread)."""
     setting = widget.authentication_setting
-    return setting is not None and setting.authentication_type in setting.REFRESHING_TYPES
+    return setting is not None and setting.authentication_type in setting.CODE_FLOWS
 
 
 def verify_token(widget: ChannelInstance, token: str, *, now: float) -> VerifiedToken:

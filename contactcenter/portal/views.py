@@ -73,7 +73,7 @@ def oidc(request):
         .filter(
             status=Deployment.Status.ACTIVE,
             channel_instance__authentication_setting__authentication_type__in=(
-                AuthenticationSetting.REFRESHING_TYPES
+                AuthenticationSetting.CODE_FLOWS
             ),
         )
         .order_by("-created_at", "-id")
