@@ -100,7 +100,8 @@ def message_event(conversation_id, message: Message) -> dict:
     }
 
 
-def trail_of(identity: Identity | None, dropped: list[str]) -> dict | None:
+def authentication_of(identity: Identity | None, dropped: list[str]) -> dict | None:
+    """The conversation's `authentication` record: how the customer was verified."""
     if identity is None:
         return None
     return {
@@ -162,7 +163,7 @@ def do_start_conversation(
             deployment=deployment,
             authenticated=identity is not None,
             subject=identity.subject if identity else None,
-            authentication=trail_of(identity, dropped),
+            authentication=authentication_of(identity, dropped),
             contact=identity.contact() if identity else None,
             context=context,
             queue_id=chosen.queue_id,
@@ -319,7 +320,7 @@ def do_authenticate_conversation(
         conversation.authenticated_until = None
         conversation.subject = identity.subject
         conversation.contact = identity.contact()
-        conversation.authentication = trail_of(identity, dropped)
+        conversation.authentication = authentication_of(identity, dropped)
         conversation.context = {**conversation.context, **context}
         conversation.save()
         conversation = load(conversation.pk)

@@ -15,7 +15,7 @@ from messaging.summaries import conversation_summary, message_frame
 from workstreams import context as context_typing
 
 NOT_IN_YOUR_QUEUES = "No such conversation in your queues."
-# The checked claims kept in a conversation's authentication trail; others are not stored.
+# The checked claims kept in a conversation's authentication record; others are not stored.
 TRAIL_CLAIMS = ("iss", "sub", "iat", "exp", "nbf")
 
 

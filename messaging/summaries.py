@@ -27,7 +27,7 @@ def conversation_summary(conversation: Conversation) -> dict:
         for variable in conversation.channel_instance.workstream.context_variables.all()
         if variable.display_to_agent
     }
-    trail = conversation.authentication or {}
+    authentication = conversation.authentication or {}
     contact = conversation.contact
     return {
         "id": str(conversation.pk),
@@ -48,11 +48,11 @@ def conversation_summary(conversation: Conversation) -> dict:
             if name in shown
         ],
         "verification": None
-        if not trail
+        if not authentication
         else {
-            "setting": trail.get("setting_name"),
-            "kid": trail.get("kid"),
-            "iss": trail.get("iss"),
+            "setting": authentication.get("setting_name"),
+            "kid": authentication.get("kid"),
+            "iss": authentication.get("iss"),
         },
-        "context_dropped": trail.get("context_dropped", []),
+        "context_dropped": authentication.get("context_dropped", []),
     }
