@@ -27,8 +27,9 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
-from authsettings import fetch, last_good
-from contactcenter.strict_json import reject_constant, shown
+from authsettings import last_good
+from contactcenter.lib import fetch
+from contactcenter.lib.strict_json import reject_constant, shown
 
 PEM = "pem"
 KID_LIST = "kid_list"

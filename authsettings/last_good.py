@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
-from contactcenter.errors import Refused
+from contactcenter.lib.errors import Refused
 
 logger = logging.getLogger(__name__)
 

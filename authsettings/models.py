@@ -14,8 +14,9 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from authsettings import outbound, token_actions
+from authsettings import token_actions
 from authsettings.fields import EncryptedTextField, OutboundURLField
+from contactcenter.lib import outbound
 from contactcenter.models import ChannelType, TimeStampedModel
 
 JAVASCRIPT_NAME = re.compile(r"^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$")

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus
 
-from authsettings import fetch
 from authsettings.tokens import TokenRefused
-from contactcenter.strict_json import reject_constant
+from contactcenter.lib import fetch
+from contactcenter.lib.strict_json import reject_constant
 
 CLIENT_SECRET_BASIC = "client_secret_basic"  # noqa: S105 (a method name)
 CLIENT_SECRET_POST = "client_secret_post"  # noqa: S105 (a method name)

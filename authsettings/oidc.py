@@ -17,10 +17,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from authsettings import fetch, last_good, oauth, outbound, tokens
+from authsettings import last_good, oauth, tokens
 from authsettings.models import AuthenticationSetting
 from authsettings.tokens import TokenRefused
-from contactcenter.strict_json import shown
+from contactcenter.lib import fetch, outbound
+from contactcenter.lib.strict_json import shown
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 _documents = last_good.LastGood(prefix="authsettings:discovery:v2", what="discovery document")

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from authsettings import fetch, keys, oidc, outbound, token_actions, tokens
+from authsettings import keys, oidc, token_actions, tokens
 from authsettings.models import AuthenticationSetting
 from authsettings.tokens import TokenRefused
-from contactcenter.strict_json import shown
+from contactcenter.lib import fetch, outbound
+from contactcenter.lib.strict_json import shown
 from workstreams import context as context_typing
 from workstreams.models import Workstream
 

@@ -29,8 +29,13 @@ from django.conf import settings
 from jwt.algorithms import RSAAlgorithm
 
 from authsettings import keys
-from contactcenter.errors import Refused
-from contactcenter.strict_json import DuplicateMember, reject_constant, shown, without_duplicates
+from contactcenter.lib.errors import Refused
+from contactcenter.lib.strict_json import (
+    DuplicateMember,
+    reject_constant,
+    shown,
+    without_duplicates,
+)
 
 if TYPE_CHECKING:
     from authsettings.models import AuthenticationSetting

@@ -20,7 +20,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
-from contactcenter.errors import Refused
+from contactcenter.lib.errors import Refused
 from messaging.contacts import contact_for_subject
 from messaging.models import (
     AGENTS_GROUP,

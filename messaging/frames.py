@@ -9,7 +9,7 @@ import uuid
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from contactcenter import proxies
-from contactcenter.errors import Refused
+from contactcenter.lib.errors import Refused
 
 MAX_FRAME_BYTES = 16 * 1024
 MAX_MESSAGE_CHARACTERS = 4000

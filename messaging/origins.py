@@ -16,7 +16,7 @@ from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
 from contactcenter import proxies
-from contactcenter.errors import Refused
+from contactcenter.lib.errors import Refused
 from messaging import domains
 from messaging.frames import scope_header, scope_peer
 

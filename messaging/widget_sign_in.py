@@ -24,8 +24,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from authsettings import codeflow, oauth
 from authsettings.tokens import TokenRefused
-from contactcenter.errors import Refused
-from contactcenter.strict_json import reject_constant
+from contactcenter.lib.errors import Refused
+from contactcenter.lib.strict_json import reject_constant
 from messaging import origins, ratelimits
 from messaging.models import ChannelInstance
 

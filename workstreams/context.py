@@ -10,7 +10,7 @@ import json
 import math
 from decimal import Decimal, InvalidOperation
 
-from contactcenter.strict_json import DuplicateMember, reject_constant, without_duplicates
+from contactcenter.lib.strict_json import DuplicateMember, reject_constant, without_duplicates
 
 MAX_VALUE_LENGTH = 4000
 # Beyond this, numbers are kept as floats, so "1e999999" cannot make a giant integer.

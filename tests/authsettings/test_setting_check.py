@@ -8,10 +8,11 @@ import socket
 
 import pytest
 
-from authsettings import fetch, setting_check, tokens
+from authsettings import setting_check, tokens
 from authsettings.models import AuthenticationSetting
 from authsettings.setting_check import KeyRow, check_setting
 from authsettings.tokens import TokenRefused
+from contactcenter.lib import fetch
 from contactcenter.models import ChannelType
 from messaging.models import ChannelInstance
 from tests.authsettings.conftest import TOKEN_CHECKS

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from authsettings.tokens import FORBIDDEN_HEADERS, VerifiedToken
-from contactcenter.errors import Refused
+from contactcenter.lib.errors import Refused
 from tests.keyserver import (
     ISSUER,
     Keys,

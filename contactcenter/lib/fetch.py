@@ -28,7 +28,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import httpcore
 
-from authsettings import outbound
+from contactcenter.lib import outbound
 
 TIMEOUT_SECONDS = 5.0
 MAX_BODY_BYTES = 64 * 1024

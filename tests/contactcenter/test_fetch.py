@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from authsettings import fetch
-from authsettings.fetch import FetchError
+from contactcenter.lib import fetch
+from contactcenter.lib.fetch import FetchError
 
 REAL_GETADDRINFO = socket.getaddrinfo
 
