@@ -11,6 +11,7 @@ from channels.auth import get_user
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from contactcenter.lib.identifiers import is_uuid
 from messaging import actions, conversations
 from messaging.agent_rights import agent_group, is_agent, session_digest
 from messaging.frames import (
@@ -18,7 +19,6 @@ from messaging.frames import (
     FrameConsumer,
     FrameRefused,
     check_message_text,
-    is_uuid,
 )
 
 # The first `queue` frame lists this many waiting conversations at most, the most urgent.

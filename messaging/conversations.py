@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from authsettings import sessions, tokens
 from authsettings.tokens import TokenRefused, VerifiedToken
+from contactcenter.lib.identifiers import is_uuid
 from messaging import actions, origins
 from messaging.models import ChannelInstance, Conversation, Deployment, Message
 from messaging.summaries import conversation_summary, message_frame
@@ -123,11 +124,13 @@ def start_conversation(
 def check_resume(widget: ChannelInstance, conversation_id: str, resume_token: str) -> Conversation:
     """The open conversation of the widget that the resume token opens. Raises ActionRefused
     (`resume_invalid`)."""
-    conversation = (
-        Conversation.objects.filter(pk=conversation_id, channel_instance=widget)
-        .exclude(status=Conversation.Status.CLOSED)
-        .first()
-    )
+    conversation = None
+    if is_uuid(conversation_id):
+        conversation = (
+            Conversation.objects.filter(pk=conversation_id, channel_instance=widget)
+            .exclude(status=Conversation.Status.CLOSED)
+            .first()
+        )
     if conversation is None or not actions.resume_token_matches(conversation, resume_token):
         raise actions.ActionRefused(
             "resume_invalid", "This conversation cannot be resumed; start a new chat."

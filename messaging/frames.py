@@ -4,7 +4,6 @@ socket's handshake says of who is on the other end."""
 from __future__ import annotations
 
 import json
-import uuid
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -69,16 +68,6 @@ def check_message_text(text: object) -> None:
         raise FrameRefused("bad_frame", f"A message is 1 to {MAX_MESSAGE_CHARACTERS} characters.")
     if "\x00" in text:
         raise FrameRefused("bad_frame", "A message cannot hold a NUL character.")
-
-
-def is_uuid(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def scope_header(scope: dict, name: str) -> str | None:

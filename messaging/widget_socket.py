@@ -11,6 +11,7 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from contactcenter.lib.identifiers import is_uuid
 from messaging import actions, conversations, origins, ratelimits
 from messaging.frames import (
     CLOSE_AUTHENTICATION,
@@ -22,7 +23,6 @@ from messaging.frames import (
     FrameRefused,
     check_message_text,
     client_address,
-    is_uuid,
     scope_header,
 )
 from messaging.presence import presence
@@ -111,16 +111,7 @@ class VisitorConsumer(FrameConsumer):
         conversation, resume_token = await in_database(conversations.start_conversation)(
             self.widget, deployment, arrival
         )
-        await self.join(conversation.pk)
-        await self.send_json(
-            {
-                "type": "started",
-                "conversation": str(conversation.pk),
-                "authenticated": conversation.authenticated_now,
-                "resume_token": resume_token,
-            }
-        )
-        await self.replay(conversation.pk, after=None)
+        await self.enter(conversation, {"type": "started", "resume_token": resume_token})
 
     async def frame_resume(self, content):
         conversation_id = content.get("conversation")
@@ -132,22 +123,10 @@ class VisitorConsumer(FrameConsumer):
             raise FrameRefused("bad_frame", '"after" is the id of a message.')
         self.widget, _ = await self.admit(None)
         await self.count_start()
-        if not is_uuid(conversation_id):
-            raise FrameRefused(
-                "resume_invalid", "This conversation cannot be resumed; start a new chat."
-            )
         conversation = await in_database(conversations.check_resume)(
             self.widget, conversation_id, resume_token
         )
-        await self.join(conversation.pk)
-        await self.send_json(
-            {
-                "type": "resumed",
-                "conversation": str(conversation.pk),
-                "authenticated": conversation.authenticated_now,
-            }
-        )
-        await self.replay(conversation.pk, after=int(after) if after else None)
+        await self.enter(conversation, {"type": "resumed"}, after=int(after) if after else None)
 
     # Frames after start
 
@@ -215,6 +194,19 @@ class VisitorConsumer(FrameConsumer):
             verify = in_database if reads_database else off_the_loop
             verified = await verify(conversations.verify_token)(self.widget, token, now=time.time())
         return await in_database(conversations.check_arrival)(self.widget, verified)
+
+    async def enter(self, conversation, frame: dict, *, after: int | None = None) -> None:
+        """Join the conversation, answer the first frame (`started` or `resumed`), then send
+        the messages after `after` (all of them without it)."""
+        await self.join(conversation.pk)
+        await self.send_json(
+            {
+                **frame,
+                "conversation": str(conversation.pk),
+                "authenticated": conversation.authenticated_now,
+            }
+        )
+        await self.replay(conversation.pk, after=after)
 
     async def join(self, conversation_id):
         self.started = True
