@@ -13,9 +13,9 @@ from django.core.management import call_command
 from django.test.utils import override_settings
 
 from authsettings.keys import forget_recent
-from authsettings.models import AuthenticationSetting
 from contactcenter.models import ChannelType
-from messaging.models import ChannelInstance, Deployment, RichMessage
+from messaging.models import ChannelInstance, Deployment
+from tests.helpers import Type, authentication_rich_message, make_setting
 from tests.live import PLAIN_HTTP
 from workstreams.models import ContextVariable, Queue, RoutingRule, Workstream
 
@@ -93,22 +93,12 @@ def workstream(db):
 
 @pytest.fixture
 def implicit_setting(db):
-    return AuthenticationSetting.objects.create(
-        name="Portal",
-        channel_type=ChannelType.LIVE_CHAT,
-        authentication_type=AuthenticationSetting.Type.OAUTH2_IMPLICIT,
-        public_key_url="https://portal.example.com/auth/publickey",
-        javascript_client_function="auth.getAuthenticationToken",
-    )
+    return make_setting(Type.OAUTH2_IMPLICIT, name="Portal")
 
 
 @pytest.fixture
 def authentication_message(db):
-    return RichMessage.objects.create(
-        name="Sign in",
-        type=RichMessage.Type.AUTHENTICATION,
-        content={"received_message": "Please sign in", "reply_message": "Thanks, signed in"},
-    )
+    return authentication_rich_message(name="Sign in")
 
 
 @pytest.fixture
@@ -135,12 +125,10 @@ def chat(db, workstream, key_server, keys):
     from tests.keyserver import ISSUER, public_pem
 
     key_server.serve("/publickey", public_pem(keys.signing), content_type="text/plain")
-    setting = AuthenticationSetting.objects.create(
+    setting = make_setting(
+        Type.OAUTH2_IMPLICIT,
         name="Portal",
-        channel_type=ChannelType.LIVE_CHAT,
-        authentication_type=AuthenticationSetting.Type.OAUTH2_IMPLICIT,
         public_key_url=key_server.url("/publickey"),
-        javascript_client_function="auth.getAuthenticationToken",
         expected_issuer=ISSUER,
     )
     widget = ChannelInstance.objects.create(

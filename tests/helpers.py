@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterable
+from itertools import count
 from pathlib import Path
 
 import pytest
@@ -12,12 +14,14 @@ from django.core.exceptions import ValidationError
 
 from authsettings.models import AuthenticationSetting
 from contactcenter.models import ChannelType
+from messaging.models import RichMessage
 
 Type = AuthenticationSetting.Type
 LIVE = ChannelType.LIVE_CHAT
 APPLE = ChannelType.APPLE_MESSAGES_FOR_BUSINESS
 
-# A complete authentication setting of each type (Apple ones still need their rich messages).
+# A complete authentication setting of each type (Apple ones still need their rich messages):
+# build_setting() and make_setting() start from these.
 VALID_SETTINGS = {
     Type.OAUTH2_IMPLICIT: {
         "channel_type": LIVE,
@@ -58,6 +62,50 @@ VALID_SETTINGS = {
         "additional_parameters": {"prompt": "login"},
     },
 }
+
+_serial = count(1)
+
+
+def build_setting(authentication_type: str, **fields: object) -> AuthenticationSetting:
+    """An unsaved setting of the type: its fields from VALID_SETTINGS with `fields` replaced,
+    and a name no other setting made here has. Not checked, so a test can leave a rule broken."""
+    values = {
+        "name": f"{Type(authentication_type).label} {next(_serial)}",
+        **VALID_SETTINGS[authentication_type],
+        **fields,
+    }
+    return AuthenticationSetting(authentication_type=authentication_type, **values)
+
+
+def make_setting(
+    authentication_type: str,
+    *,
+    rich_messages: Iterable[RichMessage] | None = None,
+    **fields: object,
+) -> AuthenticationSetting:
+    """A saved setting of the type, valid by the model's rules: build_setting() checked with
+    full_clean(). An Apple setting gets `rich_messages`, or else a new authentication rich
+    message of its own. Raises ValidationError when `fields` break a rule."""
+    setting = build_setting(authentication_type, **fields)
+    setting.full_clean()
+    if rich_messages is None:
+        rich_messages = [authentication_rich_message()] if setting.is_apple else []
+    rich_messages = list(rich_messages)
+    setting.validate_rich_messages(rich_messages)
+    setting.save()
+    setting.rich_messages.set(rich_messages)
+    return setting
+
+
+def authentication_rich_message(**fields: object) -> RichMessage:
+    """A saved Apple rich message of type authentication."""
+    values = {
+        "name": f"Sign in {next(_serial)}",
+        "type": RichMessage.Type.AUTHENTICATION,
+        "content": {"received_message": "Please sign in", "reply_message": "Thanks, signed in"},
+        **fields,
+    }
+    return RichMessage.objects.create(**values)
 
 
 def errors_of(record) -> dict[str, list[str]]:

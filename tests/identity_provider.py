@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from authsettings.models import AuthenticationSetting
-from contactcenter.models import ChannelType
+from tests.helpers import Type, make_setting
 from tests.keyserver import Keys, KeyServer, Request, jwk, make_token
 
 DISCOVERY = "/.well-known/openid-configuration"
@@ -95,17 +95,16 @@ def start_provider(server: KeyServer, keys: Keys) -> IdentityProvider:
 
 
 def openid_setting(provider: IdentityProvider, **fields: object) -> AuthenticationSetting:
-    return AuthenticationSetting.objects.create(
+    """A saved OpenID Connect setting that signs in at `provider` as CLIENT_ID."""
+    return make_setting(
+        Type.OPENID_CONNECT,
         **{
-            "name": "Portal sign-in",
-            "channel_type": ChannelType.LIVE_CHAT,
-            "authentication_type": AuthenticationSetting.Type.OPENID_CONNECT,
             "discovery_uri": provider.discovery_uri,
             "client_id": CLIENT_ID,
             "client_secret": CLIENT_SECRET,
             "scope": "openid",
             **fields,
-        }
+        },
     )
 
 

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from authsettings import tokens
 from authsettings.models import AuthenticationSetting
+from tests.helpers import Type, build_setting
 
 ISSUER = "https://portal.example.com"
 SUBJECT = "visitor-42"
@@ -161,11 +162,8 @@ def keys() -> Keys:
 
 def setting_for(url: str, *, expected_issuer: str = "") -> AuthenticationSetting:
     """An unsaved implicit-flow setting: verification reads only its key URL and issuer."""
-    return AuthenticationSetting(
-        name="Portal",
-        authentication_type=AuthenticationSetting.Type.OAUTH2_IMPLICIT,
-        public_key_url=url,
-        expected_issuer=expected_issuer,
+    return build_setting(
+        Type.OAUTH2_IMPLICIT, name="Portal", public_key_url=url, expected_issuer=expected_issuer
     )
 
 

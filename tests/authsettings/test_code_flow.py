@@ -13,7 +13,7 @@ from authsettings import codeflow, sessions
 from authsettings.models import AuthenticationSetting, WidgetSignIn
 from authsettings.oauth import Grant
 from authsettings.tokens import TokenRefused
-from contactcenter.models import ChannelType
+from tests.helpers import Type, make_setting
 from tests.identity_provider import (
     ACCESS_TOKEN,
     CLIENT_ID,
@@ -63,10 +63,10 @@ def refused(call: Callable[[], object]) -> TokenRefused:
 
 
 def oauth2_setting(provider, action: str, **fields) -> AuthenticationSetting:
-    return AuthenticationSetting.objects.create(
-        name="Portal OAuth",
-        channel_type=ChannelType.LIVE_CHAT,
-        authentication_type=AuthenticationSetting.Type.OAUTH2,
+    """A saved OAuth 2.0 setting that redeems codes at `provider` and turns the token response
+    into a user id with the token action `action`."""
+    return make_setting(
+        Type.OAUTH2,
         token_url=provider.server.url("/token"),
         redirect_url=REDIRECT_URI,
         token_custom_action=action,
@@ -418,7 +418,7 @@ def test_a_sign_in_ends_after_the_settings_maximum_refresh_token_lifetime(settin
 
 def test_a_refresh_token_works_only_for_its_widget_and_setting(setting, provider):
     pair = exchange(setting)
-    other_setting = openid_setting(provider, name="Other sign-in")
+    other_setting = openid_setting(provider)
 
     other_widget = refused(
         lambda: codeflow.refresh(setting, OTHER_WIDGET_ID, pair.refresh_token, now=NOW)

@@ -19,8 +19,8 @@ import websockets
 from django.test import Client
 
 from authsettings.models import AuthenticationSetting, WidgetSignIn
-from contactcenter.models import ChannelType
 from messaging.models import ChannelInstance, Conversation, Deployment
+from tests.helpers import Type, make_setting
 from tests.identity_provider import (
     CLIENT_SECRET,
     CODE,
@@ -327,10 +327,8 @@ def platform(django_db_blocker, settings):
 
 
 def openid_connect_at(server, application, secret) -> AuthenticationSetting:
-    return AuthenticationSetting.objects.create(
-        name="Platform sign-in",
-        channel_type=ChannelType.LIVE_CHAT,
-        authentication_type=AuthenticationSetting.Type.OPENID_CONNECT,
+    return make_setting(
+        Type.OPENID_CONNECT,
         discovery_uri=f"{server.url}/o/.well-known/openid-configuration",
         client_id=application.client_id,
         client_secret=secret,
@@ -339,10 +337,8 @@ def openid_connect_at(server, application, secret) -> AuthenticationSetting:
 
 
 def oauth2_userinfo_at(server, application, secret) -> AuthenticationSetting:
-    return AuthenticationSetting.objects.create(
-        name="Platform OAuth",
-        channel_type=ChannelType.LIVE_CHAT,
-        authentication_type=AuthenticationSetting.Type.OAUTH2,
+    return make_setting(
+        Type.OAUTH2,
         token_url=f"{server.url}/o/token/",
         redirect_url=REDIRECT_URI,
         token_custom_action="userinfo",
