@@ -8,7 +8,7 @@ from django.db import connection
 
 from authsettings import crypto
 from authsettings.models import AuthenticationSetting
-from contactcenter.models import ChannelType
+from tests.helpers import Type, make_setting
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
@@ -23,15 +23,7 @@ def raw_secret_column(setting: AuthenticationSetting) -> str:
 
 
 def oidc_setting(secret: str = SECRET) -> AuthenticationSetting:
-    return AuthenticationSetting.objects.create(
-        name="Identity provider",
-        channel_type=ChannelType.LIVE_CHAT,
-        authentication_type=AuthenticationSetting.Type.OPENID_CONNECT,
-        discovery_uri="https://id.example.com/.well-known/openid-configuration",
-        client_id="portal",
-        client_secret=secret,
-        scope="openid",
-    )
+    return make_setting(Type.OPENID_CONNECT, client_secret=secret)
 
 
 def test_the_database_holds_no_plaintext_secret():

@@ -15,9 +15,9 @@ from django.conf import settings
 from django.test import Client
 
 from authsettings import sessions
-from authsettings.models import AuthenticationSetting, WidgetSignIn
+from authsettings.models import WidgetSignIn
 from authsettings.tokens import TokenRefused
-from contactcenter.models import ChannelType
+from tests.helpers import Type, make_setting
 from tests.keyserver import b64url, make_token
 
 pytestmark = pytest.mark.django_db
@@ -28,15 +28,7 @@ WIDGET_ID = "0b6f1c52-6a57-4d8e-9f3e-1c2d3e4f5a6b"
 
 @pytest.fixture
 def setting():
-    return AuthenticationSetting.objects.create(
-        name="Portal sign-in",
-        channel_type=ChannelType.LIVE_CHAT,
-        authentication_type=AuthenticationSetting.Type.OPENID_CONNECT,
-        discovery_uri="https://id.example.com/.well-known/openid-configuration",
-        client_id="portal",
-        client_secret="s3cret-value",
-        scope="openid",
-    )
+    return make_setting(Type.OPENID_CONNECT)
 
 
 def sign_in_of(setting, *, lasting: float = 86400) -> WidgetSignIn:
@@ -168,9 +160,7 @@ def test_it_is_refused_once_its_sign_in_is_revoked(setting, sign_in):
 
 def test_it_is_refused_under_a_setting_it_was_not_issued_for(setting, sign_in):
     token, _ = sessions.issue(sign_in, now=NOW)
-    other = AuthenticationSetting.objects.create(
-        name="Other", authentication_type=AuthenticationSetting.Type.OAUTH2
-    )
+    other = make_setting(Type.OAUTH2)
 
     assert code_of(other, token) == "token_invalid"
 

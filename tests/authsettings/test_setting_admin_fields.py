@@ -6,7 +6,7 @@ import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 
 from authsettings.models import AuthenticationSetting
-from tests.helpers import VALID_SETTINGS, Type
+from tests.helpers import Type, make_setting
 
 pytestmark = pytest.mark.django_db
 
@@ -53,11 +53,7 @@ def posted(setting: AuthenticationSetting, **changes) -> dict:
 
 @pytest.fixture
 def openid_setting(db) -> AuthenticationSetting:
-    return AuthenticationSetting.objects.create(
-        name="Identity provider",
-        authentication_type=Type.OPENID_CONNECT,
-        **VALID_SETTINGS[Type.OPENID_CONNECT],
-    )
+    return make_setting(Type.OPENID_CONNECT)
 
 
 def test_the_audience_sits_with_the_implicit_flow_and_link_contacts_with_every_type(

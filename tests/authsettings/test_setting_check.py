@@ -16,6 +16,7 @@ from contactcenter.lib import fetch
 from contactcenter.models import ChannelType
 from messaging.models import ChannelInstance
 from tests.authsettings.conftest import TOKEN_CHECKS
+from tests.helpers import Type, build_setting
 from tests.identity_provider import openid_setting, start_provider
 from tests.keyserver import (
     ISSUER,
@@ -188,11 +189,7 @@ def test_a_listed_discovery_uri_that_fails_reads_alike_whatever_went_wrong(
     key_server, unanswered_urls, db
 ):
     def detail(url: str) -> str:
-        setting = AuthenticationSetting(
-            name="Sign-in",
-            authentication_type=AuthenticationSetting.Type.OPENID_CONNECT,
-            discovery_uri=url,
-        )
+        setting = build_setting(Type.OPENID_CONNECT, discovery_uri=url)
         [failed] = check_setting(setting, now=NOW).failures
         assert failed.name == "fetch"
         return failed.detail
@@ -562,17 +559,8 @@ def test_a_pasted_token_is_not_checked_for_a_code_flow_setting(key_server, keys,
 # URLs the code flows call, vetted without sending anything
 
 
-def oauth2_setting(**fields) -> AuthenticationSetting:
-    return AuthenticationSetting(
-        name="Provider",
-        authentication_type=AuthenticationSetting.Type.OAUTH2,
-        token_custom_action="userinfo",
-        **fields,
-    )
-
-
 def test_oauth2_urls_are_vetted_and_resolved_without_sending_anything(key_server):
-    setting = oauth2_setting(token_url=key_server.url("/token"))
+    setting = build_setting(Type.OAUTH2, token_url=key_server.url("/token"))
 
     report = check_setting(setting, now=NOW)
 
@@ -600,7 +588,7 @@ def test_oauth2_urls_are_vetted_and_resolved_without_sending_anything(key_server
 def test_an_oauth2_url_the_platform_may_not_reach_is_reported(settings, url, said):
     settings.CC_OUTBOUND_ALLOWED_HOSTS = []
 
-    report = check_setting(oauth2_setting(token_url=url), now=NOW)
+    report = check_setting(build_setting(Type.OAUTH2, token_url=url), now=NOW)
 
     failed = report.failures[0]
     assert failed.name == "outbound rules"

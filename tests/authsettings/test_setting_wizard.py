@@ -12,6 +12,7 @@ from authsettings.models import AuthenticationSetting
 from contactcenter.models import ChannelType
 from messaging.models import RichMessage
 from tests.conftest import PASSWORD
+from tests.helpers import make_setting
 from tests.wizards import WizardWalk, current_step, field_errors
 
 Type = AuthenticationSetting.Type
@@ -293,13 +294,7 @@ def test_a_setting_named_meanwhile_is_caught_at_finish_on_its_step(wizard):
         "implicit_details",
         {"public_key_url": "https://p.example.com/k", "javascript_client_function": "auth.get"},
     )
-    AuthenticationSetting.objects.create(
-        name="Race",
-        channel_type=LIVE,
-        authentication_type=Type.OAUTH2_IMPLICIT,
-        public_key_url="https://other.example.com/k",
-        javascript_client_function="auth.get",
-    )
+    make_setting(Type.OAUTH2_IMPLICIT, name="Race")
     response = wizard.post("summary")
     assert current_step(response) == "Step 1 of 3: Channel type"
     assert "name" in field_errors(response)
