@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from authsettings.models import AuthenticationSetting
 from contactcenter.models import ChannelType
 from messaging.models import ChannelInstance, Contact, Deployment, RichMessage
 from tests.api.conftest import results
+from tests.helpers import Type, make_setting
 from workstreams.models import Workstream
 
 pytestmark = pytest.mark.django_db
@@ -31,11 +31,7 @@ def test_workstreams_by_channel_type(api, workstream, apple_workstream):
 
 
 def test_settings_by_channel_and_authentication_type(api, implicit_setting):
-    AuthenticationSetting.objects.create(
-        name="Code",
-        channel_type=ChannelType.LIVE_CHAT,
-        authentication_type=AuthenticationSetting.Type.OAUTH2,
-    )
+    make_setting(Type.OAUTH2, name="Code")
     path = "/api/v1/authentication-settings/"
     assert names(api, path, authentication_type="oauth2") == ["Code"]
     assert names(api, path, channel_type="live_chat") == ["Code", "Portal"]

@@ -12,7 +12,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from authsettings.models import AuthenticationSetting
 from contactcenter.models import ChannelType
 from messaging.models import (
     AGENTS_GROUP,
@@ -23,6 +22,7 @@ from messaging.models import (
     Message,
     RichMessage,
 )
+from tests.helpers import Type, make_setting
 from workstreams.models import ContextVariable, Queue, RoutingRule, Workstream
 
 pytestmark = pytest.mark.django_db
@@ -39,27 +39,6 @@ def a_workstream() -> Workstream:
     ContextVariable.objects.create(workstream=workstream, name="a")
     ContextVariable.objects.create(workstream=workstream, name="b")
     return workstream
-
-
-def an_apple_setting(owner) -> AuthenticationSetting:
-    setting = AuthenticationSetting.objects.create(
-        name=f"Setting {next(serial)}",
-        owner=owner,
-        channel_type=ChannelType.APPLE_MESSAGES_FOR_BUSINESS,
-        authentication_type=AuthenticationSetting.Type.OAUTH2_CODE,
-        client_id="apple",
-        client_secret="s3cret",
-        access_token_url="https://id.example.com/token",
-        decrypted_token_url="https://id.example.com/me",
-    )
-    setting.rich_messages.add(
-        RichMessage.objects.create(
-            name=f"Sign in {next(serial)}",
-            type=RichMessage.Type.AUTHENTICATION,
-            content={"received_message": "Sign in", "reply_message": "Thanks"},
-        )
-    )
-    return setting
 
 
 def a_widget(workstream: Workstream) -> ChannelInstance:
@@ -103,7 +82,7 @@ def a_rule() -> RoutingRule:
 
 
 ROWS: dict[str, Callable[[object], object]] = {
-    "authentication-settings": an_apple_setting,
+    "authentication-settings": lambda owner: make_setting(Type.OAUTH2_CODE, owner=owner),
     "workstreams": lambda owner: a_workstream(),
     "context-variables": lambda owner: a_workstream(),
     "queues": lambda owner: a_staffed_queue(),

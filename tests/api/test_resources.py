@@ -9,7 +9,7 @@ from authsettings.models import AuthenticationSetting
 from messaging.models import Contact
 from tests.api.conftest import results
 from tests.conftest import PASSWORD
-from tests.helpers import VALID_SETTINGS
+from tests.helpers import Type, make_setting
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
@@ -206,16 +206,9 @@ def test_the_redirect_url_of_the_apple_openid_connect_flow_is_the_platforms_call
     assert AuthenticationSetting.objects.get(pk=setting_id).redirect_url == ""
 
 
-def test_the_apple_redirect_url_is_on_the_public_url_when_one_is_set(
-    api, authentication_message, settings
-):
+def test_the_apple_redirect_url_is_on_the_public_url_when_one_is_set(api, settings):
     settings.CC_PUBLIC_URL = "https://cc.example.com"
-    setting = AuthenticationSetting.objects.create(
-        name="Apple sign-in",
-        authentication_type="oauth2_openid_connect",
-        **VALID_SETTINGS["oauth2_openid_connect"],
-    )
-    setting.rich_messages.set([authentication_message])
+    setting = make_setting(Type.OAUTH2_OPENID_CONNECT)
 
     body = api.get(f"/api/v1/authentication-settings/{setting.pk}/").json()
 

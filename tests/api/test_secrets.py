@@ -10,6 +10,7 @@ from django.test import Client
 
 from authsettings.models import AuthenticationSetting
 from tests.conftest import PASSWORD
+from tests.helpers import Type, make_setting
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ OPENID = {
 
 @pytest.fixture
 def setting(db) -> AuthenticationSetting:
-    return AuthenticationSetting.objects.create(**OPENID, client_secret=SECRET)
+    return make_setting(Type.OPENID_CONNECT, client_secret=SECRET)
 
 
 def url(setting) -> str:
@@ -108,8 +109,8 @@ def test_staff_without_the_secret_permission_change_a_setting_but_not_its_secret
 def test_staff_without_the_secret_permission_cannot_switch_the_type_a_secret_follows(diane):
     """The type decides which URL receives the secret: a token URL left over from an earlier
     type would get it once the type is switched to oauth2."""
-    setting = AuthenticationSetting.objects.create(
-        **OPENID, client_secret=SECRET, token_url="https://attacker.example.com/token"
+    setting = make_setting(
+        Type.OPENID_CONNECT, client_secret=SECRET, token_url="https://attacker.example.com/token"
     )
     switch = {
         "authentication_type": "oauth2",

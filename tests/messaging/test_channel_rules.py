@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from authsettings.models import AuthenticationSetting
 from contactcenter.models import ChannelType
 from messaging.models import ChannelInstance, Deployment, RichMessage
-from tests.helpers import errors_of
+from tests.helpers import Type, errors_of, make_setting
 from workstreams.models import Workstream
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
@@ -104,15 +103,7 @@ def test_allow_all_domains_goes_only_with_an_empty_list(chat_widget):
 
 
 def test_a_deployment_runs_a_chat_widget(apple_workstream):
-    setting = AuthenticationSetting.objects.create(
-        name="Apple sign-in",
-        channel_type=ChannelType.APPLE_MESSAGES_FOR_BUSINESS,
-        authentication_type=AuthenticationSetting.Type.OAUTH2_CODE,
-        client_id="apple",
-        client_secret="secret-value",
-        access_token_url="https://id.example.com/token",
-        decrypted_token_url="https://id.example.com/me",
-    )
+    setting = make_setting(Type.OAUTH2_CODE)
     apple = ChannelInstance.objects.create(
         name="Apple",
         kind=ChannelInstance.Kind.APPLE_MESSAGES_FOR_BUSINESS,

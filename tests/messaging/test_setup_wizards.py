@@ -9,7 +9,7 @@ from django.contrib.auth.models import Permission
 from authsettings.models import AuthenticationSetting
 from contactcenter.models import ChannelType
 from messaging.models import ChannelInstance, Deployment
-from tests.helpers import VALID_SETTINGS
+from tests.helpers import make_setting
 from tests.wizards import WizardWalk, current_step, field_errors
 from workstreams.models import Workstream
 
@@ -29,14 +29,8 @@ def apple_wizard(client, alice):
 
 
 @pytest.fixture
-def apple_setting(authentication_message):
-    setting = AuthenticationSetting.objects.create(
-        name="Apple sign-in",
-        authentication_type=Type.OAUTH2_CODE,
-        **VALID_SETTINGS[Type.OAUTH2_CODE],
-    )
-    setting.rich_messages.add(authentication_message)
-    return setting
+def apple_setting(db):
+    return make_setting(Type.OAUTH2_CODE, name="Apple sign-in")
 
 
 def logged_additions() -> set[str]:
