@@ -8,9 +8,9 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from authsettings.models import AuthenticationSetting
-from contactcenter.models import ChannelType
 from messaging.models import Conversation, Message
 from tests.conftest import PASSWORD
+from tests.helpers import VALID_SETTINGS, Type, make_setting
 
 pytestmark = pytest.mark.django_db
 
@@ -98,14 +98,12 @@ def test_the_deployment_page_shows_the_snippet_to_copy(client, alice, deployment
 
 
 def setting_form(**changes) -> dict:
+    """The change form of the `setting` fixture as a browser posts it, with `changes`."""
     return {
         "name": "Identity provider",
-        "channel_type": ChannelType.LIVE_CHAT,
-        "authentication_type": AuthenticationSetting.Type.OPENID_CONNECT,
-        "discovery_uri": "https://id.example.com/.well-known/openid-configuration",
-        "client_id": "portal",
+        "authentication_type": Type.OPENID_CONNECT,
+        **VALID_SETTINGS[Type.OPENID_CONNECT],
         "client_secret": SECRET,
-        "scope": "openid",
         "access_token_expiry_seconds": 3600,
         "max_refresh_token_lifetime_seconds": 86400,
         "additional_parameters": "{}",
@@ -114,15 +112,16 @@ def setting_form(**changes) -> dict:
     }
 
 
-def stored_setting(owner=None, **changes) -> AuthenticationSetting:
-    fields = setting_form(**changes)
-    del fields["additional_parameters"]
-    return AuthenticationSetting.objects.create(owner=owner, **fields)
+@pytest.fixture
+def setting(alice) -> AuthenticationSetting:
+    """alice's OpenID Connect setting holding SECRET, stored as setting_form() posts it."""
+    return make_setting(
+        Type.OPENID_CONNECT, name="Identity provider", client_secret=SECRET, owner=alice
+    )
 
 
-def test_a_stored_secret_is_never_shown_again(client, alice):
+def test_a_stored_secret_is_never_shown_again(client, alice, setting):
     client.force_login(alice)
-    setting = stored_setting(owner=alice)
     change_page = client.get(admin_url(AuthenticationSetting, "change", setting.pk))
     history_page = client.get(admin_url(AuthenticationSetting, "history", setting.pk))
     for page in (change_page, history_page):
@@ -131,9 +130,8 @@ def test_a_stored_secret_is_never_shown_again(client, alice):
     assert "A secret is stored; leave empty to keep it." in change_page.text
 
 
-def test_leaving_the_secret_empty_keeps_it(client, alice):
+def test_leaving_the_secret_empty_keeps_it(client, alice, setting):
     client.force_login(alice)
-    setting = stored_setting(owner=alice)
     response = client.post(
         admin_url(AuthenticationSetting, "change", setting.pk),
         setting_form(client_secret="", scope="openid email", owner=alice.pk),
@@ -144,9 +142,10 @@ def test_leaving_the_secret_empty_keeps_it(client, alice):
     assert setting.scope == "openid email"
 
 
-def test_an_error_on_one_field_is_shown_on_that_field_and_keeps_the_other_values(client, alice):
+def test_an_error_on_one_field_is_shown_on_that_field_and_keeps_the_other_values(
+    client, alice, setting
+):
     client.force_login(alice)
-    setting = stored_setting(owner=alice)
     response = client.post(
         admin_url(AuthenticationSetting, "change", setting.pk),
         setting_form(scope="email", client_id="", client_secret=""),
@@ -160,12 +159,8 @@ def test_an_error_on_one_field_is_shown_on_that_field_and_keeps_the_other_values
 
 
 def test_a_staff_member_without_the_secret_permission_cannot_set_a_secret(client, diane):
-    setting = AuthenticationSetting.objects.create(
-        **{
-            key: value
-            for key, value in setting_form(client_secret="original-secret").items()
-            if key != "additional_parameters"
-        }
+    setting = make_setting(
+        Type.OPENID_CONNECT, name="Identity provider", client_secret="original-secret"
     )
     client.force_login(diane)
     page = client.get(admin_url(AuthenticationSetting, "change", setting.pk))
@@ -199,9 +194,8 @@ def test_a_staff_member_without_the_secret_permission_cannot_set_a_secret(client
     assert setting.client_secret == "rotated-secret"
 
 
-def test_changes_to_a_setting_are_kept_with_who_and_which_fields(client, alice):
+def test_changes_to_a_setting_are_kept_with_who_and_which_fields(client, alice, setting):
     client.force_login(alice)
-    setting = stored_setting(owner=alice)
     client.post(
         admin_url(AuthenticationSetting, "change", setting.pk),
         setting_form(client_secret="second-secret", scope="openid email", owner=alice.pk),

@@ -13,7 +13,7 @@ from django.contrib.auth.models import Permission
 from authsettings.models import AuthenticationSetting
 from messaging.models import ChannelInstance, Deployment, RichMessage
 from tests.conftest import PASSWORD
-from tests.helpers import APPLE, VALID_SETTINGS, Type
+from tests.helpers import APPLE, VALID_SETTINGS, Type, make_setting
 from tests.wizards import WizardWalk, current_step
 from workstreams.models import Workstream
 
@@ -161,11 +161,7 @@ def test_a_staff_member_who_may_not_view_a_record_does_not_see_its_history(clien
 def secret_setting(db) -> AuthenticationSetting:
     """An OpenID Connect setting with a stored secret, whose client id and discovery URI
     changed since its first version."""
-    setting = AuthenticationSetting.objects.create(
-        name="Identity provider",
-        authentication_type=Type.OPENID_CONNECT,
-        **VALID_SETTINGS[Type.OPENID_CONNECT],
-    )
+    setting = make_setting(Type.OPENID_CONNECT, name="Identity provider")
     setting.client_id = "portal-2"
     setting.discovery_uri = "https://id2.example.com/.well-known/openid-configuration"
     setting.save()
@@ -430,11 +426,7 @@ def test_the_snippet_page_needs_the_permission_to_view_the_deployment(client, di
 def test_the_redirect_information_needs_the_permission_to_view_the_setting(
     client, django_user_model
 ):
-    setting = AuthenticationSetting.objects.create(
-        name="Apple sign-in",
-        authentication_type=Type.OAUTH2_OPENID_CONNECT,
-        **VALID_SETTINGS[Type.OAUTH2_OPENID_CONNECT],
-    )
+    setting = make_setting(Type.OAUTH2_OPENID_CONNECT)
     url = f"{SETTINGS}/{setting.pk}/redirect-information/"
     member = staff_member(django_user_model, "cleo", "messaging.view_channelinstance")
     client.force_login(member)

@@ -15,11 +15,10 @@ from django.core.management import call_command
 
 from authsettings import tokens as platform_tokens
 from authsettings.models import AuthenticationSetting
-from contactcenter.models import ChannelType
 from contactcenter.portal import CUSTOMERS_GROUP, keys, tokens
 from messaging.models import Contact
 from tests.conftest import PASSWORD
-from tests.keyserver import verify_for
+from tests.keyserver import setting_for, verify_for
 
 CONTACT_ID = "87b4d06c-abc2-e811-a9b0-000d3a10e09e"
 
@@ -198,14 +197,7 @@ def test_the_platform_verifies_portal_tokens_by_kid_also_after_a_rotation(
 ):
     settings.CC_OUTBOUND_ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
     issuer = tokens.ISSUER
-    setting = AuthenticationSetting.objects.create(
-        name="Sample portal",
-        channel_type=ChannelType.LIVE_CHAT,
-        authentication_type=AuthenticationSetting.Type.OAUTH2_IMPLICIT,
-        public_key_url=f"{live_server.url}/portal/auth/keys",
-        javascript_client_function="auth.getAuthenticationToken",
-        expected_issuer=issuer,
-    )
+    setting = setting_for(f"{live_server.url}/portal/auth/keys", expected_issuer=issuer)
     context = {"msdyn_cartvalue": "10000", "msdyn_isvip": "false", "portalcontactid": CONTACT_ID}
     first = tokens.issue(issuer=issuer, subject=CONTACT_ID, context=context)
     assert verify_for(setting, first, now=time.time()).sub == CONTACT_ID
