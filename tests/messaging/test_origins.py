@@ -20,9 +20,20 @@ from tests.messaging.sockets import console, refusal, socket
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-async def start(communicator, keys) -> dict:
-    await communicator.send_json_to({"type": "start", "token": token_for(keys)})
-    return await communicator.receive_json_from(timeout=5)
+async def started_from(widget, keys, **where: str) -> dict:
+    """The answer to a start with a valid token on a socket opened from `where` (origin,
+    host)."""
+    async with socket(widget.widget_id, **where) as communicator:
+        await communicator.send_json_to({"type": "start", "token": token_for(keys)})
+        return await communicator.receive_json_from(timeout=5)
+
+
+async def refused_from(widget, keys, **where: str) -> tuple[dict, int]:
+    """The error frame and close code of a start with a valid token on a socket opened from
+    `where` (origin, host), which must be refused."""
+    async with socket(widget.widget_id, **where) as communicator:
+        await communicator.send_json_to({"type": "start", "token": token_for(keys)})
+        return await refusal(communicator)
 
 
 async def allow(deployment, *domains: str) -> None:
@@ -53,9 +64,7 @@ async def test_a_socket_to_a_host_not_in_allowed_hosts_is_refused_even_from_a_de
 async def test_an_allowed_domain_does_not_allow_its_host_on_another_port(chat, keys):
     widget, deployment = chat
     await allow(deployment, "localhost")
-    async with socket(widget.widget_id, origin="http://localhost:9999") as communicator:
-        await communicator.send_json_to({"type": "start", "token": token_for(keys)})
-        frame, code = await refusal(communicator)
+    frame, code = await refused_from(widget, keys, origin="http://localhost:9999")
     assert (frame["code"], code) == ("origin_not_allowed", 4403)
     assert "localhost:9999" in frame["detail"]
 
@@ -64,32 +73,27 @@ async def test_an_allowed_domain_does_not_allow_its_host_on_another_port(chat, k
 async def test_a_bare_allowed_domain_allows_its_default_ports(chat, keys, origin):
     widget, deployment = chat
     await allow(deployment, "localhost")
-    async with socket(widget.widget_id, origin=origin) as communicator:
-        assert (await start(communicator, keys))["type"] == "started"
+    assert (await started_from(widget, keys, origin=origin))["type"] == "started"
 
 
 async def test_an_allowed_domain_with_a_port_allows_that_port_only(chat, keys):
     widget, deployment = chat
     await allow(deployment, "localhost:3000")
-    async with socket(widget.widget_id, origin="http://localhost:3000") as communicator:
-        assert (await start(communicator, keys))["type"] == "started"
-    async with socket(widget.widget_id, origin="http://localhost") as communicator:
-        await communicator.send_json_to({"type": "start", "token": token_for(keys)})
-        frame, code = await refusal(communicator)
+    started = await started_from(widget, keys, origin="http://localhost:3000")
+    assert started["type"] == "started"
+    frame, code = await refused_from(widget, keys, origin="http://localhost")
     assert (frame["code"], code) == ("origin_not_allowed", 4403)
 
 
 async def test_the_platforms_own_origin_is_its_host_on_its_port_only(chat, keys):
     widget, _ = chat
-    async with socket(
-        widget.widget_id, origin="http://localhost:8000", host="localhost:8000"
-    ) as communicator:
-        assert (await start(communicator, keys))["type"] == "started"
-    async with socket(
-        widget.widget_id, origin="http://localhost:9999", host="localhost:8000"
-    ) as communicator:
-        await communicator.send_json_to({"type": "start", "token": token_for(keys)})
-        frame, code = await refusal(communicator)
+    started = await started_from(
+        widget, keys, origin="http://localhost:8000", host="localhost:8000"
+    )
+    assert started["type"] == "started"
+    frame, code = await refused_from(
+        widget, keys, origin="http://localhost:9999", host="localhost:8000"
+    )
     assert (frame["code"], code) == ("origin_not_allowed", 4403)
 
 
@@ -98,15 +102,13 @@ async def test_with_a_public_url_the_platforms_own_origin_is_that_url(chat, keys
     settings.ALLOWED_HOSTS = ["cc.example.com", "localhost"]
     widget, _ = chat
     # Behind a proxy the socket may arrive for an internal host: the page's origin still counts.
-    async with socket(
-        widget.widget_id, origin="https://cc.example.com", host="localhost:8000"
-    ) as communicator:
-        assert (await start(communicator, keys))["type"] == "started"
-    async with socket(
-        widget.widget_id, origin="http://localhost:8000", host="localhost:8000"
-    ) as communicator:
-        await communicator.send_json_to({"type": "start", "token": token_for(keys)})
-        frame, code = await refusal(communicator)
+    started = await started_from(
+        widget, keys, origin="https://cc.example.com", host="localhost:8000"
+    )
+    assert started["type"] == "started"
+    frame, code = await refused_from(
+        widget, keys, origin="http://localhost:8000", host="localhost:8000"
+    )
     assert (frame["code"], code) == ("origin_not_allowed", 4403)
 
 
