@@ -33,6 +33,14 @@ class WizardWalk:
             data[f"{step}-{name}"] = value
         return self.client.post(self.url, data)
 
+    def through(self, steps: dict[str, dict]):
+        """Start over, post each of `steps` (step: fields) in order and then the summary; the
+        summary's response."""
+        self.start()
+        for step, fields in steps.items():
+            self.post(step, fields)
+        return self.post("summary")
+
     def back(self, step: str, to: str, fields: dict | None = None):
         return self.post(step, fields, wizard_goto_step=to)
 

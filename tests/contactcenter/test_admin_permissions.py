@@ -239,19 +239,17 @@ def test_a_history_address_that_names_no_record_is_not_found(client, alice, depl
 # Wizards and their popups
 
 
-def implicit_setting_walk(walk: WizardWalk):
-    walk.post(
-        "channel",
-        {"name": "Portal", "channel_type": "live_chat", "authentication_type": "oauth2_implicit"},
-    )
-    walk.post(
-        "implicit_details",
-        {
-            "public_key_url": "https://portal.example.com/auth/publickey",
-            "javascript_client_function": "auth.getAuthenticationToken",
-        },
-    )
-    return walk.post("summary")
+IMPLICIT_SETTING_STEPS = {
+    "channel": {
+        "name": "Portal",
+        "channel_type": "live_chat",
+        "authentication_type": "oauth2_implicit",
+    },
+    "implicit_details": {
+        "public_key_url": "https://portal.example.com/auth/publickey",
+        "javascript_client_function": "auth.getAuthenticationToken",
+    },
+}
 
 
 def test_the_setting_wizard_needs_the_permission_to_add_settings(client, diane):
@@ -260,12 +258,11 @@ def test_the_setting_wizard_needs_the_permission_to_add_settings(client, diane):
     walk = WizardWalk(client, url, "authentication_setting_wizard")
 
     assert walk.start().status_code == 403
-    assert implicit_setting_walk(walk).status_code == 403
+    assert walk.through(IMPLICIT_SETTING_STEPS).status_code == 403
     assert not AuthenticationSetting.objects.exists()
 
     client.force_login(grant(diane, "authsettings.add_authenticationsetting"))
-    walk.start()
-    assert implicit_setting_walk(walk).status_code == 302
+    assert walk.through(IMPLICIT_SETTING_STEPS).status_code == 302
     assert AuthenticationSetting.objects.get().name == "Portal"
 
 
@@ -293,20 +290,19 @@ def test_setting_up_chat_needs_the_permissions_to_add_a_widget_and_a_deployment(
     client.force_login(member)
     walk = WizardWalk(client, f"{CHANNELS}/setup-chat/", "chat_setup_wizard")
 
-    def walk_through():
-        walk.start()
-        walk.post("workstream", {"workstream": workstream.pk})
-        walk.post("widget", {"name": "Help chat"})
-        walk.post("behaviours", {"authentication_setting": implicit_setting.pk})
-        walk.post("deployment", {"name": "Site", "allowed_domains": "shop.example.com"})
-        return walk.post("summary")
+    steps = {
+        "workstream": {"workstream": workstream.pk},
+        "widget": {"name": "Help chat"},
+        "behaviours": {"authentication_setting": implicit_setting.pk},
+        "deployment": {"name": "Site", "allowed_domains": "shop.example.com"},
+    }
 
     assert client.get(walk.url).status_code == 403
-    assert walk_through().status_code == 403
+    assert walk.through(steps).status_code == 403
     assert not ChannelInstance.objects.exists()
 
     client.force_login(grant(member, "messaging.add_deployment"))
-    assert walk_through().status_code == 302
+    assert walk.through(steps).status_code == 302
     assert Deployment.objects.get().channel_instance.name == "Help chat"
 
 
@@ -316,18 +312,17 @@ def test_setting_up_apple_messages_needs_the_permission_to_add_a_channel(client,
     client.force_login(member)
     walk = WizardWalk(client, f"{CHANNELS}/setup-apple/", "apple_setup_wizard")
 
-    def walk_through():
-        walk.start()
-        walk.post("workstream", {"workstream": apple.pk})
-        walk.post("account", {"business_id": "biz-1", "name": "Shop on Messages"})
-        walk.post("behaviours", {})
-        return walk.post("summary")
+    steps = {
+        "workstream": {"workstream": apple.pk},
+        "account": {"business_id": "biz-1", "name": "Shop on Messages"},
+        "behaviours": {},
+    }
 
-    assert walk_through().status_code == 403
+    assert walk.through(steps).status_code == 403
     assert not ChannelInstance.objects.exists()
 
     client.force_login(grant(member, "messaging.add_channelinstance"))
-    assert walk_through().status_code == 302
+    assert walk.through(steps).status_code == 302
     assert ChannelInstance.objects.get().business_id == "biz-1"
 
 
