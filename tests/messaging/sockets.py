@@ -40,8 +40,15 @@ async def socket(
     communicator = WebsocketCommunicator(application, f"/ws/widget/{widget_id}/", headers=handshake)
     if client is not None:
         communicator.scope["client"] = client
-    connected, _ = await communicator.connect()
-    assert connected
+    async with connected(communicator):
+        yield communicator
+
+
+@asynccontextmanager
+async def connected(communicator: WebsocketCommunicator):
+    """The communicator connected, and disconnected again when the block ends."""
+    accepted, _ = await communicator.connect()
+    assert accepted
     try:
         yield communicator
     finally:
@@ -88,13 +95,8 @@ async def console(
     user, *, origin: str | None = f"http://{PLATFORM_HOST}", host: str = PLATFORM_HOST
 ):
     """The agent console's socket, connected, in the user's signed-in session."""
-    communicator = console_socket(await signed_in(user), origin=origin, host=host)
-    connected, _ = await communicator.connect()
-    assert connected
-    try:
-        yield communicator
-    finally:
-        await communicator.disconnect()
+    async with connected(console_socket(await signed_in(user), origin=origin, host=host)) as agent:
+        yield agent
 
 
 async def refusal(communicator) -> tuple[dict, int]:

@@ -20,7 +20,7 @@ from django.test import Client
 from messaging import actions
 from messaging.agent_socket import RIGHTS_RECHECK_SECONDS
 from messaging.models import AGENTS_GROUP, Conversation
-from tests.messaging.sockets import console_socket, refusal, signed_in
+from tests.messaging.sockets import connected, console_socket, refusal, signed_in
 from workstreams.models import Queue
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -46,14 +46,9 @@ class Clock:
 @asynccontextmanager
 async def console(client: Client, *, clock: Clock | None = None):
     """The console's socket of the client's session, past its first `queue` frame."""
-    communicator = console_socket(client, clock=clock)
-    connected, _ = await communicator.connect()
-    assert connected
-    try:
+    async with connected(console_socket(client, clock=clock)) as communicator:
         assert (await communicator.receive_json_from(timeout=5))["type"] == "queue"
         yield communicator
-    finally:
-        await communicator.disconnect()
 
 
 async def closed_for_rights(communicator) -> None:

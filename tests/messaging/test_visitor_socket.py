@@ -160,20 +160,17 @@ async def test_a_token_in_the_url_is_ignored(chat, keys):
     widget, _ = chat
     from channels.testing import WebsocketCommunicator
 
-    from tests.messaging.sockets import application
+    from tests.messaging.sockets import application, connected
 
     communicator = WebsocketCommunicator(
         application,
         f"/ws/widget/{widget.widget_id}/?token={token_for(keys)}",
         headers=[(b"origin", SITE.encode()), (b"host", PLATFORM_HOST.encode())],
     )
-    await communicator.connect()
-    try:
+    async with connected(communicator):
         await start(communicator, None)
         frame, _ = await refusal(communicator)
         assert frame["code"] == "token_missing"
-    finally:
-        await communicator.disconnect()
 
 
 async def test_a_silent_socket_is_closed_after_the_start_deadline(chat, monkeypatch):
