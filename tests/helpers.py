@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterable
 from itertools import count
 from pathlib import Path
 
@@ -77,20 +76,13 @@ def build_setting(authentication_type: str, **fields: object) -> AuthenticationS
     return AuthenticationSetting(authentication_type=authentication_type, **values)
 
 
-def make_setting(
-    authentication_type: str,
-    *,
-    rich_messages: Iterable[RichMessage] | None = None,
-    **fields: object,
-) -> AuthenticationSetting:
+def make_setting(authentication_type: str, **fields: object) -> AuthenticationSetting:
     """A saved setting of the type, valid by the model's rules: build_setting() checked with
-    full_clean(). An Apple setting gets `rich_messages`, or else a new authentication rich
-    message of its own. Raises ValidationError when `fields` break a rule."""
+    full_clean(). An Apple setting gets an authentication rich message of its own, as its type
+    requires. Raises ValidationError when `fields` break a rule."""
     setting = build_setting(authentication_type, **fields)
     setting.full_clean()
-    if rich_messages is None:
-        rich_messages = [authentication_rich_message()] if setting.is_apple else []
-    rich_messages = list(rich_messages)
+    rich_messages = [authentication_rich_message()] if setting.is_apple else []
     setting.validate_rich_messages(rich_messages)
     setting.save()
     setting.rich_messages.set(rich_messages)
