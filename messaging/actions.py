@@ -6,14 +6,11 @@ told of something that was rolled back.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import secrets
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -23,12 +20,12 @@ from django.utils import timezone
 from contactcenter.lib.errors import Refused
 from messaging.contacts import contact_for_subject
 from messaging.models import (
-    AGENTS_GROUP,
     ChannelInstance,
     Contact,
     Conversation,
     Deployment,
     Message,
+    agent_users,
 )
 from messaging.summaries import conversation_summary, message_frame
 from workstreams.routing import NoRoute, route
@@ -74,22 +71,9 @@ def resume_token_matches(conversation: Conversation, token: str) -> bool:
 
 
 def tell(group: str, event: dict) -> None:
-    """Send an event to a group once the current transaction commits, from any thread.
-    Sync code also runs on threads whose event loop is running (the demo command called
-    from a browser test driven through Playwright's sync API, for one), where async_to_sync
-    refuses to run: the send then gets a thread of its own."""
-    send = partial(async_to_sync(get_channel_layer().group_send), group, event)
-
-    def send_from_a_thread_without_a_loop() -> None:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            send()
-        else:
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                pool.submit(send).result()
-
-    transaction.on_commit(send_from_a_thread_without_a_loop)
+    """Send an event to a group once the current transaction commits."""
+    layer = get_channel_layer()
+    transaction.on_commit(lambda: async_to_sync(layer.group_send)(group, event))
 
 
 def message_event(conversation_id, message: Message) -> dict:
@@ -129,9 +113,7 @@ def lock(conversation_id) -> Conversation:
 
 
 def load(conversation_id) -> Conversation:
-    return Conversation.objects.select_related(
-        "channel_instance__workstream", "queue", "contact"
-    ).get(pk=conversation_id)
+    return Conversation.objects.with_summary_relations().get(pk=conversation_id)
 
 
 def do_start_conversation(
@@ -217,15 +199,11 @@ def do_accept_conversation(conversation: Conversation, *, acting_user) -> Conver
     """
     agent = acting_user
     with transaction.atomic():
-        # One filter() call: every queue__agents condition names the same queue member.
         conversation = (
             Conversation.objects.select_for_update(of=("self",))
             .filter(
                 pk=conversation.pk,
-                queue__agents=agent,
-                queue__agents__is_active=True,
-                queue__agents__is_staff=True,
-                queue__agents__groups__name=AGENTS_GROUP,
+                queue__agents__in=agent_users().filter(pk=agent.pk),
             )
             .first()
         )

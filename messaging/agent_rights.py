@@ -18,7 +18,7 @@ from django.contrib.auth.models import Group
 from django.db.models.signals import m2m_changed, post_init, post_save, pre_delete
 
 from messaging.actions import tell
-from messaging.models import AGENTS_GROUP
+from messaging.models import AGENTS_GROUP, agent_users
 from workstreams.models import Queue
 
 # The m2m_changed actions after which a membership is known to have changed; a clear is told
@@ -29,19 +29,8 @@ RIGHTS_FIELDS = ("is_active", "is_staff", "password")
 
 
 def is_agent(user) -> bool:
-    """Whether the user may use the agent console: an active staff user in the Agents group."""
-    return bool(
-        user
-        and user.is_authenticated
-        and user.is_active
-        and user.is_staff
-        and user.groups.filter(name=AGENTS_GROUP).exists()
-    )
-
-
-def agent_users():
-    """The users is_agent() admits (active staff in the Agents group), whom queues may name."""
-    return get_user_model().objects.filter(is_active=True, is_staff=True, groups__name=AGENTS_GROUP)
+    """Whether the user may use the agent console (messaging.models.agent_users)."""
+    return bool(user and user.is_authenticated) and agent_users().filter(pk=user.pk).exists()
 
 
 def agent_group(user_id: int) -> str:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -23,6 +24,12 @@ BUSINESS_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 AGENTS_GROUP = "Agents"
 # A waiting chat whose visitor has had no socket open this long is closed as abandoned.
 ABANDONED_AFTER = timedelta(minutes=10)
+
+
+def agent_users():
+    """The users who may use the agent console (and whom queues may name): active staff users
+    in the Agents group."""
+    return get_user_model().objects.filter(is_active=True, is_staff=True, groups__name=AGENTS_GROUP)
 
 
 class RichMessage(TimeStampedModel):

@@ -28,7 +28,6 @@ from messaging.frames import (
 from messaging.presence import presence
 
 START_TIMEOUT_SECONDS = 10
-# How often each process vouches for its visitors and sweeps abandoned chats.
 MESSAGE_BURST = 20
 MESSAGE_ID = re.compile(r"[0-9]{1,18}")
 

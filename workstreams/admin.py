@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
-from messaging.agent_rights import agent_users
+from messaging.models import agent_users
 from workstreams.models import ContextVariable, Queue, RoutingRule, Workstream
 
 

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from contactcenter.api import ModelCleanSerializer, StorableJSONField
-from messaging.agent_rights import agent_users
+from messaging.models import agent_users
 from workstreams.conditions import AUTHENTICATED, OPERATORS
 from workstreams.models import ContextVariable, Queue, RoutingRule, Workstream
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -98,5 +99,8 @@ def demo(live_url, transactional_db, monkeypatch) -> str:
     """The demo data, with the sample portal's keys served by the live server."""
     for username, password in PASSWORDS.items():
         monkeypatch.setenv(f"DEMO_{username.upper()}_PASSWORD", password)
-    call_command("demo", base_url=live_url, stdout=io.StringIO())
+    # Playwright's sync API runs an event loop on this thread, where the live events the demo
+    # sends on commit (async_to_sync) cannot run: the demo gets a thread of its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(call_command, "demo", base_url=live_url, stdout=io.StringIO()).result()
     return live_url

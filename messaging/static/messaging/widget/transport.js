@@ -513,7 +513,6 @@
       }
       this.seen.add(id);
       this.lastId = id;
-      this.remember();
       this.emit("message", frame);
     },
     authenticated() {
