@@ -34,11 +34,7 @@ TYPE = "widget-session+jwt"
 class SigningKey:
     private_key: rsa.RSAPrivateKey
     kid: str
-
-    @property
-    def entry(self) -> keys.KeyEntry:
-        """The public half, as tokens verify with it."""
-        return _public_entry(self.private_key, self.kid)
+    entry: keys.KeyEntry  # the public half, as tokens verify with it
 
 
 def signing_key() -> SigningKey:
@@ -51,15 +47,14 @@ def _load_key(pem: str) -> SigningKey:
     private_key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
     if not isinstance(private_key, rsa.RSAPrivateKey):
         raise TypeError("OIDC_RSA_PRIVATE_KEY is not an RSA private key")
-    return SigningKey(private_key, jwk.JWK.from_pem(pem.encode("ascii")).thumbprint())
-
-
-@lru_cache(maxsize=4)
-def _public_entry(private_key: rsa.RSAPrivateKey, kid: str) -> keys.KeyEntry:
-    pem = private_key.public_key().public_bytes(
+    kid = jwk.JWK.from_pem(pem.encode("ascii")).thumbprint()
+    public_pem = private_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    return keys.KeyEntry(keys.JWKS, kid=kid, key_size=private_key.key_size, pem=pem.decode())
+    entry = keys.KeyEntry(
+        keys.JWKS, kid=kid, key_size=private_key.key_size, pem=public_pem.decode()
+    )
+    return SigningKey(private_key, kid, entry)
 
 
 def issue(sign_in: WidgetSignIn, *, now: float) -> tuple[str, int]:

@@ -254,14 +254,14 @@ def _fetched(url: str, accept: str) -> bytes:
     CC_OUTBOUND_ALLOWED_HOSTS. Listed hosts are the only ones the fetcher lets reach loopback
     and private addresses, where the reason (refused, timed out, an HTTP status) would tell
     which ports listen: for them it is UNDISCLOSED, whatever happened."""
-    fetch.vet(url)
+    host = urlsplit(url).hostname or ""
+    if not outbound.is_allowed_host(host):
+        return fetch.fetch(url, accept=accept).body
+    fetch.vet(url)  # a refusal by the outbound rules keeps its reason
     try:
         return fetch.fetch(url, accept=accept).body
     except fetch.FetchError:
-        host = urlsplit(url).hostname or ""
-        if outbound.is_allowed_host(host):
-            raise fetch.FetchError(UNDISCLOSED.format(host=host)) from None
-        raise
+        raise fetch.FetchError(UNDISCLOSED.format(host=host)) from None
 
 
 def _called_urls(setting: AuthenticationSetting) -> list[tuple[str, str]]:

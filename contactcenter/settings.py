@@ -152,14 +152,15 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Sign-in forms: 10 failures in a row for a username from one address lock that pair out for
-# 15 minutes (429); so do 10 refused /o/token/ requests for a client id or from an address.
+# 15 minutes (429); so do 10 refused /o/token/ requests from one address (contactcenter.sign_in).
 AXES_FAILURE_LIMIT = 10
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_CLIENT_IP_CALLABLE = "contactcenter.sign_in.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_COOLOFF_MESSAGE = (
-    "Too many failed sign-ins for this account from your address. Please try again in 15 minutes."
+    "Too many failed sign-ins for this account from your address. Please try again in "
+    f"{AXES_COOLOFF_TIME.seconds // 60} minutes."
 )
 
 LANGUAGE_CODE = "en-us"
