@@ -7,7 +7,7 @@ and diane a staff member who may change settings but not their secrets.
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.core.management import call_command
 from django.test.utils import override_settings
@@ -15,7 +15,7 @@ from django.test.utils import override_settings
 from authsettings.keys import forget_recent
 from contactcenter.models import ChannelType
 from messaging.models import ChannelInstance, Deployment
-from tests.helpers import Type, authentication_rich_message, make_setting
+from tests.helpers import Type, authentication_rich_message, make_agent, make_setting
 from tests.live import PLAIN_HTTP
 from workstreams.models import ContextVariable, Queue, RoutingRule, Workstream
 
@@ -52,10 +52,8 @@ def alice(django_user_model):
 
 
 @pytest.fixture
-def bob(django_user_model):
-    user = django_user_model.objects.create_user("bob", "bob@example.com", PASSWORD, is_staff=True)
-    user.groups.add(Group.objects.get_or_create(name="Agents")[0])
-    return user
+def bob(db):
+    return make_agent("bob", email="bob@example.com", password=PASSWORD)
 
 
 @pytest.fixture

@@ -9,11 +9,13 @@ from itertools import count
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 
 from authsettings.models import AuthenticationSetting
 from contactcenter.models import ChannelType
-from messaging.models import RichMessage
+from messaging.models import AGENTS_GROUP, RichMessage
 
 Type = AuthenticationSetting.Type
 LIVE = ChannelType.LIVE_CHAT
@@ -98,6 +100,14 @@ def authentication_rich_message(**fields: object) -> RichMessage:
         **fields,
     }
     return RichMessage.objects.create(**values)
+
+
+def make_agent(username: str, **fields: object):
+    """A saved active staff user in the Agents group: one the console admits and the API lists
+    among a queue's agents (messaging.models.agent_users). `fields` go to create_user()."""
+    user = get_user_model().objects.create_user(username, is_staff=True, **fields)
+    user.groups.add(Group.objects.get_or_create(name=AGENTS_GROUP)[0])
+    return user
 
 
 def errors_of(record) -> dict[str, list[str]]:

@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.contrib.auth.models import Group
 
-from messaging.models import AGENTS_GROUP, Conversation
+from messaging.models import Conversation
+from tests.helpers import make_agent
 from tests.messaging.sockets import agent_socket
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def erin(django_user_model):
-    user = django_user_model.objects.create_user("erin", is_staff=True)
-    user.groups.add(Group.objects.get_or_create(name=AGENTS_GROUP)[0])
-    return user
+def erin(db):
+    return make_agent("erin")
 
 
 def queue_url(queue) -> str:
