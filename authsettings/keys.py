@@ -92,7 +92,7 @@ def usable_keys(url: str, *, kid: str | None = None, now: float | None = None) -
     at most once per REFETCH_SECONDS per URL (a PEM key ignores kids). Raises KeyUnavailable
     when no usable key can be had.
     """
-    _check_url(url)
+    check_url(url)
     now = time.time() if now is None else now
     held, tried = _held_keys(url, now)
     if not tried and _lacks_kid(held, kid, now):
@@ -103,14 +103,12 @@ def usable_keys(url: str, *, kid: str | None = None, now: float | None = None) -
     return usable
 
 
-def describe(url: str, *, now: float | None = None) -> list[KeyEntry]:
-    """Fetch a key URL afresh and tell every entry in it, usable or not, for an administrator.
+def describe(body: bytes, *, now: float) -> list[KeyEntry]:
+    """Every entry of a key document as of `now`, usable or not, for an administrator.
 
-    Raises KeyUnavailable when the URL cannot be fetched or holds none of the three formats.
+    Raises KeyUnavailable when the document is none of the three formats.
     """
-    _check_url(url)
-    now = time.time() if now is None else now
-    return [entry.at(now) for entry in parse_document(_download(url))]
+    return [entry.at(now) for entry in parse_document(body)]
 
 
 def parse_document(body: bytes) -> list[KeyEntry]:
@@ -141,7 +139,8 @@ def parse_document(body: bytes) -> list[KeyEntry]:
     return _without_duplicate_kids(entries)
 
 
-def _check_url(url: str) -> None:
+def check_url(url: str) -> None:
+    """Raises KeyUnavailable for a setting without a key URL."""
     if not url:
         raise KeyUnavailable("The authentication setting has no public key URL.")
 

@@ -170,7 +170,7 @@ def check_setting(
 def _key_finding(title: str, url: str, now: float) -> tuple[Finding, list[keys.KeyEntry]]:
     """What a key URL publishes now, and its usable keys."""
     try:
-        entries = [entry.at(now) for entry in keys.parse_document(_key_document(url))]
+        entries = keys.describe(_key_document(url), now=now)
     except keys.KeyUnavailable as error:
         failed = Check("key document", False, str(error), _fetch_fix(url, "the key document"))
         return Finding(title, url, (failed,)), []
@@ -195,8 +195,7 @@ def _key_finding(title: str, url: str, now: float) -> tuple[Finding, list[keys.K
 
 def _key_document(url: str) -> bytes:
     """Raises KeyUnavailable."""
-    if not url:
-        raise keys.KeyUnavailable("The authentication setting has no public key URL.")
+    keys.check_url(url)
     try:
         return _fetched(url, keys.ACCEPT)
     except fetch.FetchError as error:

@@ -8,6 +8,7 @@ import socket
 
 import pytest
 
+from authsettings import keys as keys_module
 from authsettings import setting_check, tokens
 from authsettings.models import AuthenticationSetting
 from authsettings.setting_check import KeyRow, check_setting
@@ -212,14 +213,15 @@ def test_a_url_the_outbound_rules_refuse_keeps_its_reason(closed_port, settings)
     )
 
 
-def test_the_key_url_is_fetched_afresh_each_time(key_server, keys):
+def test_the_key_url_is_fetched_afresh_each_time_even_with_its_keys_held(key_server, keys):
     key_server.serve("/keys", public_pem(keys.signing), content_type="text/plain")
     setting = setting_for(key_server.url("/keys"))
+    keys_module.usable_keys(setting.public_key_url, now=NOW)
 
     check_setting(setting, now=NOW)
     check_setting(setting, now=NOW)
 
-    assert key_server.hits["/keys"] == 2
+    assert key_server.hits["/keys"] == 3
 
 
 # A pasted token
