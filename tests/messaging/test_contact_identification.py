@@ -33,34 +33,39 @@ def test_a_subject_that_is_no_contacts_id_links_nobody(subject):
     assert contact_for_subject(subject) is None
 
 
-async def chat_as_contact(widget, keys, *, link_contacts: bool) -> Conversation:
+async def chat_as_contact(widget, keys, *, link_contacts: bool) -> tuple[Conversation, Contact]:
     """A chat started with a token whose sub is an active contact's id, through a setting that
-    links contacts or not."""
+    links contacts or not, while another active contact exists; returns the conversation and
+    the contact the token names."""
     setting = widget.authentication_setting
     setting.link_contacts = link_contacts
     await database_sync_to_async(setting.save)()
+    await database_sync_to_async(Contact.objects.create)(full_name="Someone else")
     contact = await database_sync_to_async(Contact.objects.create)(full_name="Dana Demo")
     async with socket(widget.widget_id) as communicator:
         await communicator.send_json_to(
             {"type": "start", "token": token_for(keys, sub=str(contact.id))}
         )
         started = await communicator.receive_json_from(timeout=5)
-    return await database_sync_to_async(Conversation.objects.get)(pk=started["conversation"])
+    conversation = await database_sync_to_async(Conversation.objects.get)(
+        pk=started["conversation"]
+    )
+    return conversation, contact
 
 
 @pytest.mark.django_db(transaction=True)
 async def test_a_setting_that_links_contacts_links_the_chat_to_the_contact(chat, keys):
     widget, _ = chat
-    conversation = await chat_as_contact(widget, keys, link_contacts=True)
-    assert conversation.contact_id is not None
+    conversation, contact = await chat_as_contact(widget, keys, link_contacts=True)
+    assert conversation.contact_id == contact.id
 
 
 @pytest.mark.django_db(transaction=True)
 async def test_a_setting_that_does_not_link_contacts_leaves_the_chat_unlinked(chat, keys):
     widget, _ = chat
-    conversation = await chat_as_contact(widget, keys, link_contacts=False)
-    assert conversation.contact_id is None
-    assert conversation.authenticated and conversation.subject
+    conversation, contact = await chat_as_contact(widget, keys, link_contacts=False)
+    assert conversation.authenticated
+    assert (conversation.subject, conversation.contact_id) == (str(contact.id), None)
 
 
 @pytest.mark.django_db(transaction=True)
