@@ -15,14 +15,12 @@ from django.test.utils import override_settings
 from authsettings.keys import forget_recent
 from contactcenter.models import ChannelType
 from messaging.models import ChannelInstance, Deployment
-from tests.helpers import Type, authentication_rich_message, make_agent, make_setting
+from tests.helpers import PASSWORD, Type, authentication_rich_message, make_agent, make_setting
 from tests.live import PLAIN_HTTP
 from workstreams.models import ContextVariable, Queue, RoutingRule, Workstream
 
 # A real key server on loopback, RSA keys and token makers, for every test that checks tokens.
 pytest_plugins = ["tests.keyserver"]
-
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -18,6 +18,8 @@ from contactcenter.models import ChannelType
 from messaging.models import AGENTS_GROUP, RichMessage
 
 Type = AuthenticationSetting.Type
+# The password of every persona made in tests/conftest.py.
+PASSWORD = "correct horse battery staple"
 LIVE = ChannelType.LIVE_CHAT
 APPLE = ChannelType.APPLE_MESSAGES_FOR_BUSINESS
 

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import io
-import json
 from collections.abc import Callable
 
 import pytest
-from django.core.management import call_command
-from django.test import Client
 from rest_framework.test import APIClient
 
-ALL_SCOPES = "config:read config:write conversations:read"
+from tests.api_clients import ALL_SCOPES, bearer, create_api_client, fetch_token
 
 
 @pytest.fixture(autouse=True)
@@ -19,28 +15,6 @@ def _fast_hashing(settings):
     """Client secrets and passwords are hashed on every token request; a fast hasher keeps
     the many token-holding tests quick without changing what they exercise."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def create_api_client(name: str, scopes: str) -> dict[str, str]:
-    """Run `create_api_client` as an operator would; returns its printed credentials."""
-    out = io.StringIO()
-    call_command("create_api_client", name, scopes=scopes, stdout=out)
-    return json.loads(out.getvalue())
-
-
-def fetch_token(credentials: dict[str, str], **extra: str) -> dict:
-    response = Client().post(
-        "/o/token/", {"grant_type": "client_credentials", **credentials, **extra}
-    )
-    assert response.status_code == 200, response.content
-    return response.json()
-
-
-def bearer(access_token: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token}")
-    client.default_format = "json"
-    return client
 
 
 @pytest.fixture
@@ -61,8 +35,3 @@ def api_client_for(db) -> Callable[[str], APIClient]:
 def api(api_client_for) -> APIClient:
     """An API client with every scope."""
     return api_client_for(ALL_SCOPES)
-
-
-def results(response) -> list[dict]:
-    assert response.status_code == 200, response.content
-    return response.json()["results"]

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from messaging.models import Contact, Conversation, Message
-from tests.api.conftest import results
+from tests.api_clients import results
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 

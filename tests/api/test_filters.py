@@ -6,7 +6,7 @@ import pytest
 
 from contactcenter.models import ChannelType
 from messaging.models import ChannelInstance, Contact, Deployment, RichMessage
-from tests.api.conftest import results
+from tests.api_clients import results
 from tests.helpers import Type, make_setting
 from workstreams.models import Workstream
 

@@ -7,9 +7,8 @@ from django.test import Client
 
 from authsettings.models import AuthenticationSetting
 from messaging.models import Contact
-from tests.api.conftest import results
-from tests.conftest import PASSWORD
-from tests.helpers import Type, make_setting
+from tests.api_clients import results
+from tests.helpers import PASSWORD, Type, make_setting
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from messaging.models import Contact, Conversation, Message, RichMessage
-from tests.api.conftest import ALL_SCOPES, create_api_client, fetch_token
+from tests.api_clients import ALL_SCOPES, create_api_client, fetch_token
 from workstreams.models import RoutingRule
 
 pytestmark = pytest.mark.django_db

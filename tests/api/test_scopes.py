@@ -12,8 +12,8 @@ from oauth2_provider.models import AccessToken
 from rest_framework.test import APIClient
 
 from messaging.models import Conversation
-from tests.api.conftest import bearer, create_api_client, fetch_token
-from tests.conftest import PASSWORD
+from tests.api_clients import bearer, create_api_client, fetch_token
+from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from authsettings.models import AuthenticationSetting
-from tests.conftest import PASSWORD
-from tests.helpers import Type, make_setting
+from tests.helpers import PASSWORD, Type, make_setting
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
 from contactcenter.api import ApiClientOrStaff
-from tests.api.conftest import ALL_SCOPES, bearer, create_api_client, fetch_token
+from tests.api_clients import ALL_SCOPES, bearer, create_api_client, fetch_token
 
 pytestmark = pytest.mark.django_db
 

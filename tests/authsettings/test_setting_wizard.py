@@ -11,8 +11,7 @@ from django.contrib.auth.models import Permission
 from authsettings.models import AuthenticationSetting
 from contactcenter.models import ChannelType
 from messaging.models import RichMessage
-from tests.conftest import PASSWORD
-from tests.helpers import make_setting
+from tests.helpers import PASSWORD, make_setting
 from tests.wizards import WizardWalk, current_step, field_errors
 
 Type = AuthenticationSetting.Type

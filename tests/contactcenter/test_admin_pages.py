@@ -9,8 +9,7 @@ from django.urls import reverse
 
 from authsettings.models import AuthenticationSetting
 from messaging.models import Conversation, Message
-from tests.conftest import PASSWORD
-from tests.helpers import VALID_SETTINGS, Type, make_setting
+from tests.helpers import PASSWORD, VALID_SETTINGS, Type, make_setting
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,7 @@ from django.contrib.auth.models import Permission
 
 from authsettings.models import AuthenticationSetting
 from messaging.models import ChannelInstance, Deployment, RichMessage
-from tests.conftest import PASSWORD
-from tests.helpers import APPLE, VALID_SETTINGS, Type, make_setting
+from tests.helpers import APPLE, PASSWORD, VALID_SETTINGS, Type, make_setting
 from tests.wizards import WizardWalk, current_step
 from workstreams.models import Workstream
 

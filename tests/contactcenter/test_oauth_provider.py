@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
-import json
 import secrets
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 from oauth2_provider.models import AccessToken, RefreshToken
 
+from tests.api_clients import create_api_client
 from tests.live import platform_client
 
 REDIRECT_URI = "https://portal.example.com/callback"
@@ -149,9 +147,7 @@ def test_a_plain_http_redirect_uri_works_only_on_loopback(signed_in, redirect_ur
 @pytest.fixture
 def api_client(db, settings) -> dict[str, str]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    out = io.StringIO()
-    call_command("create_api_client", "Provisioning", scopes="config:read", stdout=out)
-    return json.loads(out.getvalue())
+    return create_api_client("Provisioning", "config:read")
 
 
 def test_there_is_no_token_introspection_endpoint(api_client):

@@ -17,7 +17,7 @@ from authsettings import tokens as platform_tokens
 from authsettings.models import AuthenticationSetting
 from contactcenter.portal import CUSTOMERS_GROUP, keys, tokens
 from messaging.models import Contact
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.keyserver import setting_for, verify_for
 
 CONTACT_ID = "87b4d06c-abc2-e811-a9b0-000d3a10e09e"

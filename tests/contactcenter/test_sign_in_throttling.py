@@ -6,16 +6,14 @@ never lock that client out from its own address."""
 from __future__ import annotations
 
 import base64
-import io
-import json
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.management import call_command
 from django.test import Client
 
 from contactcenter.portal import CUSTOMERS_GROUP
-from tests.conftest import PASSWORD
+from tests.api_clients import create_api_client
+from tests.helpers import PASSWORD
 
 LIMIT = 10
 PROXY = "10.0.0.5"
@@ -82,9 +80,7 @@ def api_clients(db, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
     def make(name: str) -> dict[str, str]:
-        out = io.StringIO()
-        call_command("create_api_client", name, scopes="config:read", stdout=out)
-        return json.loads(out.getvalue())
+        return create_api_client(name, "config:read")
 
     return make
 

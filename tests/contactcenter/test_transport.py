@@ -15,7 +15,7 @@ from django.conf import settings
 from django.test import RequestFactory
 
 from contactcenter.middleware import believe_trusted_proxy
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 PROXY = "10.0.0.5"
 VISITOR = "203.0.113.9"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.templatetags.static import static
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
