@@ -24,13 +24,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 in_db = database_sync_to_async
 
 
-@pytest.fixture
-def on_duty(bob, workstream):
-    for queue in workstream.queues.all():
-        queue.agents.add(bob)
-    return bob
-
-
 async def start(communicator, keys) -> dict:
     """Start a chat and read past the started frame and the first system message."""
     await communicator.send_json_to({"type": "start", "token": token_for(keys)})

@@ -69,12 +69,6 @@ def queues(chat, workstream) -> dict[str, Queue]:
     return {queue.name: queue for queue in workstream.queues.all()}
 
 
-@pytest.fixture
-def on_duty(bob, queues):
-    bob.queues.add(*queues.values())
-    return bob
-
-
 def deactivate(user) -> None:
     user.is_active = False
     user.save()

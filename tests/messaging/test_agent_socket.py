@@ -16,13 +16,6 @@ from tests.messaging.sockets import agent_socket, console, refusal, socket
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def on_duty(bob, workstream):
-    for queue in workstream.queues.all():
-        queue.agents.add(bob)
-    return bob
-
-
 async def visitor_starts(stack: AsyncExitStack, widget, keys, **claims):
     """A visitor's socket, closed with `stack`, that started a chat: (socket, started frame)."""
     communicator = await stack.enter_async_context(socket(widget.widget_id))
