@@ -8,23 +8,6 @@ import pytest
 
 from authsettings.models import AuthenticationSetting
 
-# The checks of a pasted token, in the order the chat runs them (context variables follow).
-TOKEN_CHECKS = [
-    "size",
-    "format",
-    "algorithm and header",
-    "key",
-    "signature",
-    "required claims",
-    "claim types",
-    "lifetime",
-    "exp",
-    "nbf and iat",
-    "iss",
-    "aud",
-    "lwicontexts",
-]
-
 
 @pytest.fixture
 def closed_port() -> int:

@@ -16,7 +16,7 @@ from authsettings.tokens import TokenRefused
 from contactcenter.lib import fetch
 from contactcenter.models import ChannelType
 from messaging.models import ChannelInstance
-from tests.authsettings.conftest import TOKEN_CHECKS
+from tests.authsettings.token_checks import TOKEN_CHECKS
 from tests.helpers import Type, build_setting
 from tests.identity_provider import openid_setting, start_provider
 from tests.keyserver import (

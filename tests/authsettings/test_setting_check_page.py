@@ -9,7 +9,7 @@ import time
 import pytest
 from django.test import Client
 
-from tests.authsettings.conftest import TOKEN_CHECKS
+from tests.authsettings.token_checks import TOKEN_CHECKS
 from tests.identity_provider import CLIENT_SECRET, openid_setting, start_provider
 from tests.keyserver import claims, kid_entry, make_token, token_for
 
