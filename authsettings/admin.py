@@ -7,8 +7,8 @@ from authsettings.forms import AuthenticationSettingForm
 from authsettings.models import AuthenticationSetting
 from authsettings.setting_check_page import check_setting_view
 from authsettings.wizard import AuthenticationSettingWizard
-from contactcenter.admin_pages import record_page
-from contactcenter.history import HistoryAdmin
+from contactcenter.adminsite.history import HistoryAdmin
+from contactcenter.adminsite.record_pages import record_page
 from messaging.domains import platform_url
 
 

@@ -7,7 +7,7 @@ from rest_framework.exceptions import PermissionDenied
 
 from authsettings.models import AuthenticationSetting
 from authsettings.serializers import AuthenticationSettingSerializer
-from contactcenter.api import ConfigViewSet, save_checked
+from contactcenter.api.views import ConfigViewSet, save_checked
 
 
 class AuthenticationSettingViewSet(ConfigViewSet):

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from authsettings.models import AuthenticationSetting
-from contactcenter.api import ModelCleanSerializer, StorableJSONField
+from contactcenter.api.serializers import ModelCleanSerializer, StorableJSONField
 from messaging.domains import platform_url
 
 

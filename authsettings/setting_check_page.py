@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 
 from authsettings.models import AuthenticationSetting
 from authsettings.setting_check import Finding, check_setting
-from contactcenter.admin_pages import record_page
+from contactcenter.adminsite.record_pages import record_page
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin

@@ -17,13 +17,13 @@ from django.urls import reverse
 from authsettings import crypto, token_actions
 from authsettings.forms import SecretField
 from authsettings.models import AuthenticationSetting
-from contactcenter.models import ChannelType
-from contactcenter.wizards import (
+from contactcenter.adminsite.wizards import (
     AddRelatedWrapper,
     AdminWizardView,
     ModelStepForm,
     SummaryForm,
 )
+from contactcenter.models import ChannelType
 from messaging.models import RichMessage
 
 Type = AuthenticationSetting.Type

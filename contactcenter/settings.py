@@ -26,7 +26,7 @@ from contactcenter.env import (
     private_sqlite_database,
     random_secret_key,
 )
-from contactcenter.keygen import new_rsa_private_key_pem
+from contactcenter.lib.keygen import new_rsa_private_key_pem
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Keys, secrets and the SQLite database (sessions, tokens) live here: this user's only.
@@ -148,15 +148,16 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 AUTHENTICATION_BACKENDS = [
-    "contactcenter.sign_in.RequestSignInBackend",
+    "contactcenter.identity_provider.sign_in.RequestSignInBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Sign-in forms: 10 failures in a row for a username from one address lock that pair out for
-# 15 minutes (429); so do 10 refused /o/token/ requests from one address (contactcenter.sign_in).
+# 15 minutes (429); so do 10 refused /o/token/ requests from one address
+# (contactcenter.identity_provider.sign_in).
 AXES_FAILURE_LIMIT = 10
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_CLIENT_IP_CALLABLE = "contactcenter.sign_in.client_address"
+AXES_CLIENT_IP_CALLABLE = "contactcenter.identity_provider.sign_in.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_COOLOFF_MESSAGE = (
     "Too many failed sign-ins for this account from your address. Please try again in "
@@ -194,7 +195,7 @@ OAUTH2_PROVIDER = {
         "email": "Email address of the signed-in user",
     },
     "DEFAULT_SCOPES": ["config:read"],
-    "SCOPES_BACKEND_CLASS": "contactcenter.scopes.ApiClientScopes",
+    "SCOPES_BACKEND_CLASS": "contactcenter.api.scopes.ApiClientScopes",
     "ACCESS_TOKEN_EXPIRE_SECONDS": envint("CC_API_TOKEN_SECONDS", 3600, minimum=60),
     "OIDC_ENABLED": True,
     "OIDC_RSA_PRIVATE_KEY": generated_once(
@@ -217,7 +218,9 @@ OAUTH2_PROVIDER = {
     "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
     # http stays allowed for redirect URIs on loopback only (RFC 8252, `make run`): the
     # validator refuses it anywhere else (oauth2_provider.W008 is silenced for that).
-    "OAUTH2_VALIDATOR_CLASS": "contactcenter.authorization_server.PlatformValidator",
+    "OAUTH2_VALIDATOR_CLASS": (
+        "contactcenter.identity_provider.authorization_server.PlatformValidator"
+    ),
 }
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
@@ -285,15 +288,15 @@ LOGGING = {
 
 # REST API (CONTRACT.md "REST API"): JSON only, paginated lists, per-client rate limits.
 # The API views set their own authentication, scope permission and throttles
-# (contactcenter/api.py); these defaults cover any other DRF view.
+# (contactcenter/api/); these defaults cover any other DRF view.
 REST_FRAMEWORK = {
-    # Bearer tokens from the Authorization header only (contactcenter.authentication).
+    # Bearer tokens from the Authorization header only (contactcenter.api.authentication).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "contactcenter.authentication.ApiClientAuthentication",
+        "contactcenter.api.authentication.ApiClientAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
-    "DEFAULT_PARSER_CLASSES": ["contactcenter.parsers.JSONBodyParser"],
+    "DEFAULT_PARSER_CLASSES": ["contactcenter.api.parsers.JSONBodyParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

@@ -7,9 +7,9 @@ from oauth2_provider.views import AuthorizationView, TokenView
 from rest_framework.routers import DefaultRouter
 
 from authsettings.api import AuthenticationSettingViewSet
-from contactcenter.api import ApiRootView
-from contactcenter.authorization_server import DiscoveryView, leads_to_clients
-from contactcenter.sign_in import throttled_token_view
+from contactcenter.api.views import ApiRootView
+from contactcenter.identity_provider.authorization_server import DiscoveryView, leads_to_clients
+from contactcenter.identity_provider.sign_in import throttled_token_view
 from messaging.api import (
     ChannelInstanceViewSet,
     ContactViewSet,
@@ -28,9 +28,10 @@ from workstreams.api import (
 # django-oauth-toolkit's self-service application pages and dynamic client registration:
 # clients are made in the admin or with `create_api_client`. Nor token introspection, which
 # would let one API client read another's tokens; the discovery documents then leave it out.
-# Its discovery document is the platform's own (contactcenter.authorization_server), its
-# consent page may lead to clients' redirect URIs, and its token endpoint refuses addresses
-# that failed too often (contactcenter.sign_in).
+# Its discovery document is the platform's own
+# (contactcenter.identity_provider.authorization_server), its consent page may lead to
+# clients' redirect URIs, and its token endpoint refuses addresses that failed too often
+# (contactcenter.identity_provider.sign_in).
 OWN_VIEWS = {
     "oidc-connect-discovery-info": re_path(
         r"^\.well-known/openid-configuration/?$",

@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import path
 
-from contactcenter.admin_pages import record_page
-from contactcenter.history import HistoryAdmin
+from contactcenter.adminsite.history import HistoryAdmin
+from contactcenter.adminsite.record_pages import record_page
 from messaging.domains import platform_url
 from messaging.forms import DeploymentForm
 from messaging.models import (

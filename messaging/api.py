@@ -6,7 +6,7 @@ from django_filters import rest_framework as filters
 from rest_framework import viewsets
 from rest_framework.filters import OrderingFilter
 
-from contactcenter.api import ApiViewMixin, ConfigViewSet
+from contactcenter.api.views import ApiViewMixin, ConfigViewSet
 from messaging.models import (
     ChannelInstance,
     Contact,

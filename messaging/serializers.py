@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
-from contactcenter.api import ModelCleanSerializer, ObjectField, StorableJSONField
+from contactcenter.api.serializers import ModelCleanSerializer, ObjectField, StorableJSONField
 from messaging.domains import platform_url
 from messaging.models import (
     ChannelInstance,

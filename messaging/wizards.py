@@ -13,13 +13,13 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 
 from authsettings.models import AuthenticationSetting
-from contactcenter.models import ChannelType
-from contactcenter.wizards import (
+from contactcenter.adminsite.wizards import (
     AddRelatedWrapper,
     AdminWizardView,
     ModelStepForm,
     SummaryForm,
 )
+from contactcenter.models import ChannelType
 from messaging.forms import allowed_domains_field
 from messaging.models import ChannelInstance, Deployment
 from workstreams.models import Queue, Workstream

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 
-from contactcenter.api import ConfigViewSet
+from contactcenter.api.views import ConfigViewSet
 from messaging.models import agent_users
 from workstreams.models import ContextVariable, Queue, RoutingRule, Workstream
 from workstreams.serializers import (

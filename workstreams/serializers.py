@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from contactcenter.api import ModelCleanSerializer, StorableJSONField
+from contactcenter.api.serializers import ModelCleanSerializer, StorableJSONField
 from messaging.models import agent_users
 from workstreams.conditions import AUTHENTICATED, OPERATORS
 from workstreams.models import ContextVariable, Queue, RoutingRule, Workstream

@@ -23,7 +23,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 
-from contactcenter.keygen import new_rsa_private_key_pem
+from contactcenter.lib.keygen import new_rsa_private_key_pem
 
 KEY_LIFETIME_SECONDS = 90 * 24 * 3600
 # A day before the signing key expires a new one takes over, so no token outlives its key.

@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from authsettings.models import AuthenticationSetting
-from contactcenter.authorization_server import leads_to_clients
+from contactcenter.identity_provider.authorization_server import leads_to_clients
 from contactcenter.portal import CUSTOMERS_GROUP, DEPLOYMENT_NAME, keys, tokens
 from contactcenter.portal.forms import RoutingForm
 from messaging.domains import platform_url

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
-from contactcenter.api import ApiClientOrStaff
+from contactcenter.api.permissions import ApiClientOrStaff
 from tests.api_clients import ALL_SCOPES, bearer, create_api_client, fetch_token
 
 pytestmark = pytest.mark.django_db

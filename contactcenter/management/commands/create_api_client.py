@@ -11,8 +11,8 @@ from django.utils.text import slugify
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import Application
 
+from contactcenter.api.scopes import API_SCOPES
 from contactcenter.models import ApiClient
-from contactcenter.scopes import API_SCOPES
 
 
 class Command(BaseCommand):

@@ -1,0 +1,1 @@
+"""What the apps' admin pages share: history pages, pages about one record, the wizard framework."""
