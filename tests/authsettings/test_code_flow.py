@@ -372,6 +372,18 @@ def test_a_token_action_that_cannot_be_loaded_is_token_invalid(provider, setting
 # Refresh and logout
 
 
+def assert_revoked(setting, pair: codeflow.SessionPair, reason: str, *, now: float) -> None:
+    """The sign-in was revoked for `reason`: at `now`, the pair's refresh token and its session
+    token, though not expired, are both refused as revoked."""
+    assert WidgetSignIn.objects.get().revoked_reason == reason
+    refreshed = refused(lambda: codeflow.refresh(setting, WIDGET_ID, pair.refresh_token, now=now))
+    assert refreshed.code == "token_revoked"
+    session = refused(
+        lambda: sessions.verify(setting, pair.session_token, now=now, widget_id=WIDGET_ID)
+    )
+    assert session.code == "token_revoked"
+
+
 def test_a_refresh_gives_a_new_pair_and_the_old_refresh_token_stops_working(setting):
     first = exchange(setting)
 
@@ -392,14 +404,7 @@ def test_reusing_a_replaced_refresh_token_revokes_the_sign_in(setting):
     reused = refused(lambda: codeflow.refresh(setting, WIDGET_ID, first.refresh_token, now=NOW))
 
     assert reused.code == "token_revoked"
-    sign_in = WidgetSignIn.objects.get()
-    assert sign_in.revoked_reason == WidgetSignIn.RevokedReason.REUSE
-    latest = refused(lambda: codeflow.refresh(setting, WIDGET_ID, second.refresh_token, now=NOW))
-    assert latest.code == "token_revoked"
-    session = refused(
-        lambda: sessions.verify(setting, second.session_token, now=NOW + 61, widget_id=WIDGET_ID)
-    )
-    assert session.code == "token_revoked"
+    assert_revoked(setting, second, WidgetSignIn.RevokedReason.REUSE, now=NOW + 61)
 
 
 def test_a_sign_in_ends_after_the_settings_maximum_refresh_token_lifetime(setting):
@@ -441,14 +446,7 @@ def test_logout_revokes_the_sign_in_and_its_session_tokens(setting):
 
     codeflow.logout(WIDGET_ID, pair.refresh_token, now=NOW + 5)
 
-    sign_in = WidgetSignIn.objects.get()
-    assert sign_in.revoked_reason == WidgetSignIn.RevokedReason.LOGOUT
-    refreshed = refused(lambda: codeflow.refresh(setting, WIDGET_ID, pair.refresh_token, now=NOW))
-    assert refreshed.code == "token_revoked"
-    session = refused(
-        lambda: sessions.verify(setting, pair.session_token, now=NOW + 6, widget_id=WIDGET_ID)
-    )
-    assert session.code == "token_revoked"
+    assert_revoked(setting, pair, WidgetSignIn.RevokedReason.LOGOUT, now=NOW + 6)
 
 
 def test_logout_of_a_token_naming_no_sign_in_changes_nothing(setting):
