@@ -15,9 +15,16 @@ from django.test.utils import override_settings
 from authsettings.keys import forget_recent
 from contactcenter.models import ChannelType
 from messaging.models import ChannelInstance, Deployment
-from tests.helpers import PASSWORD, Type, authentication_rich_message, make_agent, make_setting
+from tests.helpers import (
+    PASSWORD,
+    Type,
+    authentication_rich_message,
+    make_agent,
+    make_rule,
+    make_setting,
+)
 from tests.live import PLAIN_HTTP
-from workstreams.models import ContextVariable, Queue, RoutingRule, Workstream
+from workstreams.models import ContextVariable, Queue, Workstream
 
 # A real key server on loopback, RSA keys and token makers, for every test that checks tokens.
 pytest_plugins = ["tests.keyserver"]
@@ -137,12 +144,5 @@ def chat(db, workstream, key_server, keys):
         name="Portal", channel_instance=widget, allowed_domains=["portal.example.com"]
     )
     vip = Queue.objects.create(name="VIP", workstream=workstream)
-    RoutingRule.objects.create(
-        workstream=workstream,
-        name="VIP first",
-        order=1,
-        conditions=[{"variable": "msdyn_isvip", "operator": "eq", "value": True}],
-        queue=vip,
-        priority=10,
-    )
+    make_rule("VIP first", order=1, when_true="msdyn_isvip", queue=vip, priority=10)
     return widget, deployment

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from authsettings.models import AuthenticationSetting
 from contactcenter.models import ChannelType
 from messaging.models import AGENTS_GROUP, RichMessage
+from workstreams.models import Queue, RoutingRule
 
 Type = AuthenticationSetting.Type
 # The password of every persona made in tests/conftest.py.
@@ -110,6 +111,19 @@ def make_agent(username: str, **fields: object):
     user = get_user_model().objects.create_user(username, is_staff=True, **fields)
     user.groups.add(Group.objects.get_or_create(name=AGENTS_GROUP)[0])
     return user
+
+
+def make_rule(name: str, *, order: int, when_true: str, queue: Queue, priority: int) -> RoutingRule:
+    """A saved routing rule of the queue's workstream that sends a conversation whose context
+    variable `when_true` is true to `queue` with `priority`."""
+    return RoutingRule.objects.create(
+        workstream=queue.workstream,
+        name=name,
+        order=order,
+        conditions=[{"variable": when_true, "operator": "eq", "value": True}],
+        queue=queue,
+        priority=priority,
+    )
 
 
 def errors_of(record) -> dict[str, list[str]]:
