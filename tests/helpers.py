@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 
 from authsettings.models import AuthenticationSetting
 from contactcenter.models import ChannelType
-from messaging.models import AGENTS_GROUP, RichMessage
+from messaging.models import AGENTS_GROUP, ChannelInstance, Deployment, RichMessage
 from workstreams.models import Queue, RoutingRule
 
 Type = AuthenticationSetting.Type
@@ -103,6 +103,21 @@ def authentication_rich_message(**fields: object) -> RichMessage:
         **fields,
     }
     return RichMessage.objects.create(**values)
+
+
+def make_chat_widget(workstream, *, name: str = "Portal chat", **fields: object) -> ChannelInstance:
+    """A saved chat widget of the workstream; `fields` go to the model (its authentication
+    setting, or require_authentication=False)."""
+    return ChannelInstance.objects.create(
+        name=name, kind=ChannelInstance.Kind.CHAT_WIDGET, workstream=workstream, **fields
+    )
+
+
+def deploy(
+    widget: ChannelInstance, *, name: str = "Portal", site: str = "portal.example.com"
+) -> Deployment:
+    """A saved deployment of the widget that allows pages from `site`."""
+    return Deployment.objects.create(name=name, channel_instance=widget, allowed_domains=[site])
 
 
 def make_agent(username: str, **fields: object):

@@ -15,9 +15,8 @@ from authsettings.setting_check import KeyRow, check_setting
 from authsettings.tokens import TokenRefused
 from contactcenter.lib import fetch
 from contactcenter.models import ChannelType
-from messaging.models import ChannelInstance
 from tests.authsettings.token_checks import TOKEN_CHECKS
-from tests.helpers import Type, build_setting
+from tests.helpers import Type, build_setting, make_chat_widget
 from tests.identity_provider import openid_setting, start_provider
 from tests.keyserver import (
     ISSUER,
@@ -464,12 +463,7 @@ def test_each_variable_is_checked_once_against_each_workstream_using_the_setting
         workstream=shop, name="msdyn_cartvalue", type=ContextVariable.Type.TEXT
     )
     for name, used_by in (("Shop", shop), ("Second portal chat", workstream)):
-        ChannelInstance.objects.create(
-            name=name,
-            kind=ChannelInstance.Kind.CHAT_WIDGET,
-            workstream=used_by,
-            authentication_setting=portal_setting,
-        )
+        make_chat_widget(used_by, name=name, authentication_setting=portal_setting)
 
     _lwicontexts, *variables = context_checks(portal_setting, keys, {"msdyn_cartvalue": 12.5})
 
