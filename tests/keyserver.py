@@ -167,6 +167,15 @@ def setting_for(url: str, *, expected_issuer: str = "") -> AuthenticationSetting
     )
 
 
+def setting_publishing(
+    key_server: KeyServer, document: object, *, expected_issuer: str = "", **answer: object
+) -> AuthenticationSetting:
+    """An unsaved implicit-flow setting, as setting_for() makes, whose key URL, /keys on
+    `key_server`, answers with `document` (`answer` as for KeyServer.serve)."""
+    key_server.serve("/keys", document, **answer)
+    return setting_for(key_server.url("/keys"), expected_issuer=expected_issuer)
+
+
 def verify_for(
     setting: AuthenticationSetting, token: object, *, now: float
 ) -> tokens.VerifiedToken:
