@@ -25,6 +25,9 @@ from tests.helpers import Type, build_setting
 
 ISSUER = "https://portal.example.com"
 SUBJECT = "visitor-42"
+# A fixed moment for tests that pass the time in, and a key expiry an hour after it.
+NOW = 1_750_000_000.0
+LATER = int(NOW) + 3600
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
 

@@ -30,11 +30,10 @@ from tests.identity_provider import (
     openid_setting,
     start_provider,
 )
-from tests.keyserver import send
+from tests.keyserver import NOW, send
 
 pytestmark = pytest.mark.django_db
 
-NOW = 1_750_000_000.0
 WIDGET_ID = "0b6f1c52-6a57-4d8e-9f3e-1c2d3e4f5a6b"
 OTHER_WIDGET_ID = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
 GRANT = Grant(code=CODE, redirect_uri=REDIRECT_URI, code_verifier=CODE_VERIFIER, nonce=NONCE)

@@ -20,6 +20,8 @@ from tests.helpers import Type, build_setting, make_chat_widget
 from tests.identity_provider import openid_setting, start_provider
 from tests.keyserver import (
     ISSUER,
+    LATER,
+    NOW,
     b64url,
     claims,
     jwk,
@@ -32,9 +34,6 @@ from tests.keyserver import (
     without,
 )
 from workstreams.models import ContextVariable, Workstream
-
-NOW = 1_750_000_000.0
-LATER = int(NOW) + 3600
 
 
 def step_named(name: str) -> tokens.Step:

@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding
 from authsettings.tokens import MAX_TOKEN_BYTES, TokenRefused, VerifiedToken
 from tests.keyserver import (
     ISSUER,
+    LATER,
+    NOW,
     SUBJECT,
     b64url,
     claims,
@@ -31,8 +33,6 @@ from tests.keyserver import (
     without,
 )
 
-NOW = 1_750_000_000.0
-LATER = int(NOW) + 3600
 BASE64URL_ALPHABET = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
 
 
