@@ -105,3 +105,11 @@ async def refusal(communicator) -> tuple[dict, int]:
     closing = await communicator.receive_output(timeout=5)
     assert closing["type"] == "websocket.close"
     return frame, closing["code"]
+
+
+async def refused_start(widget_id, token: str | None, **where: str) -> tuple[dict, int]:
+    """The error frame and close code of a start with `token` on a socket to the widget opened
+    from `where` (origin, host), which must be refused."""
+    async with socket(widget_id, **where) as communicator:
+        await communicator.send_json_to({"type": "start", "token": token})
+        return await refusal(communicator)

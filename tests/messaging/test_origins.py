@@ -15,7 +15,7 @@ from messaging.domains import platform_url
 from messaging.models import Conversation, Deployment
 from tests.helpers import errors_of
 from tests.keyserver import token_for
-from tests.messaging.sockets import console, refusal, socket
+from tests.messaging.sockets import console, refusal, refused_start, socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,21 +28,13 @@ async def started_from(widget, keys, **where: str) -> dict:
         return await communicator.receive_json_from(timeout=5)
 
 
-async def refused_from(widget, keys, **where: str) -> tuple[dict, int]:
-    """The error frame and close code of a start with a valid token on a socket opened from
-    `where` (origin, host), which must be refused."""
-    async with socket(widget.widget_id, **where) as communicator:
-        await communicator.send_json_to({"type": "start", "token": token_for(keys)})
-        return await refusal(communicator)
-
-
 async def assert_starts_only_from(
     widget, keys, origin: str, *, not_from: str, **where: str
 ) -> None:
     """A start with a valid token from a page at `origin` is answered, one from `not_from` is
     refused as origin_not_allowed; both on sockets opened from `where` (host)."""
     assert (await started_from(widget, keys, origin=origin, **where))["type"] == "started"
-    frame, code = await refused_from(widget, keys, origin=not_from, **where)
+    frame, code = await refused_start(widget.widget_id, token_for(keys), origin=not_from, **where)
     assert (frame["code"], code) == ("origin_not_allowed", 4403)
 
 
@@ -74,7 +66,9 @@ async def test_a_socket_to_a_host_not_in_allowed_hosts_is_refused_even_from_a_de
 async def test_an_allowed_domain_does_not_allow_its_host_on_another_port(chat, keys):
     widget, deployment = chat
     await allow(deployment, "localhost")
-    frame, code = await refused_from(widget, keys, origin="http://localhost:9999")
+    frame, code = await refused_start(
+        widget.widget_id, token_for(keys), origin="http://localhost:9999"
+    )
     assert (frame["code"], code) == ("origin_not_allowed", 4403)
     assert "localhost:9999" in frame["detail"]
 
