@@ -99,6 +99,13 @@ async def console(
         yield agent
 
 
+async def answer_to(agent: WebsocketCommunicator, frame_type: str, conversation, **fields) -> dict:
+    """The console socket's next frame after the agent sends a frame of `frame_type` about
+    `conversation` (with `fields`)."""
+    await agent.send_json_to({"type": frame_type, "conversation": conversation, **fields})
+    return await agent.receive_json_from(timeout=5)
+
+
 async def refusal(communicator) -> tuple[dict, int]:
     """The error frame and the close code of a refused start."""
     frame = await communicator.receive_json_from(timeout=5)

@@ -20,7 +20,7 @@ from django.test import Client
 from messaging import actions
 from messaging.agent_socket import RIGHTS_RECHECK_SECONDS
 from messaging.models import AGENTS_GROUP, Conversation
-from tests.messaging.sockets import connected, console_socket, refusal, signed_in
+from tests.messaging.sockets import answer_to, connected, console_socket, refusal, signed_in
 from workstreams.models import Queue
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -226,8 +226,7 @@ async def test_an_agent_who_leaves_a_queue_stops_hearing_of_it_at_once(
         returns = await in_db(Queue.objects.create)(name="Returns", workstream=workstream)
         await in_db(returns.agents.add)(on_duty)
         assert (await agent.receive_json_from(timeout=5))["type"] == "queue"
-        await agent.send_json_to({"type": "accept", "conversation": waiting_vip})
-        assert (await agent.receive_json_from(timeout=5))["code"] == "not_found"
+        assert (await answer_to(agent, "accept", waiting_vip))["code"] == "not_found"
 
 
 JOINING: dict[str, Callable] = {
