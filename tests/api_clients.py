@@ -1,5 +1,6 @@
 """API clients with real tokens from the platform's own authorization server: credentials made
-by the `create_api_client` command as an operator would, tokens fetched from /o/token/."""
+by the `create_api_client` command as an operator would, tokens fetched from /o/token/; and the
+resources they reach."""
 
 from __future__ import annotations
 
@@ -11,6 +12,19 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 ALL_SCOPES = "config:read config:write conversations:read"
+# The configuration resources, each at /api/v1/<path>/ and /api/v1/<path>/<id>/; conversations,
+# read-only, are the API's only other resource.
+CONFIG_PATHS = [
+    "authentication-settings",
+    "workstreams",
+    "context-variables",
+    "queues",
+    "routing-rules",
+    "rich-messages",
+    "channel-instances",
+    "deployments",
+    "contacts",
+]
 
 
 def create_api_client(name: str, scopes: str) -> dict[str, str]:

@@ -14,10 +14,18 @@ from django.test.utils import override_settings
 
 from authsettings.keys import forget_recent
 from contactcenter.models import ChannelType
-from messaging.models import ChannelInstance, Deployment
-from tests.helpers import PASSWORD, Type, authentication_rich_message, make_agent, make_setting
+from tests.helpers import (
+    PASSWORD,
+    Type,
+    authentication_rich_message,
+    deploy,
+    make_agent,
+    make_chat_widget,
+    make_rule,
+    make_setting,
+)
 from tests.live import PLAIN_HTTP
-from workstreams.models import ContextVariable, Queue, RoutingRule, Workstream
+from workstreams.models import ContextVariable, Queue, Workstream
 
 # A real key server on loopback, RSA keys and token makers, for every test that checks tokens.
 pytest_plugins = ["tests.keyserver"]
@@ -99,19 +107,12 @@ def authentication_message(db):
 
 @pytest.fixture
 def chat_widget(workstream, implicit_setting):
-    return ChannelInstance.objects.create(
-        name="Portal chat",
-        kind=ChannelInstance.Kind.CHAT_WIDGET,
-        workstream=workstream,
-        authentication_setting=implicit_setting,
-    )
+    return make_chat_widget(workstream, authentication_setting=implicit_setting)
 
 
 @pytest.fixture
 def deployment(chat_widget):
-    return Deployment.objects.create(
-        name="Portal", channel_instance=chat_widget, allowed_domains=["portal.example.com"]
-    )
+    return deploy(chat_widget)
 
 
 @pytest.fixture
@@ -127,22 +128,8 @@ def chat(db, workstream, key_server, keys):
         public_key_url=key_server.url("/publickey"),
         expected_issuer=ISSUER,
     )
-    widget = ChannelInstance.objects.create(
-        name="Portal chat",
-        kind=ChannelInstance.Kind.CHAT_WIDGET,
-        workstream=workstream,
-        authentication_setting=setting,
-    )
-    deployment = Deployment.objects.create(
-        name="Portal", channel_instance=widget, allowed_domains=["portal.example.com"]
-    )
+    widget = make_chat_widget(workstream, authentication_setting=setting)
+    deployment = deploy(widget)
     vip = Queue.objects.create(name="VIP", workstream=workstream)
-    RoutingRule.objects.create(
-        workstream=workstream,
-        name="VIP first",
-        order=1,
-        conditions=[{"variable": "msdyn_isvip", "operator": "eq", "value": True}],
-        queue=vip,
-        priority=10,
-    )
+    make_rule("VIP first", order=1, when_true="msdyn_isvip", queue=vip, priority=10)
     return widget, deployment

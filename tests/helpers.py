@@ -15,7 +15,8 @@ from django.core.exceptions import ValidationError
 
 from authsettings.models import AuthenticationSetting
 from contactcenter.models import ChannelType
-from messaging.models import AGENTS_GROUP, RichMessage
+from messaging.models import AGENTS_GROUP, ChannelInstance, Deployment, RichMessage
+from workstreams.models import Queue, RoutingRule
 
 Type = AuthenticationSetting.Type
 # The password of every persona made in tests/conftest.py.
@@ -104,12 +105,40 @@ def authentication_rich_message(**fields: object) -> RichMessage:
     return RichMessage.objects.create(**values)
 
 
+def make_chat_widget(workstream, *, name: str = "Portal chat", **fields: object) -> ChannelInstance:
+    """A saved chat widget of the workstream; `fields` go to the model (its authentication
+    setting, or require_authentication=False)."""
+    return ChannelInstance.objects.create(
+        name=name, kind=ChannelInstance.Kind.CHAT_WIDGET, workstream=workstream, **fields
+    )
+
+
+def deploy(
+    widget: ChannelInstance, *, name: str = "Portal", site: str = "portal.example.com"
+) -> Deployment:
+    """A saved deployment of the widget that allows pages from `site`."""
+    return Deployment.objects.create(name=name, channel_instance=widget, allowed_domains=[site])
+
+
 def make_agent(username: str, **fields: object):
     """A saved active staff user in the Agents group: one the console admits and the API lists
     among a queue's agents (messaging.models.agent_users). `fields` go to create_user()."""
     user = get_user_model().objects.create_user(username, is_staff=True, **fields)
     user.groups.add(Group.objects.get_or_create(name=AGENTS_GROUP)[0])
     return user
+
+
+def make_rule(name: str, *, order: int, when_true: str, queue: Queue, priority: int) -> RoutingRule:
+    """A saved routing rule of the queue's workstream that sends a conversation whose context
+    variable `when_true` is true to `queue` with `priority`."""
+    return RoutingRule.objects.create(
+        workstream=queue.workstream,
+        name=name,
+        order=order,
+        conditions=[{"variable": when_true, "operator": "eq", "value": True}],
+        queue=queue,
+        priority=priority,
+    )
 
 
 def errors_of(record) -> dict[str, list[str]]:

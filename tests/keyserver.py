@@ -25,6 +25,9 @@ from tests.helpers import Type, build_setting
 
 ISSUER = "https://portal.example.com"
 SUBJECT = "visitor-42"
+# A fixed moment for tests that pass the time in, and a key expiry an hour after it.
+NOW = 1_750_000_000.0
+LATER = int(NOW) + 3600
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
 
@@ -165,6 +168,15 @@ def setting_for(url: str, *, expected_issuer: str = "") -> AuthenticationSetting
     return build_setting(
         Type.OAUTH2_IMPLICIT, name="Portal", public_key_url=url, expected_issuer=expected_issuer
     )
+
+
+def setting_publishing(
+    key_server: KeyServer, document: object, *, expected_issuer: str = "", **answer: object
+) -> AuthenticationSetting:
+    """An unsaved implicit-flow setting, as setting_for() makes, whose key URL, /keys on
+    `key_server`, answers with `document` (`answer` as for KeyServer.serve)."""
+    key_server.serve("/keys", document, **answer)
+    return setting_for(key_server.url("/keys"), expected_issuer=expected_issuer)
 
 
 def verify_for(

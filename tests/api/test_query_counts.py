@@ -11,15 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from contactcenter.models import ChannelType
-from messaging.models import (
-    ChannelInstance,
-    Contact,
-    Conversation,
-    Deployment,
-    Message,
-    RichMessage,
-)
-from tests.helpers import Type, make_agent, make_setting
+from messaging.models import ChannelInstance, Contact, Conversation, Message, RichMessage
+from tests.helpers import Type, deploy, make_agent, make_chat_widget, make_setting
 from workstreams.models import ContextVariable, Queue, RoutingRule, Workstream
 
 pytestmark = pytest.mark.django_db
@@ -39,12 +32,7 @@ def a_workstream() -> Workstream:
 
 
 def a_widget(workstream: Workstream) -> ChannelInstance:
-    return ChannelInstance.objects.create(
-        name=f"Widget {next(serial)}",
-        kind=ChannelInstance.Kind.CHAT_WIDGET,
-        workstream=workstream,
-        require_authentication=False,
-    )
+    return make_chat_widget(workstream, name=f"Widget {next(serial)}", require_authentication=False)
 
 
 def a_conversation() -> Conversation:
@@ -84,8 +72,8 @@ ROWS: dict[str, Callable[[object], object]] = {
     "routing-rules": lambda owner: a_rule(),
     "rich-messages": lambda owner: RichMessage.objects.create(name="M", type="form"),
     "channel-instances": lambda owner: a_widget(a_workstream()),
-    "deployments": lambda owner: Deployment.objects.create(
-        name="Site", channel_instance=a_widget(a_workstream()), allowed_domains=["a.example.com"]
+    "deployments": lambda owner: deploy(
+        a_widget(a_workstream()), name="Site", site="a.example.com"
     ),
     "contacts": lambda owner: Contact.objects.create(full_name="Ada"),
     "conversations": lambda owner: a_conversation(),

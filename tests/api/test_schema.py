@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from messaging.models import Contact, Conversation, Message, RichMessage
-from tests.api_clients import ALL_SCOPES, create_api_client, fetch_token
+from tests.api_clients import ALL_SCOPES, CONFIG_PATHS, create_api_client, fetch_token
 from workstreams.models import RoutingRule
 
 pytestmark = pytest.mark.django_db
@@ -51,19 +51,9 @@ def test_the_schema_is_valid_openapi_and_builds_without_warnings(tmp_path):
 
 def test_every_resource_has_its_paths(schema):
     paths = schema["paths"]
-    for name in (
-        "authentication-settings",
-        "workstreams",
-        "context-variables",
-        "queues",
-        "routing-rules",
-        "rich-messages",
-        "channel-instances",
-        "deployments",
-        "contacts",
-    ):
-        assert set(paths[f"/api/v1/{name}/"]) == {"get", "post"}
-        assert set(paths[f"/api/v1/{name}/{{id}}/"]) == {"get", "put", "patch", "delete"}
+    for path in CONFIG_PATHS:
+        assert set(paths[f"/api/v1/{path}/"]) == {"get", "post"}
+        assert set(paths[f"/api/v1/{path}/{{id}}/"]) == {"get", "put", "patch", "delete"}
     assert set(paths["/api/v1/conversations/"]) == {"get"}
     assert set(paths["/api/v1/conversations/{id}/"]) == {"get"}
 

@@ -12,22 +12,11 @@ from oauth2_provider.models import AccessToken
 from rest_framework.test import APIClient
 
 from messaging.models import Conversation
-from tests.api_clients import bearer, create_api_client, fetch_token
+from tests.api_clients import CONFIG_PATHS, bearer, create_api_client, fetch_token
 from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-CONFIG_PATHS = [
-    "authentication-settings",
-    "workstreams",
-    "context-variables",
-    "queues",
-    "routing-rules",
-    "rich-messages",
-    "channel-instances",
-    "deployments",
-    "contacts",
-]
 SCOPE_SETS = ["config:read", "config:write", "conversations:read", "config:read config:write"]
 
 

@@ -30,11 +30,10 @@ from tests.identity_provider import (
     openid_setting,
     start_provider,
 )
-from tests.keyserver import send
+from tests.keyserver import NOW, send
 
 pytestmark = pytest.mark.django_db
 
-NOW = 1_750_000_000.0
 WIDGET_ID = "0b6f1c52-6a57-4d8e-9f3e-1c2d3e4f5a6b"
 OTHER_WIDGET_ID = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
 GRANT = Grant(code=CODE, redirect_uri=REDIRECT_URI, code_verifier=CODE_VERIFIER, nonce=NONCE)
@@ -372,6 +371,18 @@ def test_a_token_action_that_cannot_be_loaded_is_token_invalid(provider, setting
 # Refresh and logout
 
 
+def assert_revoked(setting, pair: codeflow.SessionPair, reason: str, *, now: float) -> None:
+    """The sign-in was revoked for `reason`: at `now`, the pair's refresh token and its session
+    token, though not expired, are both refused as revoked."""
+    assert WidgetSignIn.objects.get().revoked_reason == reason
+    refreshed = refused(lambda: codeflow.refresh(setting, WIDGET_ID, pair.refresh_token, now=now))
+    assert refreshed.code == "token_revoked"
+    session = refused(
+        lambda: sessions.verify(setting, pair.session_token, now=now, widget_id=WIDGET_ID)
+    )
+    assert session.code == "token_revoked"
+
+
 def test_a_refresh_gives_a_new_pair_and_the_old_refresh_token_stops_working(setting):
     first = exchange(setting)
 
@@ -392,14 +403,7 @@ def test_reusing_a_replaced_refresh_token_revokes_the_sign_in(setting):
     reused = refused(lambda: codeflow.refresh(setting, WIDGET_ID, first.refresh_token, now=NOW))
 
     assert reused.code == "token_revoked"
-    sign_in = WidgetSignIn.objects.get()
-    assert sign_in.revoked_reason == WidgetSignIn.RevokedReason.REUSE
-    latest = refused(lambda: codeflow.refresh(setting, WIDGET_ID, second.refresh_token, now=NOW))
-    assert latest.code == "token_revoked"
-    session = refused(
-        lambda: sessions.verify(setting, second.session_token, now=NOW + 61, widget_id=WIDGET_ID)
-    )
-    assert session.code == "token_revoked"
+    assert_revoked(setting, second, WidgetSignIn.RevokedReason.REUSE, now=NOW + 61)
 
 
 def test_a_sign_in_ends_after_the_settings_maximum_refresh_token_lifetime(setting):
@@ -441,14 +445,7 @@ def test_logout_revokes_the_sign_in_and_its_session_tokens(setting):
 
     codeflow.logout(WIDGET_ID, pair.refresh_token, now=NOW + 5)
 
-    sign_in = WidgetSignIn.objects.get()
-    assert sign_in.revoked_reason == WidgetSignIn.RevokedReason.LOGOUT
-    refreshed = refused(lambda: codeflow.refresh(setting, WIDGET_ID, pair.refresh_token, now=NOW))
-    assert refreshed.code == "token_revoked"
-    session = refused(
-        lambda: sessions.verify(setting, pair.session_token, now=NOW + 6, widget_id=WIDGET_ID)
-    )
-    assert session.code == "token_revoked"
+    assert_revoked(setting, pair, WidgetSignIn.RevokedReason.LOGOUT, now=NOW + 6)
 
 
 def test_logout_of_a_token_naming_no_sign_in_changes_nothing(setting):

@@ -12,6 +12,8 @@ from authsettings import keys as key_store
 from authsettings.keys import JWKS, KID_LIST, PEM, KeyEntry, KeyUnavailable
 from contactcenter.lib import fetch
 from tests.keyserver import (
+    LATER,
+    NOW,
     jwk,
     kid_entry,
     private_pem,
@@ -19,8 +21,6 @@ from tests.keyserver import (
     send,
 )
 
-NOW = 1_750_000_000.0
-LATER = int(NOW) + 3600
 DROP = object()
 
 

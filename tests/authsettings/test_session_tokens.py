@@ -18,11 +18,10 @@ from authsettings import sessions
 from authsettings.models import WidgetSignIn
 from authsettings.tokens import TokenRefused
 from tests.helpers import Type, make_setting
-from tests.keyserver import b64url, make_token
+from tests.keyserver import NOW, b64url, make_token
 
 pytestmark = pytest.mark.django_db
 
-NOW = 1_750_000_000.0
 WIDGET_ID = "0b6f1c52-6a57-4d8e-9f3e-1c2d3e4f5a6b"
 
 

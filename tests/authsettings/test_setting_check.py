@@ -15,12 +15,13 @@ from authsettings.setting_check import KeyRow, check_setting
 from authsettings.tokens import TokenRefused
 from contactcenter.lib import fetch
 from contactcenter.models import ChannelType
-from messaging.models import ChannelInstance
 from tests.authsettings.token_checks import TOKEN_CHECKS
-from tests.helpers import Type, build_setting
+from tests.helpers import Type, build_setting, make_chat_widget
 from tests.identity_provider import openid_setting, start_provider
 from tests.keyserver import (
     ISSUER,
+    LATER,
+    NOW,
     b64url,
     claims,
     jwk,
@@ -28,13 +29,11 @@ from tests.keyserver import (
     make_token,
     public_pem,
     setting_for,
+    setting_publishing,
     verify_for,
     without,
 )
 from workstreams.models import ContextVariable, Workstream
-
-NOW = 1_750_000_000.0
-LATER = int(NOW) + 3600
 
 
 def step_named(name: str) -> tokens.Step:
@@ -57,19 +56,22 @@ def the_check(checks, name: str) -> setting_check.Check:
 @pytest.fixture
 def kid_list_setting(key_server, keys):
     """A kid list at /keys: `a` is the signing key, `b` another; tokens must be ISSUER's."""
-    key_server.serve(
-        "/keys", [kid_entry(keys.signing, "a", LATER), kid_entry(keys.other, "b", LATER)]
+    return setting_publishing(
+        key_server,
+        [kid_entry(keys.signing, "a", LATER), kid_entry(keys.other, "b", LATER)],
+        expected_issuer=ISSUER,
     )
-    return setting_for(key_server.url("/keys"), expected_issuer=ISSUER)
 
 
 # What a key URL publishes
 
 
 def test_it_lists_a_pem_key_as_usable(key_server, keys):
-    key_server.serve("/keys", public_pem(keys.signing), content_type="application/x-pem-file")
+    setting = setting_publishing(
+        key_server, public_pem(keys.signing), content_type="application/x-pem-file"
+    )
 
-    report = check_setting(setting_for(key_server.url("/keys")), now=NOW)
+    report = check_setting(setting, now=NOW)
 
     [finding] = report.findings
     assert finding.url == key_server.url("/keys")
@@ -79,8 +81,8 @@ def test_it_lists_a_pem_key_as_usable(key_server, keys):
 
 
 def test_it_lists_each_kid_with_its_size_expiry_and_why_it_is_not_usable(key_server, keys):
-    key_server.serve(
-        "/keys",
+    setting = setting_publishing(
+        key_server,
         [
             kid_entry(keys.signing, "current", LATER),
             kid_entry(keys.other, "retired", int(NOW) - 60),
@@ -89,7 +91,7 @@ def test_it_lists_each_kid_with_its_size_expiry_and_why_it_is_not_usable(key_ser
         ],
     )
 
-    [finding] = check_setting(setting_for(key_server.url("/keys")), now=NOW).findings
+    [finding] = check_setting(setting, now=NOW).findings
 
     current, retired, weak, no_expiry = finding.keys
     assert (current.format, current.kid, current.key_size, current.usable) == (
@@ -125,9 +127,9 @@ def test_it_lists_the_keys_of_a_jwks_and_refuses_a_1024_bit_one(key_server, keys
 
 
 def test_a_key_url_whose_keys_have_all_expired_fails_with_a_fix(key_server, keys):
-    key_server.serve("/keys", [kid_entry(keys.signing, "old", int(NOW) - 1)])
+    setting = setting_publishing(key_server, [kid_entry(keys.signing, "old", int(NOW) - 1)])
 
-    report = check_setting(setting_for(key_server.url("/keys")), now=NOW)
+    report = check_setting(setting, now=NOW)
 
     usable = the_check(report.findings[0].checks, "usable keys")
     assert usable.passed is False
@@ -136,9 +138,11 @@ def test_a_key_url_whose_keys_have_all_expired_fails_with_a_fix(key_server, keys
 
 
 def test_a_key_url_answering_with_a_web_page_is_not_a_key_document(key_server):
-    key_server.serve("/keys", "<!doctype html><h1>Sign in</h1>", content_type="text/html")
+    setting = setting_publishing(
+        key_server, "<!doctype html><h1>Sign in</h1>", content_type="text/html"
+    )
 
-    report = check_setting(setting_for(key_server.url("/keys")), now=NOW)
+    report = check_setting(setting, now=NOW)
 
     [failed] = report.failures
     assert failed.name == "key document"
@@ -214,8 +218,7 @@ def test_a_url_the_outbound_rules_refuse_keeps_its_reason(closed_port, settings)
 
 
 def test_the_key_url_is_fetched_afresh_each_time_even_with_its_keys_held(key_server, keys):
-    key_server.serve("/keys", public_pem(keys.signing), content_type="text/plain")
-    setting = setting_for(key_server.url("/keys"))
+    setting = setting_publishing(key_server, public_pem(keys.signing), content_type="text/plain")
     keys_module.usable_keys(setting.public_key_url, now=NOW)
 
     check_setting(setting, now=NOW)
@@ -464,12 +467,7 @@ def test_each_variable_is_checked_once_against_each_workstream_using_the_setting
         workstream=shop, name="msdyn_cartvalue", type=ContextVariable.Type.TEXT
     )
     for name, used_by in (("Shop", shop), ("Second portal chat", workstream)):
-        ChannelInstance.objects.create(
-            name=name,
-            kind=ChannelInstance.Kind.CHAT_WIDGET,
-            workstream=used_by,
-            authentication_setting=portal_setting,
-        )
+        make_chat_widget(used_by, name=name, authentication_setting=portal_setting)
 
     _lwicontexts, *variables = context_checks(portal_setting, keys, {"msdyn_cartvalue": 12.5})
 

@@ -41,6 +41,13 @@ def wizard(client, alice):
     return WizardWalk.started_by(client, alice, URL, "authentication_setting_wizard")
 
 
+@pytest.fixture
+def wizard_for_diane(client, diane):
+    """The wizard started by diane, who may add settings but not set their secrets."""
+    diane.user_permissions.add(Permission.objects.get(codename="add_authenticationsetting"))
+    return WizardWalk.started_by(client, diane, URL, "authentication_setting_wizard")
+
+
 def channel(name="Portal sign-in", channel_type=LIVE, kind=Type.OAUTH2_IMPLICIT, owner=None):
     return {"name": name, "channel_type": channel_type, "authentication_type": kind} | (
         {"owner": owner.pk} if owner else {}
@@ -300,14 +307,10 @@ def test_a_setting_named_meanwhile_is_caught_at_finish_on_its_step(wizard):
     assert AuthenticationSetting.objects.count() == 1
 
 
-def test_a_user_without_the_secret_permission_creates_only_implicit_settings(client, diane):
-    diane.user_permissions.add(Permission.objects.get(codename="add_authenticationsetting"))
-    client.force_login(diane)
-    walk = WizardWalk(client, URL, "authentication_setting_wizard")
-    walk.start()
-    response = walk.post("channel", channel(kind=Type.OAUTH2))
+def test_a_user_without_the_secret_permission_creates_only_implicit_settings(wizard_for_diane):
+    response = wizard_for_diane.post("channel", channel(kind=Type.OAUTH2))
     assert "permission to set client secrets" in field_errors(response)["authentication_type"][0]
-    response = walk.post("channel", channel())
+    response = wizard_for_diane.post("channel", channel())
     assert current_step(response) == "Step 2 of 3: Details"
 
 
@@ -371,10 +374,6 @@ def test_a_secret_posted_from_a_stale_tab_never_reaches_the_session_in_plaintext
         assert all(name.startswith(f"{step}-") for name in data), step
 
 
-def test_a_type_refused_for_want_of_permission_shows_one_reason(client, diane):
-    diane.user_permissions.add(Permission.objects.get(codename="add_authenticationsetting"))
-    client.force_login(diane)
-    walk = WizardWalk(client, URL, "authentication_setting_wizard")
-    walk.start()
-    response = walk.post("channel", channel(kind=Type.OAUTH2))
+def test_a_type_refused_for_want_of_permission_shows_one_reason(wizard_for_diane):
+    response = wizard_for_diane.post("channel", channel(kind=Type.OAUTH2))
     assert len(field_errors(response)["authentication_type"]) == 1

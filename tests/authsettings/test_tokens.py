@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding
 from authsettings.tokens import MAX_TOKEN_BYTES, TokenRefused, VerifiedToken
 from tests.keyserver import (
     ISSUER,
+    LATER,
+    NOW,
     SUBJECT,
     b64url,
     claims,
@@ -26,30 +28,28 @@ from tests.keyserver import (
     public_pem,
     raw_token,
     setting_for,
+    setting_publishing,
     verify_for,
     without,
 )
 
-NOW = 1_750_000_000.0
-LATER = int(NOW) + 3600
 BASE64URL_ALPHABET = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
 
 
 @pytest.fixture
 def pem_setting(key_server, keys):
     """A setting whose key URL publishes the signing key as PEM."""
-    key_server.serve("/keys", public_pem(keys.signing), content_type="application/x-pem-file")
-    return setting_for(key_server.url("/keys"))
+    return setting_publishing(
+        key_server, public_pem(keys.signing), content_type="application/x-pem-file"
+    )
 
 
 @pytest.fixture
 def kid_setting(key_server, keys):
     """A setting whose key URL publishes a kid list: `a` is the signing key, `b` another."""
-    key_server.serve(
-        "/keys",
-        [kid_entry(keys.signing, "a", LATER), kid_entry(keys.other, "b", LATER)],
+    return setting_publishing(
+        key_server, [kid_entry(keys.signing, "a", LATER), kid_entry(keys.other, "b", LATER)]
     )
-    return setting_for(key_server.url("/keys"))
 
 
 def code_of(setting, token, *, now: float = NOW) -> str:
@@ -91,8 +91,7 @@ def test_it_accepts_a_token_whose_kid_names_a_usable_key(kid_setting, keys):
 
 
 def test_it_accepts_a_token_without_kid_when_only_one_key_is_usable(key_server, keys):
-    key_server.serve("/keys", {"keys": [jwk(keys.signing, "only")]})
-    setting = setting_for(key_server.url("/keys"))
+    setting = setting_publishing(key_server, {"keys": [jwk(keys.signing, "only")]})
 
     assert verify_for(setting, make_token(keys.signing, claims(NOW)), now=NOW).kid == "only"
 
@@ -236,8 +235,7 @@ def test_it_rejects_a_token_signed_with_hs256_and_the_public_key_as_secret(pem_s
 
 
 def test_it_rejects_a_token_signed_with_es256(key_server, keys):
-    key_server.serve("/keys", public_pem(keys.ec))
-    setting = setting_for(key_server.url("/keys"))
+    setting = setting_publishing(key_server, public_pem(keys.ec))
     token = signed_with(
         {"alg": "ES256"},
         claims(NOW),
@@ -317,28 +315,23 @@ def test_it_rejects_a_kid_no_usable_key_has(kid_setting, keys):
 
 
 def test_it_rejects_a_kid_whose_key_has_expired(key_server, keys):
-    key_server.serve(
-        "/keys",
-        [
-            kid_entry(keys.signing, "a", int(NOW) - 1),
-            kid_entry(keys.other, "b", LATER),
-        ],
+    setting = setting_publishing(
+        key_server,
+        [kid_entry(keys.signing, "a", int(NOW) - 1), kid_entry(keys.other, "b", LATER)],
     )
-    setting = setting_for(key_server.url("/keys"))
 
     assert code_of(setting, make_token(keys.signing, claims(NOW), kid="a")) == "unknown_kid"
 
 
 def test_it_rejects_a_kid_that_two_keys_share(key_server, keys):
-    key_server.serve(
-        "/keys",
+    setting = setting_publishing(
+        key_server,
         [
             kid_entry(keys.signing, "a", LATER),
             kid_entry(keys.other, "a", LATER),
             kid_entry(keys.other, "b", LATER),
         ],
     )
-    setting = setting_for(key_server.url("/keys"))
 
     assert code_of(setting, make_token(keys.signing, claims(NOW), kid="a")) == "unknown_kid"
 
@@ -361,8 +354,7 @@ def test_it_says_the_key_is_unavailable_when_no_usable_key_can_be_had(
         "private": private_pem(keys.signing),
         "ec": public_pem(keys.ec),
     }
-    key_server.serve("/keys", documents[document], status=status)
-    setting = setting_for(key_server.url("/keys"))
+    setting = setting_publishing(key_server, documents[document], status=status)
 
     error = error_of(setting, make_token(keys.signing, claims(NOW)))
 

@@ -24,6 +24,7 @@ from tests.browser.pages import (
     widget_events,
     widget_state,
 )
+from tests.helpers import deploy, make_chat_widget
 from tests.live import platform_client
 from workstreams.models import Queue, Workstream
 
@@ -64,16 +65,10 @@ def chat(live_url, transactional_db, django_user_model) -> Chat:
     workstream = Workstream.objects.create(name="Web chat", channel_type=ChannelType.LIVE_CHAT)
     workstream.default_queue = Queue.objects.create(name="General", workstream=workstream)
     workstream.save()
-    widget = ChannelInstance.objects.create(
-        name="Portal chat",
-        kind=ChannelInstance.Kind.CHAT_WIDGET,
-        workstream=workstream,
-        authentication_setting=setting,
-        require_authentication=True,
+    widget = make_chat_widget(
+        workstream, authentication_setting=setting, require_authentication=True
     )
-    deployment = Deployment.objects.create(
-        name="Portal chat", channel_instance=widget, allowed_domains=["127.0.0.1"]
-    )
+    deployment = deploy(widget, name="Portal chat", site="127.0.0.1")
     return Chat(page_url, user, setting, widget, deployment)
 
 

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from messaging.models import ChannelInstance, Deployment
 from tests.browser.pages import open_widget, screenshot
+from tests.helpers import deploy, make_chat_widget
 
 pytestmark = pytest.mark.browser
 
@@ -23,15 +23,8 @@ SHOP_PAGE = """<!doctype html>
 def shop(transactional_db, live_url, key_server, workstream) -> str:
     """A customer's page on another origin (`localhost` on the key server's port) with a
     guest chat's snippet, on a deployment that allows it."""
-    widget = ChannelInstance.objects.create(
-        name="Shop chat",
-        kind=ChannelInstance.Kind.CHAT_WIDGET,
-        workstream=workstream,
-        require_authentication=False,
-    )
-    deployment = Deployment.objects.create(
-        name="Shop", channel_instance=widget, allowed_domains=[f"localhost:{key_server.port}"]
-    )
+    widget = make_chat_widget(workstream, name="Shop chat", require_authentication=False)
+    deployment = deploy(widget, name="Shop", site=f"localhost:{key_server.port}")
     page = SHOP_PAGE.format(snippet=deployment.snippet(live_url))
     key_server.serve("/shop", page, content_type="text/html; charset=utf-8")
     return f"http://localhost:{key_server.port}/shop"

@@ -99,9 +99,24 @@ async def console(
         yield agent
 
 
+async def answer_to(agent: WebsocketCommunicator, frame_type: str, conversation, **fields) -> dict:
+    """The console socket's next frame after the agent sends a frame of `frame_type` about
+    `conversation` (with `fields`)."""
+    await agent.send_json_to({"type": frame_type, "conversation": conversation, **fields})
+    return await agent.receive_json_from(timeout=5)
+
+
 async def refusal(communicator) -> tuple[dict, int]:
     """The error frame and the close code of a refused start."""
     frame = await communicator.receive_json_from(timeout=5)
     closing = await communicator.receive_output(timeout=5)
     assert closing["type"] == "websocket.close"
     return frame, closing["code"]
+
+
+async def refused_start(widget_id, token: str | None, **where: str) -> tuple[dict, int]:
+    """The error frame and close code of a start with `token` on a socket to the widget opened
+    from `where` (origin, host), which must be refused."""
+    async with socket(widget_id, **where) as communicator:
+        await communicator.send_json_to({"type": "start", "token": token})
+        return await refusal(communicator)

@@ -20,7 +20,7 @@ from django.test import Client
 from messaging import actions
 from messaging.agent_socket import RIGHTS_RECHECK_SECONDS
 from messaging.models import AGENTS_GROUP, Conversation
-from tests.messaging.sockets import connected, console_socket, refusal, signed_in
+from tests.messaging.sockets import answer_to, connected, console_socket, refusal, signed_in
 from workstreams.models import Queue
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,6 +43,11 @@ class Clock:
         self.now += seconds
 
 
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
 @asynccontextmanager
 async def console(client: Client, *, clock: Clock | None = None):
     """The console's socket of the client's session, past its first `queue` frame."""
@@ -54,6 +59,12 @@ async def console(client: Client, *, clock: Clock | None = None):
 async def closed_for_rights(communicator) -> None:
     frame, code = await refusal(communicator)
     assert (frame["type"], frame["code"], code) == ("error", "forbidden", 4403)
+
+
+async def closed_for_rights_leaving_every_group(communicator) -> None:
+    """Closed for want of rights, and with it, the only socket open, every group is left."""
+    await closed_for_rights(communicator)
+    assert get_channel_layer().groups == {}
 
 
 async def waiting_conversation(widget, *, vip: bool) -> str:
@@ -105,8 +116,7 @@ REVOCATIONS: dict[str, Callable] = {
 async def test_an_agent_socket_closes_at_once_when_the_agent_is(on_duty, change):
     async with console(await signed_in(on_duty)) as agent:
         await in_db(REVOCATIONS[change])(on_duty)
-        await closed_for_rights(agent)
-        assert get_channel_layer().groups == {}
+        await closed_for_rights_leaving_every_group(agent)
 
 
 @pytest.mark.parametrize("path", ["/agent/logout/", "/admin/logout/"])
@@ -151,15 +161,13 @@ async def test_an_admin_changing_the_agents_password_closes_the_console_socket_a
             secure=True,
         )
         assert response.status_code == 302
-        await closed_for_rights(agent)
-        assert get_channel_layer().groups == {}
+        await closed_for_rights_leaving_every_group(agent)
 
 
 async def test_a_socket_whose_session_ended_unseen_forwards_no_event_once_its_rights_are_stale(
-    chat, queues, on_duty
+    chat, queues, on_duty, clock
 ):
     widget, _ = chat
-    clock = Clock()
     async with console(await signed_in(on_duty), clock=clock) as agent:
         await in_db(Session.objects.all().delete)()
         await waiting_conversation(widget, vip=False)
@@ -168,15 +176,13 @@ async def test_a_socket_whose_session_ended_unseen_forwards_no_event_once_its_ri
 
         clock.advance(RIGHTS_RECHECK_SECONDS)
         await waiting_conversation(widget, vip=False)
-        await closed_for_rights(agent)
-        assert get_channel_layer().groups == {}
+        await closed_for_rights_leaving_every_group(agent)
 
 
 async def test_a_socket_whose_stale_rights_still_hold_goes_on_forwarding_events(
-    chat, queues, on_duty
+    chat, queues, on_duty, clock
 ):
     widget, _ = chat
-    clock = Clock()
     async with console(await signed_in(on_duty), clock=clock) as agent:
         for _ in range(2):
             clock.advance(RIGHTS_RECHECK_SECONDS)
@@ -220,8 +226,7 @@ async def test_an_agent_who_leaves_a_queue_stops_hearing_of_it_at_once(
         returns = await in_db(Queue.objects.create)(name="Returns", workstream=workstream)
         await in_db(returns.agents.add)(on_duty)
         assert (await agent.receive_json_from(timeout=5))["type"] == "queue"
-        await agent.send_json_to({"type": "accept", "conversation": waiting_vip})
-        assert (await agent.receive_json_from(timeout=5))["code"] == "not_found"
+        assert (await answer_to(agent, "accept", waiting_vip))["code"] == "not_found"
 
 
 JOINING: dict[str, Callable] = {

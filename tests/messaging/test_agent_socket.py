@@ -11,7 +11,7 @@ from channels.layers import get_channel_layer
 from messaging.agent_socket import MAX_QUEUE_FRAME
 from messaging.models import Conversation
 from tests.keyserver import token_for
-from tests.messaging.sockets import agent_socket, console, refusal, socket
+from tests.messaging.sockets import agent_socket, answer_to, console, refusal, socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,8 +41,7 @@ async def test_an_agent_sees_a_new_conversation_accepts_it_and_chats(chat, keys,
         assert summary["verification"]["iss"] == "https://portal.example.com"
         assert {"name": "msdyn_cartvalue", "value": 250} in summary["context"]
 
-        await agent.send_json_to({"type": "accept", "conversation": summary["id"]})
-        accepted = await agent.receive_json_from(timeout=5)
+        accepted = await answer_to(agent, "accept", summary["id"])
         assert accepted["type"] == "accepted"
         assert accepted["conversation"]["status"] == "active"
         assert await agent.receive_json_from(timeout=5) == {
@@ -72,12 +71,9 @@ async def test_an_agent_cannot_take_a_conversation_someone_else_took(chat, keys,
         )(status=Conversation.Status.ACTIVE)
         agent = await stack.enter_async_context(console(on_duty))
         await agent.receive_json_from(timeout=5)
-        await agent.send_json_to({"type": "accept", "conversation": started["conversation"]})
-        assert (await agent.receive_json_from(timeout=5))["code"] == "already_taken"
-        await agent.send_json_to(
-            {"type": "message", "conversation": started["conversation"], "text": "sneaky"}
-        )
-        assert (await agent.receive_json_from(timeout=5))["code"] == "not_found"
+        taken = started["conversation"]
+        assert (await answer_to(agent, "accept", taken))["code"] == "already_taken"
+        assert (await answer_to(agent, "message", taken, text="sneaky"))["code"] == "not_found"
 
 
 async def test_waiting_conversations_are_listed_by_priority_then_age(chat, keys, on_duty):
@@ -146,10 +142,8 @@ async def test_an_agent_frame_naming_no_conversation_is_refused_not_a_crash(on_d
     await agent.connect()
     try:
         await agent.receive_json_from(timeout=5)
-        await agent.send_json_to({"type": "message", "conversation": conversation, "text": "x"})
-        assert (await agent.receive_json_from(timeout=5))["code"] == "not_found"
-        await agent.send_json_to({"type": "accept", "conversation": conversation})
-        assert (await agent.receive_json_from(timeout=5))["code"] == "bad_frame"
+        assert (await answer_to(agent, "message", conversation, text="x"))["code"] == "not_found"
+        assert (await answer_to(agent, "accept", conversation))["code"] == "bad_frame"
     finally:
         await agent.disconnect()
 
@@ -161,8 +155,7 @@ async def test_an_agent_cannot_accept_a_conversation_outside_their_queues(chat, 
         # An agent, but on no queue of this workstream.
         agent = await stack.enter_async_context(console(bob))
         assert (await agent.receive_json_from(timeout=5))["conversations"] == []
-        await agent.send_json_to({"type": "accept", "conversation": started["conversation"]})
-        assert (await agent.receive_json_from(timeout=5))["code"] == "not_found"
+        assert (await answer_to(agent, "accept", started["conversation"]))["code"] == "not_found"
 
 
 async def test_a_closed_conversation_takes_no_more_messages_and_closes_once(chat, keys, on_duty):
@@ -215,8 +208,7 @@ async def test_both_sockets_leave_every_group_when_they_disconnect(chat, keys, o
         await agent.receive_json_from(timeout=5)
         _visitor, started = await visitor_starts(stack, widget, keys)
         await agent.receive_json_from(timeout=5)  # waiting
-        await agent.send_json_to({"type": "accept", "conversation": started["conversation"]})
-        assert (await agent.receive_json_from(timeout=5))["type"] == "accepted"
+        assert (await answer_to(agent, "accept", started["conversation"]))["type"] == "accepted"
         assert layer.groups
 
     assert layer.groups == {}

@@ -6,7 +6,7 @@ import pytest
 
 from contactcenter.models import ChannelType
 from messaging.models import ChannelInstance, Deployment, RichMessage
-from tests.helpers import Type, errors_of, make_setting
+from tests.helpers import Type, errors_of, make_chat_widget, make_setting
 from workstreams.models import Workstream
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
@@ -53,12 +53,7 @@ def test_requiring_authentication_needs_a_setting(workstream):
 
 
 def test_a_widget_gets_its_own_public_id(chat_widget, workstream, implicit_setting):
-    second = ChannelInstance.objects.create(
-        name="Second",
-        kind=ChannelInstance.Kind.CHAT_WIDGET,
-        workstream=workstream,
-        authentication_setting=implicit_setting,
-    )
+    second = make_chat_widget(workstream, name="Second", authentication_setting=implicit_setting)
     assert chat_widget.widget_id != second.widget_id
     assert chat_widget.widget_id != chat_widget.pk
 

@@ -20,7 +20,7 @@ from django.test import Client
 
 from authsettings.models import AuthenticationSetting, WidgetSignIn
 from messaging.models import ChannelInstance, Conversation, Deployment
-from tests.helpers import Type, make_setting
+from tests.helpers import Type, deploy, make_chat_widget, make_setting
 from tests.identity_provider import (
     CLIENT_SECRET,
     CODE,
@@ -59,15 +59,8 @@ def widget(workstream, provider):
 
 
 def widget_for(workstream, setting, *, name: str = "Portal chat") -> ChannelInstance:
-    widget = ChannelInstance.objects.create(
-        name=name,
-        kind=ChannelInstance.Kind.CHAT_WIDGET,
-        workstream=workstream,
-        authentication_setting=setting,
-    )
-    Deployment.objects.create(
-        name=name, channel_instance=widget, allowed_domains=["portal.example.com"]
-    )
+    widget = make_chat_widget(workstream, name=name, authentication_setting=setting)
+    deploy(widget, name=name)
     return widget
 
 

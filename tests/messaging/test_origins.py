@@ -15,7 +15,7 @@ from messaging.domains import platform_url
 from messaging.models import Conversation, Deployment
 from tests.helpers import errors_of
 from tests.keyserver import token_for
-from tests.messaging.sockets import console, refusal, socket
+from tests.messaging.sockets import console, refusal, refused_start, socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,12 +28,14 @@ async def started_from(widget, keys, **where: str) -> dict:
         return await communicator.receive_json_from(timeout=5)
 
 
-async def refused_from(widget, keys, **where: str) -> tuple[dict, int]:
-    """The error frame and close code of a start with a valid token on a socket opened from
-    `where` (origin, host), which must be refused."""
-    async with socket(widget.widget_id, **where) as communicator:
-        await communicator.send_json_to({"type": "start", "token": token_for(keys)})
-        return await refusal(communicator)
+async def assert_starts_only_from(
+    widget, keys, origin: str, *, not_from: str, **where: str
+) -> None:
+    """A start with a valid token from a page at `origin` is answered, one from `not_from` is
+    refused as origin_not_allowed; both on sockets opened from `where` (host)."""
+    assert (await started_from(widget, keys, origin=origin, **where))["type"] == "started"
+    frame, code = await refused_start(widget.widget_id, token_for(keys), origin=not_from, **where)
+    assert (frame["code"], code) == ("origin_not_allowed", 4403)
 
 
 async def allow(deployment, *domains: str) -> None:
@@ -64,7 +66,9 @@ async def test_a_socket_to_a_host_not_in_allowed_hosts_is_refused_even_from_a_de
 async def test_an_allowed_domain_does_not_allow_its_host_on_another_port(chat, keys):
     widget, deployment = chat
     await allow(deployment, "localhost")
-    frame, code = await refused_from(widget, keys, origin="http://localhost:9999")
+    frame, code = await refused_start(
+        widget.widget_id, token_for(keys), origin="http://localhost:9999"
+    )
     assert (frame["code"], code) == ("origin_not_allowed", 4403)
     assert "localhost:9999" in frame["detail"]
 
@@ -79,22 +83,20 @@ async def test_a_bare_allowed_domain_allows_its_default_ports(chat, keys, origin
 async def test_an_allowed_domain_with_a_port_allows_that_port_only(chat, keys):
     widget, deployment = chat
     await allow(deployment, "localhost:3000")
-    started = await started_from(widget, keys, origin="http://localhost:3000")
-    assert started["type"] == "started"
-    frame, code = await refused_from(widget, keys, origin="http://localhost")
-    assert (frame["code"], code) == ("origin_not_allowed", 4403)
+    await assert_starts_only_from(
+        widget, keys, "http://localhost:3000", not_from="http://localhost"
+    )
 
 
 async def test_the_platforms_own_origin_is_its_host_on_its_port_only(chat, keys):
     widget, _ = chat
-    started = await started_from(
-        widget, keys, origin="http://localhost:8000", host="localhost:8000"
+    await assert_starts_only_from(
+        widget,
+        keys,
+        "http://localhost:8000",
+        not_from="http://localhost:9999",
+        host="localhost:8000",
     )
-    assert started["type"] == "started"
-    frame, code = await refused_from(
-        widget, keys, origin="http://localhost:9999", host="localhost:8000"
-    )
-    assert (frame["code"], code) == ("origin_not_allowed", 4403)
 
 
 async def test_with_a_public_url_the_platforms_own_origin_is_that_url(chat, keys, settings):
@@ -102,14 +104,13 @@ async def test_with_a_public_url_the_platforms_own_origin_is_that_url(chat, keys
     settings.ALLOWED_HOSTS = ["cc.example.com", "localhost"]
     widget, _ = chat
     # Behind a proxy the socket may arrive for an internal host: the page's origin still counts.
-    started = await started_from(
-        widget, keys, origin="https://cc.example.com", host="localhost:8000"
+    await assert_starts_only_from(
+        widget,
+        keys,
+        "https://cc.example.com",
+        not_from="http://localhost:8000",
+        host="localhost:8000",
     )
-    assert started["type"] == "started"
-    frame, code = await refused_from(
-        widget, keys, origin="http://localhost:8000", host="localhost:8000"
-    )
-    assert (frame["code"], code) == ("origin_not_allowed", 4403)
 
 
 async def test_an_inactive_deployment_cannot_be_reached_through_a_rebound_host(chat, keys):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from contextlib import asynccontextmanager
 
 import pytest
 from channels.db import database_sync_to_async
@@ -11,7 +12,7 @@ from channels.db import database_sync_to_async
 from messaging import widget_socket
 from messaging.models import Contact, Conversation, Message
 from tests.keyserver import SUBJECT, make_token, token_for
-from tests.messaging.sockets import PLATFORM_HOST, SITE, refusal, socket
+from tests.messaging.sockets import PLATFORM_HOST, SITE, refusal, refused_start, socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,11 +23,15 @@ async def start(communicator, token, **extra):
     await communicator.send_json_to({"type": "start", "token": token, **extra})
 
 
-async def open_chat(communicator, token) -> None:
-    """Start a chat and read past the started frame and the first system message."""
-    await start(communicator, token)
-    await communicator.receive_json_from(timeout=5)
-    await communicator.receive_json_from(timeout=5)
+@asynccontextmanager
+async def open_chat(widget, token):
+    """A socket to the widget in a chat started with `token`, past the started frame and the
+    first system message."""
+    async with socket(widget.widget_id) as communicator:
+        await start(communicator, token)
+        await communicator.receive_json_from(timeout=5)
+        await communicator.receive_json_from(timeout=5)
+        yield communicator
 
 
 async def test_a_signed_in_customer_starts_an_authenticated_routed_conversation(chat, keys):
@@ -61,9 +66,7 @@ async def test_a_signed_in_customer_starts_an_authenticated_routed_conversation(
 
 async def test_an_anonymous_visitor_is_refused_where_authentication_is_required(chat):
     widget, _ = chat
-    async with socket(widget.widget_id) as communicator:
-        await start(communicator, None)
-        frame, code = await refusal(communicator)
+    frame, code = await refused_start(widget.widget_id, None)
     assert (frame["code"], code) == ("token_missing", 4401)
     assert frame["type"] == "error" and frame["detail"]
     assert not await database_sync_to_async(Conversation.objects.exists)()
@@ -96,9 +99,7 @@ async def test_a_bad_token_is_refused_with_its_code_never_downgraded(chat, keys,
     widget, _ = chat
     widget.require_authentication = False  # even where anonymous chats are allowed
     await database_sync_to_async(widget.save)()
-    async with socket(widget.widget_id) as communicator:
-        await start(communicator, make(keys))
-        frame, close_code = await refusal(communicator)
+    frame, close_code = await refused_start(widget.widget_id, make(keys))
     assert (frame["code"], close_code) == (code, 4401)
     assert "eyJ" not in frame["detail"]
     assert not await database_sync_to_async(Conversation.objects.exists)()
@@ -114,9 +115,7 @@ async def test_a_bad_token_is_refused_with_its_code_never_downgraded(chat, keys,
 )
 async def test_a_page_from_another_origin_is_refused(chat, keys, origin, code):
     widget, _ = chat
-    async with socket(widget.widget_id, origin=origin) as communicator:
-        await start(communicator, token_for(keys))
-        frame, close_code = await refusal(communicator)
+    frame, close_code = await refused_start(widget.widget_id, token_for(keys), origin=origin)
     assert (frame["code"], close_code) == (code, 4403)
 
 
@@ -131,9 +130,7 @@ async def test_an_inactive_deployment_refuses_its_site(chat, keys):
     widget, deployment = chat
     deployment.status = deployment.Status.INACTIVE
     await database_sync_to_async(deployment.save)()
-    async with socket(widget.widget_id) as communicator:
-        await start(communicator, token_for(keys))
-        frame, close_code = await refusal(communicator)
+    frame, close_code = await refused_start(widget.widget_id, token_for(keys))
     assert (frame["code"], close_code) == ("deployment_inactive", 4403)
 
 
@@ -146,9 +143,17 @@ async def test_an_inactive_deployment_refuses_its_site(chat, keys):
         json.dumps({"type": "start", "token": "x" * 17000}),
         json.dumps({"type": "start", "token": 5}),
         json.dumps({"type": "start", "token": None, "deployment_id": "nope"}),
+        # Hostile frames, which must be refused like any other and crash nothing.
+        "[" * 16000,
+        json.dumps(
+            {"type": "resume", "conversation": CONTACT_ID, "resume_token": "x", "after": "²"}
+        ),
+        json.dumps(
+            {"type": "resume", "conversation": CONTACT_ID, "resume_token": "x", "after": "9" * 5000}
+        ),
     ],
 )
-async def test_a_bad_first_frame_is_refused(chat, frame):
+async def test_a_bad_first_frame_is_refused_not_a_crash(chat, frame):
     widget, _ = chat
     async with socket(widget.widget_id) as communicator:
         await communicator.send_to(text_data=frame)
@@ -183,8 +188,7 @@ async def test_a_silent_socket_is_closed_after_the_start_deadline(chat, monkeypa
 
 async def test_a_message_is_stored_before_it_is_echoed(chat, keys):
     widget, _ = chat
-    async with socket(widget.widget_id) as communicator:
-        await open_chat(communicator, token_for(keys))
+    async with open_chat(widget, token_for(keys)) as communicator:
         await communicator.send_json_to({"type": "message", "text": "<b>Where is my order?</b>"})
         echo = await communicator.receive_json_from(timeout=5)
     assert echo["sender"] == "visitor"
@@ -196,8 +200,7 @@ async def test_a_message_is_stored_before_it_is_echoed(chat, keys):
 @pytest.mark.parametrize("text", ["", "x" * 4001, 42])
 async def test_a_message_out_of_bounds_is_an_error_and_the_chat_goes_on(chat, keys, text):
     widget, _ = chat
-    async with socket(widget.widget_id) as communicator:
-        await open_chat(communicator, token_for(keys))
+    async with open_chat(widget, token_for(keys)) as communicator:
         await communicator.send_json_to({"type": "message", "text": text})
         error = await communicator.receive_json_from(timeout=5)
         assert error["code"] == "bad_frame"
@@ -208,8 +211,7 @@ async def test_a_message_out_of_bounds_is_an_error_and_the_chat_goes_on(chat, ke
 async def test_a_visitor_who_sends_too_fast_is_told_to_slow_down(chat, keys, settings):
     settings.CC_WIDGET_MESSAGES_PER_SECOND = 1
     widget, _ = chat
-    async with socket(widget.widget_id) as communicator:
-        await open_chat(communicator, token_for(keys))
+    async with open_chat(widget, token_for(keys)) as communicator:
         for number in range(widget_socket.MESSAGE_BURST + 1):
             await communicator.send_json_to({"type": "message", "text": f"m{number}"})
         frames = [await communicator.receive_json_from(timeout=5) for _ in range(21)]
@@ -224,9 +226,7 @@ async def test_too_many_starts_from_one_address_are_refused(chat, keys, settings
     async with socket(widget.widget_id) as communicator:
         await start(communicator, token_for(keys))
         assert (await communicator.receive_json_from(timeout=5))["type"] == "started"
-    async with socket(widget.widget_id) as communicator:
-        await start(communicator, token_for(keys))
-        frame, close_code = await refusal(communicator)
+    frame, close_code = await refused_start(widget.widget_id, token_for(keys))
     assert (frame["code"], close_code) == ("rate_limited", 4429)
 
 
@@ -309,8 +309,7 @@ async def test_an_anonymous_chat_signs_in_mid_chat_and_never_goes_back(chat, key
 
 async def test_signing_in_mid_chat_needs_the_widget_to_allow_it(chat, keys):
     widget, _ = chat
-    async with socket(widget.widget_id) as communicator:
-        await open_chat(communicator, token_for(keys))
+    async with open_chat(widget, token_for(keys)) as communicator:
         await communicator.send_json_to({"type": "authenticate", "token": token_for(keys)})
         assert (await communicator.receive_json_from(timeout=5))["code"] == "upgrade_not_allowed"
 
@@ -320,53 +319,26 @@ async def test_a_conversation_nobody_can_take_is_refused(chat, keys):
     workstream = widget.workstream
     workstream.default_queue = None
     await database_sync_to_async(workstream.save)()
-    async with socket(widget.widget_id) as communicator:
-        await start(communicator, token_for(keys))
-        frame, close_code = await refusal(communicator)
+    frame, close_code = await refused_start(widget.widget_id, token_for(keys))
     assert (frame["code"], close_code) == ("workstream_unavailable", 4403)
 
 
 async def test_an_unknown_widget_is_refused(db):
-    async with socket("00000000-0000-0000-0000-000000000000") as communicator:
-        await start(communicator, None)
-        frame, close_code = await refusal(communicator)
+    frame, close_code = await refused_start("00000000-0000-0000-0000-000000000000", None)
     assert (frame["code"], close_code) == ("bad_frame", 4400)
     await asyncio.sleep(0)
-
-
-@pytest.mark.parametrize(
-    "frame",
-    [
-        "[" * 16000,
-        json.dumps(
-            {"type": "resume", "conversation": CONTACT_ID, "resume_token": "x", "after": "²"}
-        ),
-        json.dumps(
-            {"type": "resume", "conversation": CONTACT_ID, "resume_token": "x", "after": "9" * 5000}
-        ),
-    ],
-)
-async def test_hostile_first_frames_are_bad_frames_not_crashes(chat, frame):
-    widget, _ = chat
-    async with socket(widget.widget_id) as communicator:
-        await communicator.send_to(text_data=frame)
-        error, close_code = await refusal(communicator)
-    assert (error["code"], close_code) == ("bad_frame", 4400)
 
 
 @pytest.mark.parametrize("origin", ["http://[x", "https://", "javascript:alert(1)"])
 async def test_a_malformed_origin_is_refused_not_a_crash(chat, keys, origin):
     widget, _ = chat
-    async with socket(widget.widget_id, origin=origin) as communicator:
-        await start(communicator, token_for(keys))
-        frame, close_code = await refusal(communicator)
+    frame, close_code = await refused_start(widget.widget_id, token_for(keys), origin=origin)
     assert (frame["code"], close_code) == ("origin_not_allowed", 4403)
 
 
 async def test_a_message_with_a_nul_character_is_refused(chat, keys):
     widget, _ = chat
-    async with socket(widget.widget_id) as communicator:
-        await open_chat(communicator, token_for(keys))
+    async with open_chat(widget, token_for(keys)) as communicator:
         await communicator.send_json_to({"type": "message", "text": "a\x00b"})
         assert (await communicator.receive_json_from(timeout=5))["code"] == "bad_frame"
 

@@ -20,7 +20,7 @@ from tests.keyserver import (
     kid_entry,
     public_pem,
     raw_token,
-    setting_for,
+    setting_publishing,
     verify_for,
 )
 from tests.properties.strategies import (
@@ -75,13 +75,17 @@ def setting(request, key_server, keys):
     """A setting expecting ISSUER whose key URL publishes the signing key as a PEM key, or
     in a kid list beside another key; the kid-list one also expects an audience."""
     if request.param == "pem":
-        key_server.serve("/keys", public_pem(keys.signing), content_type="application/x-pem-file")
-        return setting_for(key_server.url("/keys"), expected_issuer=ISSUER)
-    key_server.serve(
-        "/keys",
+        return setting_publishing(
+            key_server,
+            public_pem(keys.signing),
+            content_type="application/x-pem-file",
+            expected_issuer=ISSUER,
+        )
+    setting = setting_publishing(
+        key_server,
         [kid_entry(keys.signing, SIGNING_KID, LATER), kid_entry(keys.other, "b", LATER)],
+        expected_issuer=ISSUER,
     )
-    setting = setting_for(key_server.url("/keys"), expected_issuer=ISSUER)
     setting.expected_audience = AUDIENCE
     return setting
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from workstreams.models import Queue, RoutingRule
+from tests.helpers import make_rule
+from workstreams.models import Queue
 from workstreams.routing import NoRoute, Route, Rule, choose_route, route
 
 TYPES = {"msdyn_cartvalue": "number", "msdyn_isvip": "boolean", "tier": "text"}
@@ -87,22 +88,10 @@ def test_each_operator_compares_typed_values(condition, context, expected):
 @pytest.mark.django_db
 def test_a_workstreams_rules_are_read_in_order(workstream):
     vip = Queue.objects.create(name="VIP", workstream=workstream)
-    RoutingRule.objects.create(
-        workstream=workstream,
-        name="later",
-        order=20,
-        conditions=[{"variable": "authenticated", "operator": "eq", "value": True}],
-        queue=workstream.default_queue,
-        priority=1,
+    make_rule(
+        "later", order=20, when_true="authenticated", queue=workstream.default_queue, priority=1
     )
-    RoutingRule.objects.create(
-        workstream=workstream,
-        name="first",
-        order=10,
-        conditions=[{"variable": "msdyn_isvip", "operator": "eq", "value": True}],
-        queue=vip,
-        priority=7,
-    )
+    make_rule("first", order=10, when_true="msdyn_isvip", queue=vip, priority=7)
     assert route(workstream, authenticated=True, context={"msdyn_isvip": True}) == Route(
         vip.pk, 7, "first"
     )
