@@ -7,32 +7,34 @@ from django.core.checks import Warning, register
 
 from messaging import origins
 
-IN_MEMORY_LAYER = "channels.layers.InMemoryChannelLayer"
-LOCAL_MEMORY_CACHE = "django.core.cache.backends.locmem.LocMemCache"
+# Backends that keep their state in one process: (setting, backend, what it is, hint, id).
+SINGLE_PROCESS_BACKENDS = (
+    (
+        "CHANNEL_LAYERS",
+        "channels.layers.InMemoryChannelLayer",
+        "The in-memory channel layer",
+        "Set REDIS_URL so visitors and agents on different processes can talk.",
+        "messaging.W001",
+    ),
+    (
+        "CACHES",
+        "django.core.cache.backends.locmem.LocMemCache",
+        "The local-memory cache",
+        "Set REDIS_URL so processes share fetched keys, rate limits and open sockets.",
+        "messaging.W002",
+    ),
+)
 
 
 @register()
 def in_memory_services_without_debug(app_configs, **kwargs):
     if settings.DEBUG:
         return []
-    warnings = []
-    if settings.CHANNEL_LAYERS["default"]["BACKEND"] == IN_MEMORY_LAYER:
-        warnings.append(
-            Warning(
-                "The in-memory channel layer is in use with debug off.",
-                hint="Set REDIS_URL so visitors and agents on different processes can talk.",
-                id="messaging.W001",
-            )
-        )
-    if settings.CACHES["default"]["BACKEND"] == LOCAL_MEMORY_CACHE:
-        warnings.append(
-            Warning(
-                "The local-memory cache is in use with debug off.",
-                hint="Set REDIS_URL so processes share fetched keys, rate limits and open sockets.",
-                id="messaging.W002",
-            )
-        )
-    return warnings
+    return [
+        Warning(f"{what} is in use with debug off.", hint=hint, id=check_id)
+        for setting, backend, what, hint, check_id in SINGLE_PROCESS_BACKENDS
+        if getattr(settings, setting)["default"]["BACKEND"] == backend
+    ]
 
 
 @register()

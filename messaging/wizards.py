@@ -244,16 +244,24 @@ class ChannelSetupWizard(AdminWizardView):
                 rows.append((form_class.title, self.rows_of(step)))
         return rows
 
-    def create_channel_instance(self, form_dict) -> ChannelInstance:
-        values = self.instance_values(self.instance_steps)
-        values["workstream"], added = form_dict["workstream"].create_or_get()
-        self.added.extend(added)
-        channel_instance = ChannelInstance(**values)
-        if self.kind == ChannelInstance.Kind.APPLE_MESSAGES_FOR_BUSINESS:
-            channel_instance.require_authentication = False  # see AppleBehavioursForm
-        channel_instance.full_clean()
-        channel_instance.save()
+    def create(self, form_dict) -> ChannelInstance:
+        """The channel instance, its new workstream if one was named, and what
+        `create_related()` adds, in one transaction."""
+        with transaction.atomic():
+            values = self.instance_values(self.instance_steps)
+            values["workstream"], added = form_dict["workstream"].create_or_get()
+            self.added.extend(added)
+            channel_instance = ChannelInstance(**values)
+            if self.kind == ChannelInstance.Kind.APPLE_MESSAGES_FOR_BUSINESS:
+                channel_instance.require_authentication = False  # see AppleBehavioursForm
+            channel_instance.full_clean()
+            channel_instance.save()
+            self.create_related(channel_instance)
         return channel_instance
+
+    def create_related(self, channel_instance: ChannelInstance) -> None:
+        """What comes with the channel instance, in the same transaction: nothing here; the
+        chat wizard adds its deployment."""
 
 
 class ChatSetupWizard(ChannelSetupWizard):
@@ -269,15 +277,12 @@ class ChatSetupWizard(ChannelSetupWizard):
         ("summary", SummaryForm),
     ]
 
-    def create(self, form_dict) -> ChannelInstance:
-        with transaction.atomic():
-            channel_instance = self.create_channel_instance(form_dict)
-            deployment = Deployment(channel_instance=channel_instance, **self.cleaned("deployment"))
-            deployment.full_clean()
-            deployment.save()
+    def create_related(self, channel_instance: ChannelInstance) -> None:
+        deployment = Deployment(channel_instance=channel_instance, **self.cleaned("deployment"))
+        deployment.full_clean()
+        deployment.save()
         self.deployment = deployment
         self.added.append(deployment)
-        return channel_instance
 
     def finish(self, record: ChannelInstance):
         self.model_admin.message_user(
@@ -300,7 +305,3 @@ class AppleSetupWizard(ChannelSetupWizard):
         ("behaviours", AppleBehavioursForm),
         ("summary", SummaryForm),
     ]
-
-    def create(self, form_dict) -> ChannelInstance:
-        with transaction.atomic():
-            return self.create_channel_instance(form_dict)
