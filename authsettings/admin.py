@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import path
 
 from authsettings.forms import AuthenticationSettingForm
 from authsettings.models import AuthenticationSetting
 from authsettings.setting_check_page import check_setting_view
 from authsettings.wizard import AuthenticationSettingWizard
 from contactcenter.adminsite.history import HistoryAdmin
-from contactcenter.adminsite.record_pages import record_page
+from contactcenter.adminsite.record_pages import admin_path, record_page
 from messaging.domains import platform_url
 
 
@@ -80,20 +79,13 @@ class AuthenticationSettingAdmin(HistoryAdmin):
 
     def get_urls(self):
         return [
-            path(
-                "add/",
-                self.admin_site.admin_view(self.wizard_view),
-                name="authsettings_authenticationsetting_add",
-            ),
-            path(
-                "<path:object_id>/test/",
-                self.admin_site.admin_view(self.check_view),
-                name="authsettings_authenticationsetting_test",
-            ),
-            path(
+            admin_path(self, "add/", self.wizard_view, "add"),
+            admin_path(self, "<path:object_id>/test/", self.check_view, "test"),
+            admin_path(
+                self,
                 "<path:object_id>/redirect-information/",
-                self.admin_site.admin_view(self.redirect_information_view),
-                name="authsettings_authenticationsetting_redirect",
+                self.redirect_information_view,
+                "redirect",
             ),
             *super().get_urls(),
         ]

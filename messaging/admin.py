@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import path
 
 from contactcenter.adminsite.history import HistoryAdmin
-from contactcenter.adminsite.record_pages import record_page
+from contactcenter.adminsite.record_pages import admin_path, record_page
 from messaging.domains import platform_url
 from messaging.forms import DeploymentForm
 from messaging.models import (
@@ -91,16 +90,8 @@ class ChannelInstanceAdmin(HistoryAdmin):
 
     def get_urls(self):
         return [
-            path(
-                "setup-chat/",
-                self.admin_site.admin_view(self.setup_chat_view),
-                name="messaging_channelinstance_setup_chat",
-            ),
-            path(
-                "setup-apple/",
-                self.admin_site.admin_view(self.setup_apple_view),
-                name="messaging_channelinstance_setup_apple",
-            ),
+            admin_path(self, "setup-chat/", self.setup_chat_view, "setup_chat"),
+            admin_path(self, "setup-apple/", self.setup_apple_view, "setup_apple"),
             *super().get_urls(),
         ]
 
@@ -124,11 +115,7 @@ class DeploymentAdmin(HistoryAdmin):
 
     def get_urls(self):
         return [
-            path(
-                "<path:object_id>/snippet/",
-                self.admin_site.admin_view(self.snippet_view),
-                name="messaging_deployment_snippet",
-            ),
+            admin_path(self, "<path:object_id>/snippet/", self.snippet_view, "snippet"),
             *super().get_urls(),
         ]
 

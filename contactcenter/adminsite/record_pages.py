@@ -1,5 +1,6 @@
-"""Read-only admin pages about one record, beside its change form (STYLE.md "Admin and
-wizards"): the wizards' last pages and the setting tester."""
+"""Admin pages of a model beside Django's own (STYLE.md "Admin and wizards"): where they are
+mounted, and the read-only pages about one record (the wizards' last pages, the setting
+tester)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,19 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext
+
+
+def admin_path(model_admin, route: str, view: Callable, name: str) -> URLPattern:
+    """A page of `model_admin` at `route`, behind the admin's sign-in, named as Django names
+    its own (`<app>_<model>_<name>`); get_urls() puts these before the admin's own URLs."""
+    opts = model_admin.opts
+    return path(
+        route,
+        model_admin.admin_site.admin_view(view),
+        name=f"{opts.app_label}_{opts.model_name}_{name}",
+    )
 
 
 def record_page(
