@@ -326,6 +326,15 @@ class ConversationQuerySet(models.QuerySet):
         """The conversations the agent accepted and that are still open, oldest first."""
         return self.filter(agent=agent, status=Conversation.Status.ACTIVE).order_by("created_at")
 
+    def open_of(self, channel_instance, subject: str) -> ConversationQuerySet:
+        """The verified customer's conversations on the channel that are not closed, newest
+        first."""
+        return (
+            self.filter(channel_instance=channel_instance, subject=subject)
+            .exclude(status=Conversation.Status.CLOSED)
+            .order_by("-created_at")
+        )
+
     def abandoned(self, now: datetime) -> ConversationQuerySet:
         """Waiting chats whose visitor has had no socket open for ABANDONED_AFTER."""
         return self.filter(

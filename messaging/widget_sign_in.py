@@ -26,7 +26,7 @@ from authsettings import codeflow, oauth
 from authsettings.tokens import TokenRefused
 from contactcenter.lib.errors import Refused
 from contactcenter.lib.strict_json import reject_constant
-from messaging import origins, ratelimits
+from messaging import customer_sessions, origins, ratelimits
 from messaging.models import ChannelInstance
 
 logger = logging.getLogger(__name__)
@@ -119,8 +119,8 @@ def refresh(widget: ChannelInstance, body: dict[str, Any]) -> dict[str, Any]:
 
 @widget_auth_endpoint
 def logout(widget: ChannelInstance, body: dict[str, Any]) -> None:
-    codeflow.logout(
-        str(widget.widget_id), text(body, "refresh_token", MAX_REFRESH_TOKEN), now=time.time()
+    customer_sessions.sign_out(
+        widget, text(body, "refresh_token", MAX_REFRESH_TOKEN), now=time.time()
     )
 
 
