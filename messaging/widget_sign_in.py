@@ -66,8 +66,9 @@ def widget_auth_endpoint(handler: Handler) -> Callable[..., HttpResponse]:
         except SignInRefused as refused:
             return uncached(error_response(refused))
         response = preflight() if request.method == "OPTIONS" else answer(handler, request, widget)
-        # The origin was admitted: let the page read the answer.
-        response["Access-Control-Allow-Origin"] = request.headers["Origin"]
+        if "Origin" in request.headers:
+            # The origin was admitted: let the page read the answer.
+            response["Access-Control-Allow-Origin"] = request.headers["Origin"]
         response["Vary"] = "Origin"
         return uncached(response)
 
@@ -128,12 +129,18 @@ def logout(widget: ChannelInstance, body: dict[str, Any]) -> None:
 
 
 def admit(request: HttpRequest, widget_id) -> ChannelInstance:
-    """The widget, once the page's origin may use it. Raises SignInRefused (404, 403), or Django's
-    DisallowedHost (400) for a Host not in ALLOWED_HOSTS."""
+    """The widget, once the page's origin may use it: a native app, which sends no Origin,
+    where one of the widget's active deployments allows mobile apps. Raises SignInRefused
+    (404, 403), or Django's DisallowedHost (400) for a Host not in ALLOWED_HOSTS."""
     widget = ChannelInstance.find_widget(widget_id)
     if widget is None:
         raise SignInRefused(404, "not_found", "No chat widget has this id.")
     deployments = origins.deployment_domains(widget)
+    request.get_host()  # a foreign Host is refused whatever the origin
+    if "Origin" not in request.headers and any(
+        d.allow_mobile_apps and d.active for d in deployments
+    ):
+        return widget
     try:
         origins.check_origin(
             request.headers.get("Origin"),

@@ -4,12 +4,15 @@ does. `Origin: null` is never taken for an app."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
 from channels.db import database_sync_to_async
+from django.test import Client
 
 from messaging.models import ChannelInstance, Conversation, Deployment
+from tests.helpers import Type, make_setting
 from tests.keyserver import token_for
 from tests.messaging.sockets import refusal, socket
 
@@ -186,3 +189,36 @@ async def test_a_forged_resume_without_origin_is_refused_as_any(app, keys):
     refused, code = await resume_in_app({**started, "resume_token": "x" * 43}, widget)
 
     assert (refused["code"], code) == ("resume_invalid", 4401)
+
+
+def sign_in_post(widget, action: str, body: dict):
+    """A request of a native app to a sign-in endpoint: no Origin."""
+    return Client().post(
+        f"/widget/{widget.widget_id}/auth/{action}",
+        data=json.dumps(body),
+        content_type="application/json",
+    )
+
+
+@pytest.mark.django_db
+def test_an_app_reaches_the_sign_in_endpoints_where_a_deployment_allows_mobile_apps(workstream):
+    widget = ChannelInstance.objects.create(
+        name="Account chat",
+        kind=ChannelInstance.Kind.CHAT_WIDGET,
+        workstream=workstream,
+        authentication_setting=make_setting(Type.OPENID_CONNECT),
+    )
+    web = Deployment.objects.create(
+        name="Site", channel_instance=widget, allowed_domains=["portal.example.com"]
+    )
+    refused = sign_in_post(widget, "refresh", {"refresh_token": "a.0.b"})
+    web.allow_mobile_apps = True
+    web.save()
+
+    refresh = sign_in_post(widget, "refresh", {"refresh_token": "a.0.b"})
+    logout = sign_in_post(widget, "logout", {"refresh_token": "a.0.b"})
+
+    assert (refused.status_code, refused.json()["code"]) == (403, "origin_not_allowed")
+    assert (refresh.status_code, refresh.json()["code"]) == (400, "token_invalid")
+    assert logout.status_code == 204
+    assert "Access-Control-Allow-Origin" not in logout
