@@ -34,7 +34,14 @@ from tests.identity_provider import (
     start_provider,
 )
 from tests.messaging.sign_ins import expiry_of, session_token
-from tests.messaging.sockets import PLATFORM_HOST, SITE, connected, console, socket
+from tests.messaging.sockets import (
+    PLATFORM_HOST,
+    SITE,
+    connected,
+    console,
+    resume_frame,
+    socket,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -254,13 +261,7 @@ async def test_a_second_device_continues_the_customers_open_conversation(shared_
     assert get_channel_layer().groups == {}
     for started in (first, second):
         async with socket(shared_widget.widget_id) as device:
-            await device.send_json_to(
-                {
-                    "type": "resume",
-                    "conversation": started["conversation"],
-                    "resume_token": started["resume_token"],
-                }
-            )
+            await device.send_json_to(resume_frame(started))
             assert (await device.receive_json_from(timeout=5))["type"] == "resumed"
 
 
@@ -371,13 +372,7 @@ async def test_a_logout_ends_the_conversation_where_the_widget_says_so(workstrea
     stored = await database_sync_to_async(conversation)(started["conversation"])
     assert stored.status == Conversation.Status.CLOSED
     async with socket(widget.widget_id) as again:
-        await again.send_json_to(
-            {
-                "type": "resume",
-                "conversation": started["conversation"],
-                "resume_token": started["resume_token"],
-            }
-        )
+        await again.send_json_to(resume_frame(started))
         assert (await again.receive_json_from(timeout=5))["code"] == "resume_invalid"
 
 
@@ -391,13 +386,7 @@ async def test_after_a_logout_that_keeps_it_the_conversation_resumes_unauthentic
     await database_sync_to_async(post)(widget, "logout", {"refresh_token": pair["refresh_token"]})
 
     async with socket(widget.widget_id) as again:
-        await again.send_json_to(
-            {
-                "type": "resume",
-                "conversation": started["conversation"],
-                "resume_token": started["resume_token"],
-            }
-        )
+        await again.send_json_to(resume_frame(started))
         resumed = await again.receive_json_from(timeout=5)
 
     assert (resumed["type"], resumed["authenticated"]) == ("resumed", False)

@@ -14,7 +14,7 @@ from django.test import Client
 from messaging.models import ChannelInstance, Conversation, Deployment
 from tests.helpers import Type, make_setting
 from tests.keyserver import token_for
-from tests.messaging.sockets import refusal, socket
+from tests.messaging.sockets import refusal, resume_frame, socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -126,13 +126,7 @@ async def started_in_app(widget, deployment, keys) -> dict:
 async def resume_in_app(started: dict, widget) -> tuple[dict, int | None]:
     """The first answer to a resume without Origin, and the close code when refused."""
     async with socket(widget.widget_id, origin=None) as communicator:
-        await communicator.send_json_to(
-            {
-                "type": "resume",
-                "conversation": started["conversation"],
-                "resume_token": started["resume_token"],
-            }
-        )
+        await communicator.send_json_to(resume_frame(started))
         frame = await communicator.receive_json_from(timeout=5)
         if frame["type"] != "error":
             return frame, None
