@@ -278,7 +278,7 @@ class VisitorConsumer(FrameConsumer):
     async def conversation_authentication(self, event):
         """Sign-ins are answered to the socket that sent them; one through another socket of
         the conversation moves when this one asks for a fresh session token."""
-        until = event["authenticated_until"]
+        until = event.get("authenticated_until")
         self.schedule_reauthenticate(datetime.fromisoformat(until) if until else None)
 
     async def conversation_closed(self, event):
