@@ -111,14 +111,14 @@ def refresh(
     return _pair(sign_in, fresh, now)
 
 
-def logout(widget_id: str, refresh_token: str, *, now: float) -> None:
-    """Revoke the sign-in a refresh token (current or replaced) belongs to. A token that
-    names no sign-in of the widget, or that the platform never issued, is ignored, as RFC 7009
-    revocation does."""
+def logout(widget_id: str, refresh_token: str, *, now: float) -> WidgetSignIn | None:
+    """Revoke the sign-in a refresh token (current or replaced) belongs to, and return it. A
+    token that names no live sign-in of the widget, or that the platform never issued, is
+    ignored (None), as RFC 7009 revocation does."""
     try:
         selector, _ = _issued(refresh_token)
     except TokenRefused:
-        return
+        return None
     with transaction.atomic():
         sign_in = (
             WidgetSignIn.objects.select_for_update()
@@ -127,6 +127,7 @@ def logout(widget_id: str, refresh_token: str, *, now: float) -> None:
         )
         if sign_in is not None:
             _revoke(sign_in, WidgetSignIn.RevokedReason.LOGOUT, now)
+    return sign_in
 
 
 def _code_flow(setting: AuthenticationSetting | None) -> AuthenticationSetting:

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from contactcenter.lib.errors import Refused
+from messaging import resume_tokens
 from messaging.contacts import contact_for_subject
 from messaging.models import (
     ChannelInstance,
@@ -27,7 +28,7 @@ from messaging.models import (
     Message,
     agent_users,
 )
-from messaging.summaries import conversation_summary, message_frame
+from messaging.summaries import conversation_summary, iso, message_frame
 from workstreams.routing import NoRoute, route
 
 
@@ -43,6 +44,8 @@ class Identity:
     claims: dict
     # The setting links a subject that is an active contact's id to that contact.
     link_contacts: bool
+    # When the proof lapses (a code-flow session token's exp); None: it does not.
+    authenticated_until: datetime | None = None
 
     def contact(self) -> Contact | None:
         return contact_for_subject(self.subject) if self.link_contacts else None
@@ -65,8 +68,10 @@ def hash_resume_token(token: str) -> str:
 
 
 def resume_token_matches(conversation: Conversation, token: str) -> bool:
-    return bool(conversation.resume_token_hash) and hmac.compare_digest(
-        conversation.resume_token_hash, hash_resume_token(token)
+    """The first socket's token, or one of a device that continued the conversation."""
+    return bool(conversation.resume_token_hash) and (
+        hmac.compare_digest(conversation.resume_token_hash, hash_resume_token(token))
+        or resume_tokens.matches(conversation, token)
     )
 
 
@@ -103,6 +108,7 @@ WAITING = Conversation.Status.WAITING
 # Why a conversation closed, as the visitor's `closed` frame says.
 BY_AGENT = "agent"
 ABANDONED = "abandoned"
+LOGOUT = "logout"
 # Abandoned conversations closed per transaction by a sweep.
 SWEEP_BATCH = 100
 
@@ -144,6 +150,7 @@ def do_start_conversation(
             channel_instance=channel_instance,
             deployment=deployment,
             authenticated=identity is not None,
+            authenticated_until=identity.authenticated_until if identity else None,
             subject=identity.subject if identity else None,
             authentication=authentication_of(identity, dropped),
             contact=identity.contact() if identity else None,
@@ -231,14 +238,17 @@ def do_close_conversation(
     conversation: Conversation, *, acting_user=None, reason: str = BY_AGENT
 ) -> None:
     """Close a conversation for good: its resume token stops working, everyone in it is told
-    why (`agent`: the agent `acting_user` closed it; `abandoned`: the visitor left), and a
-    waiting one leaves its queue. Closing a closed conversation changes nothing."""
+    why (`agent`: the agent `acting_user` closed it; `abandoned`: the visitor left; `logout`:
+    the customer signed out), and a waiting one leaves its queue. Closing a closed
+    conversation changes nothing."""
     with transaction.atomic():
         current = lock(conversation.pk)
         if current.status == CLOSED:
             return
         if reason == ABANDONED:
             text = "The customer left; the conversation is closed."
+        elif reason == LOGOUT:
+            text = "The customer signed out; the conversation is closed."
         else:
             name = acting_user.get_full_name() or acting_user.get_username()
             text = f"{name} closed the conversation."
@@ -295,7 +305,7 @@ def do_authenticate_conversation(
                 "subject_mismatch", "The token is for another customer than this conversation."
             )
         conversation.authenticated = True
-        conversation.authenticated_until = None
+        conversation.authenticated_until = identity.authenticated_until
         conversation.subject = identity.subject
         conversation.contact = identity.contact()
         conversation.authentication = authentication_of(identity, dropped)
@@ -308,7 +318,7 @@ def do_authenticate_conversation(
                 "type": "conversation.authentication",
                 "conversation": str(conversation.pk),
                 "authenticated": True,
-                "authenticated_until": None,
+                "authenticated_until": iso(conversation.authenticated_until),
                 "summary": conversation_summary(conversation),
             },
         )

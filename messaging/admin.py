@@ -34,7 +34,7 @@ class DeploymentInline(admin.TabularInline):
     model = Deployment
     form = DeploymentForm
     extra = 0
-    fields = ["name", "allowed_domains", "allow_all_domains", "status"]
+    fields = ["name", "allowed_domains", "allow_all_domains", "allow_mobile_apps", "status"]
     show_change_link = True
 
 
@@ -65,6 +65,8 @@ class ChannelInstanceAdmin(HistoryAdmin):
                     "authentication_setting",
                     "require_authentication",
                     "allow_session_upgrade",
+                    "persistent_conversations",
+                    "on_logout",
                 ]
             },
         ),
@@ -105,8 +107,15 @@ class ChannelInstanceAdmin(HistoryAdmin):
 @admin.register(Deployment)
 class DeploymentAdmin(HistoryAdmin):
     form = DeploymentForm
-    list_display = ["name", "channel_instance", "status", "allow_all_domains", "deployment_id"]
-    list_filter = ["status", "allow_all_domains"]
+    list_display = [
+        "name",
+        "channel_instance",
+        "status",
+        "allow_all_domains",
+        "allow_mobile_apps",
+        "deployment_id",
+    ]
+    list_filter = ["status", "allow_all_domains", "allow_mobile_apps"]
     list_select_related = ["channel_instance"]
     search_fields = ["name", "channel_instance__name", "deployment_id"]
     autocomplete_fields = ["channel_instance"]

@@ -6,6 +6,7 @@ synchronous functions: consumers run them on Channels' database thread."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from authsettings import sessions, tokens
 from authsettings.tokens import TokenRefused, VerifiedToken
@@ -80,6 +81,20 @@ def verify_token(widget: ChannelInstance, token: str, *, now: float) -> Verified
     )
 
 
+def authenticated_until(widget: ChannelInstance, verified: VerifiedToken) -> datetime | None:
+    """How long a verified token vouches for the customer: a code-flow session token until
+    its exp (the widget renews it before then); an implicit-flow token for good."""
+    if not token_reads_database(widget):
+        return None
+    return datetime.fromtimestamp(verified.claims["exp"], tz=UTC)
+
+
+def find_deployment_id(conversation: Conversation) -> str | None:
+    """The public id of the deployment the conversation started through, if any."""
+    deployment = Deployment.objects.filter(pk=conversation.deployment_id).first()
+    return str(deployment.deployment_id) if deployment else None
+
+
 def check_arrival(widget: ChannelInstance, verified: VerifiedToken | None) -> Arrival:
     """Who arrives with a verified token (or none) and the context the widget's workstream
     takes from it. Raises TokenRefused: `token_missing` where the chat needs a signed-in
@@ -105,6 +120,7 @@ def check_arrival(widget: ChannelInstance, verified: VerifiedToken | None) -> Ar
         iss=verified.iss,
         claims={k: verified.claims[k] for k in TRAIL_CLAIMS if k in verified.claims},
         link_contacts=setting.link_contacts,
+        authenticated_until=authenticated_until(widget, verified),
     )
     return Arrival(identity, context, dropped)
 

@@ -36,4 +36,11 @@ class DeploymentForm(forms.ModelForm):
 
     class Meta:
         model = Deployment
-        fields = ["name", "channel_instance", "allowed_domains", "allow_all_domains", "status"]
+        fields = [
+            "name",
+            "channel_instance",
+            "allowed_domains",
+            "allow_all_domains",
+            "allow_mobile_apps",
+            "status",
+        ]

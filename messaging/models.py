@@ -86,6 +86,10 @@ class ChannelInstance(TimeStampedModel):
             "Apple Messages for Business",
         )
 
+    class OnLogout(models.TextChoices):
+        KEEP = "keep", "Keep the conversation open, no longer authenticated"
+        END = "end", "End the conversation"
+
     CHANNEL_TYPE_BY_KIND = {
         Kind.CHAT_WIDGET: ChannelType.LIVE_CHAT,
         Kind.APPLE_MESSAGES_FOR_BUSINESS: ChannelType.APPLE_MESSAGES_FOR_BUSINESS,
@@ -109,6 +113,17 @@ class ChannelInstance(TimeStampedModel):
     )
     allow_session_upgrade = models.BooleanField(
         default=False, help_text="An anonymous conversation may sign in mid-chat."
+    )
+    persistent_conversations = models.BooleanField(
+        default=False,
+        help_text="A signed-in customer's open conversation continues on every device and "
+        "after a reload instead of a new one starting.",
+    )
+    on_logout = models.CharField(
+        max_length=10,
+        choices=OnLogout.choices,
+        default=OnLogout.KEEP,
+        help_text="What a code-flow sign-out does to the customer's open conversation.",
     )
     widget_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     business_id = models.CharField(
@@ -140,6 +155,31 @@ class ChannelInstance(TimeStampedModel):
             .first()
         )
 
+    def _session_problems(self) -> dict[str, str]:
+        """What persistent conversations and on_logout need: a chat widget whose customers
+        sign in, and for ending at sign-out, a code flow (the only one with a sign-out)."""
+        problems = {}
+        if self.persistent_conversations:
+            if self.kind != self.Kind.CHAT_WIDGET:
+                problems["persistent_conversations"] = (
+                    "Only a chat widget keeps conversations across devices."
+                )
+            elif not self.authentication_setting_id:
+                problems["persistent_conversations"] = (
+                    "Persistent conversations follow signed-in customers; choose an "
+                    "authentication setting."
+                )
+        if self.on_logout == self.OnLogout.END:
+            setting = self.authentication_setting
+            if self.kind != self.Kind.CHAT_WIDGET:
+                problems["on_logout"] = "Only a chat widget's customers sign out of it."
+            elif setting is None or setting.authentication_type not in setting.CODE_FLOWS:
+                problems["on_logout"] = (
+                    "Only a code flow (OAuth 2.0 or OpenID Connect) signs customers out; "
+                    "choose such an authentication setting, or keep conversations at sign-out."
+                )
+        return problems
+
     def clean(self) -> None:
         super().clean()
         errors = {}
@@ -162,6 +202,7 @@ class ChannelInstance(TimeStampedModel):
             errors["require_authentication"] = (
                 "Choose an authentication setting, or turn off require authentication."
             )
+        errors.update(self._session_problems())
         if errors:
             raise ValidationError(errors)
 
@@ -182,6 +223,11 @@ class Deployment(TimeStampedModel):
         "other than 80 and 443, e.g. localhost:3000.",
     )
     allow_all_domains = models.BooleanField(default=False)
+    allow_mobile_apps = models.BooleanField(
+        default=False,
+        help_text="Native apps, which send no Origin, may chat through this deployment with "
+        "its id.",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     deployment_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
@@ -279,6 +325,15 @@ class ConversationQuerySet(models.QuerySet):
     def active_with(self, agent) -> ConversationQuerySet:
         """The conversations the agent accepted and that are still open, oldest first."""
         return self.filter(agent=agent, status=Conversation.Status.ACTIVE).order_by("created_at")
+
+    def open_of(self, channel_instance, subject: str) -> ConversationQuerySet:
+        """The verified customer's conversations on the channel that are not closed, newest
+        first."""
+        return (
+            self.filter(channel_instance=channel_instance, subject=subject)
+            .exclude(status=Conversation.Status.CLOSED)
+            .order_by("-created_at")
+        )
 
     def abandoned(self, now: datetime) -> ConversationQuerySet:
         """Waiting chats whose visitor has had no socket open for ABANDONED_AFTER."""

@@ -41,6 +41,7 @@ class DeploymentDomains:
     active: bool
     allow_all: bool
     hosts: tuple[str, ...]
+    allow_mobile_apps: bool = False
 
     def allows(self, origin: Origin) -> bool:
         return self.allow_all or any(entry_allows(entry, origin) for entry in self.hosts)
@@ -54,6 +55,7 @@ def deployment_domains(widget) -> list[DeploymentDomains]:
             active=deployment.status == deployment.Status.ACTIVE,
             allow_all=deployment.allow_all_domains,
             hosts=tuple(deployment.allowed_domains),
+            allow_mobile_apps=deployment.allow_mobile_apps,
         )
         for deployment in widget.deployments.all()
     ]
@@ -116,10 +118,14 @@ def check_origin(
     deployments: list[DeploymentDomains],
     deployment_id: str | None = None,
 ) -> DeploymentDomains | None:
-    """The deployment the origin matches (None for the platform's own pages).
+    """The deployment the origin matches (None for the platform's own pages). A native app
+    sends no Origin (`origin` None): it names its deployment (`deployment_id`), which must
+    allow mobile apps.
 
     Raises OriginRefused with `origin_not_allowed` or `deployment_inactive`.
     """
+    if origin is None and deployment_id is not None:
+        return check_app(deployments, deployment_id)
     page = parse_origin(origin)
     if page is None:
         raise OriginRefused("origin_not_allowed", "The page's origin is missing or null.")
@@ -139,3 +145,18 @@ def check_origin(
         "origin_not_allowed",
         f"{shown} is not among the deployment's allowed domains; add it in the deployment.",
     )
+
+
+def check_app(deployments: list[DeploymentDomains], deployment_id: str) -> DeploymentDomains:
+    """The deployment a native app (no Origin) names, once it allows mobile apps and is
+    active. Raises OriginRefused with `origin_not_allowed` or `deployment_inactive`."""
+    named = next((d for d in deployments if d.deployment_id == deployment_id), None)
+    if named is None or not named.allow_mobile_apps:
+        raise OriginRefused(
+            "origin_not_allowed",
+            "Without an Origin only a deployment that allows mobile apps may chat; turn on "
+            "allow mobile apps for this deployment of the widget.",
+        )
+    if not named.active:
+        raise OriginRefused("deployment_inactive", "The app's deployment is inactive; activate it.")
+    return named

@@ -29,8 +29,8 @@ def public_config(widget: ChannelInstance) -> dict:
     }
 
 
-def widget_json(widget: ChannelInstance) -> JsonResponse:
-    response = JsonResponse(public_config(widget))
+def widget_json(widget: ChannelInstance, **more: str) -> JsonResponse:
+    response = JsonResponse({**public_config(widget), **more})
     # The widget runs on customers' sites: the public config may be read from anywhere.
     response["Access-Control-Allow-Origin"] = "*"
     response["Cache-Control"] = "no-cache"
@@ -54,16 +54,20 @@ def widget_config(request, widget_id):
 
 @require_GET
 def deployment_config(request, deployment_id):
+    """The widget config of an active deployment, with its id: what the snippet and native
+    apps start from. An inactive deployment is not found, as an unknown one."""
     deployment = (
         Deployment.objects.select_related("channel_instance__authentication_setting")
-        .filter(deployment_id=deployment_id)
+        .filter(deployment_id=deployment_id, status=Deployment.Status.ACTIVE)
         .first()
     )
     if deployment is None:
-        return refusal(404, "not_found", "No deployment has this id; check the snippet.")
-    if deployment.status != Deployment.Status.ACTIVE:
-        return refusal(403, "deployment_inactive", "This deployment is inactive; activate it.")
-    return widget_json(deployment.channel_instance)
+        return refusal(
+            404,
+            "not_found",
+            "No active deployment has this id; check the snippet or the app's deployment id.",
+        )
+    return widget_json(deployment.channel_instance, deployment_id=str(deployment.deployment_id))
 
 
 @require_GET

@@ -26,7 +26,7 @@ from authsettings import codeflow, oauth
 from authsettings.tokens import TokenRefused
 from contactcenter.lib.errors import Refused
 from contactcenter.lib.strict_json import reject_constant
-from messaging import origins, ratelimits
+from messaging import customer_sessions, origins, ratelimits
 from messaging.models import ChannelInstance
 
 logger = logging.getLogger(__name__)
@@ -66,8 +66,9 @@ def widget_auth_endpoint(handler: Handler) -> Callable[..., HttpResponse]:
         except SignInRefused as refused:
             return uncached(error_response(refused))
         response = preflight() if request.method == "OPTIONS" else answer(handler, request, widget)
-        # The origin was admitted: let the page read the answer.
-        response["Access-Control-Allow-Origin"] = request.headers["Origin"]
+        if "Origin" in request.headers:
+            # The origin was admitted: let the page read the answer.
+            response["Access-Control-Allow-Origin"] = request.headers["Origin"]
         response["Vary"] = "Origin"
         return uncached(response)
 
@@ -119,8 +120,8 @@ def refresh(widget: ChannelInstance, body: dict[str, Any]) -> dict[str, Any]:
 
 @widget_auth_endpoint
 def logout(widget: ChannelInstance, body: dict[str, Any]) -> None:
-    codeflow.logout(
-        str(widget.widget_id), text(body, "refresh_token", MAX_REFRESH_TOKEN), now=time.time()
+    customer_sessions.sign_out(
+        widget, text(body, "refresh_token", MAX_REFRESH_TOKEN), now=time.time()
     )
 
 
@@ -128,12 +129,18 @@ def logout(widget: ChannelInstance, body: dict[str, Any]) -> None:
 
 
 def admit(request: HttpRequest, widget_id) -> ChannelInstance:
-    """The widget, once the page's origin may use it. Raises SignInRefused (404, 403), or Django's
-    DisallowedHost (400) for a Host not in ALLOWED_HOSTS."""
+    """The widget, once the page's origin may use it: a native app, which sends no Origin,
+    where one of the widget's active deployments allows mobile apps. Raises SignInRefused
+    (404, 403), or Django's DisallowedHost (400) for a Host not in ALLOWED_HOSTS."""
     widget = ChannelInstance.find_widget(widget_id)
     if widget is None:
         raise SignInRefused(404, "not_found", "No chat widget has this id.")
     deployments = origins.deployment_domains(widget)
+    request.get_host()  # a foreign Host is refused whatever the origin
+    if "Origin" not in request.headers and any(
+        d.allow_mobile_apps and d.active for d in deployments
+    ):
+        return widget
     try:
         origins.check_origin(
             request.headers.get("Origin"),

@@ -6,13 +6,15 @@ import asyncio
 import re
 import time
 import uuid
+from collections.abc import Callable
+from datetime import datetime
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
 
 from contactcenter.lib.identifiers import is_uuid
-from messaging import actions, conversations, origins, ratelimits
+from messaging import actions, conversations, customer_sessions, origins, ratelimits
 from messaging.frames import (
     CLOSE_AUTHENTICATION,
     CLOSE_BAD_FRAME,
@@ -41,10 +43,17 @@ CLOSE_CODES = {
 
 
 class VisitorConsumer(FrameConsumer):
-    """The chat widget's socket: start or resume, then messages and mid-chat sign-ins."""
+    """The chat widget's socket: start or resume, then messages and mid-chat sign-ins; asks
+    for a fresh session token before a code-flow sign-in lapses. `clock` tells the time in
+    Unix seconds."""
+
+    def __init__(self, *args, clock: Callable[[], float] = time.time, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.clock = clock
 
     async def connect(self):
         self.widget = None
+        self.reauthenticate_timer = None
         self.conversation_id = None
         self.started = False
         self.refused = False
@@ -66,6 +75,7 @@ class VisitorConsumer(FrameConsumer):
 
     async def disconnect(self, code):
         self.start_deadline.cancel()
+        self.cancel_reauthenticate()
         if self.counted:
             await off_the_loop(ratelimits.close_socket)(self.client)
         if self.conversation_id:
@@ -107,7 +117,7 @@ class VisitorConsumer(FrameConsumer):
         self.widget, deployment = await self.admit(deployment_id)
         await self.count_start()
         arrival = await self.arrival(token)
-        conversation, resume_token = await in_database(conversations.start_conversation)(
+        conversation, resume_token = await in_database(customer_sessions.start_or_continue)(
             self.widget, deployment, arrival
         )
         await self.enter(conversation, {"type": "started", "resume_token": resume_token})
@@ -120,11 +130,14 @@ class VisitorConsumer(FrameConsumer):
             raise FrameRefused("bad_frame", "A resume frame has a conversation and a resume_token.")
         if after is not None and not (isinstance(after, str) and MESSAGE_ID.fullmatch(after)):
             raise FrameRefused("bad_frame", '"after" is the id of a message.')
-        self.widget, _ = await self.admit(None)
-        await self.count_start()
-        conversation = await in_database(conversations.check_resume)(
-            self.widget, conversation_id, resume_token
-        )
+        if scope_header(self.scope, "origin") is None:
+            conversation = await self.resume_in_app(conversation_id, resume_token)
+        else:
+            self.widget, _ = await self.admit(None)
+            await self.count_start()
+            conversation = await in_database(conversations.check_resume)(
+                self.widget, conversation_id, resume_token
+            )
         await self.enter(conversation, {"type": "resumed"}, after=int(after) if after else None)
 
     # Frames after start
@@ -137,7 +150,9 @@ class VisitorConsumer(FrameConsumer):
         await in_database(conversations.post_visitor_message)(self.conversation_id, text)
 
     async def frame_authenticate(self, content):
-        if not self.widget.allow_session_upgrade:
+        if not await in_database(customer_sessions.may_authenticate)(
+            self.widget, self.conversation_id
+        ):
             raise FrameRefused("upgrade_not_allowed", "This chat does not take a sign-in mid-chat.")
         if not self.bucket.take():
             raise FrameRefused("rate_limited", "Sign-ins are arriving too fast; slow down.")
@@ -155,6 +170,7 @@ class VisitorConsumer(FrameConsumer):
                 "authenticated": True,
             }
         )
+        self.schedule_reauthenticate(conversation.authenticated_until)
 
     # Steps
 
@@ -175,6 +191,23 @@ class VisitorConsumer(FrameConsumer):
         if matched is None:
             return widget, None
         return widget, await in_database(conversations.find_deployment)(matched.deployment_id)
+
+    async def resume_in_app(self, conversation_id: str, resume_token: str):
+        """The conversation a native app (no Origin) resumes: one started through a deployment
+        that still allows mobile apps and is active. Raises Refused."""
+        widget_id = self.scope["url_route"]["kwargs"]["widget_id"]
+        self.widget, deployments = await in_database(conversations.find_widget)(widget_id)
+        await self.count_start()
+        conversation = await in_database(conversations.check_resume)(
+            self.widget, conversation_id, resume_token
+        )
+        deployment_id = await in_database(conversations.find_deployment_id)(conversation)
+        if deployment_id is None:
+            raise origins.OriginRefused(
+                "origin_not_allowed", "This conversation started on a web page; resume it there."
+            )
+        origins.check_app(deployments, deployment_id)
+        return conversation
 
     async def count_start(self) -> None:
         """Count a start or a resume against the address's limit. Raises FrameRefused."""
@@ -206,6 +239,7 @@ class VisitorConsumer(FrameConsumer):
             }
         )
         await self.replay(conversation.pk, after=after)
+        self.schedule_reauthenticate(conversation.authenticated_until)
 
     async def join(self, conversation_id):
         self.started = True
@@ -220,13 +254,32 @@ class VisitorConsumer(FrameConsumer):
         for frame in await in_database(conversations.transcript)(conversation_id, after=after):
             await self.send_json(frame)
 
+    def schedule_reauthenticate(self, until: datetime | None) -> None:
+        """Ask for a fresh session token ahead of `until`, when the sign-in lapses (replacing
+        any earlier request not yet sent)."""
+        self.cancel_reauthenticate()
+        delay = customer_sessions.reauthenticate_delay(until, now=self.clock())
+        if delay is not None:
+            self.reauthenticate_timer = asyncio.create_task(self.reauthenticate(until, delay))
+
+    async def reauthenticate(self, until: datetime, delay: float) -> None:
+        await asyncio.sleep(delay)
+        await self.send_json(customer_sessions.reauthenticate_frame(until, now=self.clock()))
+
+    def cancel_reauthenticate(self) -> None:
+        if self.reauthenticate_timer is not None:
+            self.reauthenticate_timer.cancel()
+
     # Channel-layer events
 
     async def conversation_message(self, event):
         await self.send_json(event["message"])
 
     async def conversation_authentication(self, event):
-        """Sign-ins are answered to the socket that sent them; nothing to relay."""
+        """Sign-ins are answered to the socket that sent them; one through another socket of
+        the conversation moves when this one asks for a fresh session token."""
+        until = event.get("authenticated_until")
+        self.schedule_reauthenticate(datetime.fromisoformat(until) if until else None)
 
     async def conversation_closed(self, event):
         await self.send_json(

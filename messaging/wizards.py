@@ -152,7 +152,21 @@ class ChatBehavioursForm(BehavioursForm):
 
     class Meta:
         model = ChannelInstance
-        fields = ["authentication_setting", "require_authentication", "allow_session_upgrade"]
+        fields = [
+            "authentication_setting",
+            "require_authentication",
+            "allow_session_upgrade",
+            "persistent_conversations",
+            "on_logout",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only code flows sign out: a step left without an answer keeps conversations.
+        self.fields["on_logout"].required = False
+
+    def clean_on_logout(self) -> str:
+        return self.cleaned_data["on_logout"] or ChannelInstance.OnLogout.KEEP
 
 
 class AppleBehavioursForm(BehavioursForm):
@@ -196,7 +210,7 @@ class DeploymentStepForm(ModelStepForm):
 
     class Meta:
         model = Deployment
-        fields = ["name", "allowed_domains", "allow_all_domains"]
+        fields = ["name", "allowed_domains", "allow_all_domains", "allow_mobile_apps"]
         labels = {"name": "Deployment name"}
 
 

@@ -266,3 +266,41 @@ def test_an_administrator_sets_up_an_apple_channel(new_page, demo):
     channel = ChannelInstance.objects.get(name="Contoso on Apple")
     assert channel.business_id == "9a8b7c6d-1234-4e5f-a6b7-c8d9e0f1a2b3"
     assert channel.authentication_setting.name == "Apple sign-in"
+
+
+def test_an_administrator_sets_up_a_chat_for_apps_that_follows_signed_in_customers(new_page, demo):
+    page = new_page()
+    sign_in_admin(page, demo)
+    page.goto(f"{demo}/admin/messaging/channelinstance/")
+    page.get_by_role("link", name="Set up chat").click()
+    page.get_by_label("Existing workstream").select_option(label="Web chat")
+    next_step(page, "Step 2 of 5: Chat widget")
+    page.get_by_label("Chat widget name").fill("App chat")
+    next_step(page, "Step 3 of 5: Behaviours")
+    page.get_by_label("Authentication setting").select_option(label="Sample portal")
+    page.get_by_label("Persistent conversations").check()
+    page.get_by_label("On logout").select_option(value="end")
+    page.get_by_role("button", name="Next").click()
+    expect(page.locator(".errorlist")).to_contain_text("Only a code flow")
+    screenshot(page, "wizard-chat-behaviours-on-logout-refused")
+    page.get_by_label("Authentication setting").select_option(label="Portal code sign-in")
+    next_step(page, "Step 4 of 5: Deployment")
+    page.get_by_label("Deployment name").fill("Phone app")
+    page.get_by_label("Allow mobile apps").check()
+    screenshot(page, "wizard-chat-deployment-mobile")
+    next_step(page, "Step 5 of 5: Summary")
+    expect(page.locator("#wizard-summary")).to_contain_text("Allow mobile apps")
+    screenshot(page, "wizard-chat-summary-mobile")
+    finish(page)
+
+    deployment = Deployment.objects.get(name="Phone app")
+    assert deployment.allow_mobile_apps
+    widget = deployment.channel_instance
+    assert widget.persistent_conversations
+    assert widget.on_logout == ChannelInstance.OnLogout.END
+    page.goto(f"{demo}/admin/messaging/channelinstance/{widget.pk}/change/")
+    expect(page.get_by_label("Persistent conversations")).to_be_checked()
+    screenshot(page, "admin-channel-instance-sessions")
+    page.goto(f"{demo}/admin/messaging/deployment/{deployment.pk}/change/")
+    expect(page.get_by_label("Allow mobile apps")).to_be_checked()
+    screenshot(page, "admin-deployment-mobile")

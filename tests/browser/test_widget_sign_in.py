@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from contactcenter.management.commands.demo import DEMO_CONTACT_ID
-from contactcenter.portal import tokens
+from contactcenter.portal import DEPLOYMENT_NAME, tokens
 from messaging.models import ChannelInstance, Deployment
 from tests.browser.pages import open_widget, screenshot, wait_for_widget_event, widget_events
 
@@ -52,7 +52,7 @@ def test_a_guest_on_a_widget_that_requires_sign_in_is_refused_with_a_readable_me
 
     # The platform refuses such a visitor itself too, with the contract's code.
     widget = ChannelInstance.objects.get(name="Portal chat")
-    deployment = Deployment.objects.get(channel_instance=widget)
+    deployment = Deployment.objects.get(channel_instance=widget, name=DEPLOYMENT_NAME)
     refused = page.evaluate(
         START_WITHOUT_TOKEN,
         {

@@ -8,8 +8,10 @@ import json
 import httpx
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import check_password
 from django.core import serializers
 from django.core.management import CommandError, call_command
+from oauth2_provider.models import Application
 
 from authsettings.models import AuthenticationSetting
 from messaging.agent_rights import is_agent
@@ -164,3 +166,27 @@ def test_the_openid_connect_discovery_document_is_published(client):
     document = client.get("/o/.well-known/openid-configuration").json()
     assert document["issuer"].endswith("/o")
     assert document["jwks_uri"].endswith("/o/.well-known/jwks.json")
+
+
+def test_the_demo_signs_in_with_a_code_at_its_own_provider_and_serves_a_mobile_app(client, db):
+    output = run("demo", "--base-url", "http://127.0.0.1:8000")
+    run("demo", "--base-url", "http://127.0.0.1:8000")
+
+    widget = ChannelInstance.objects.get(name="Account chat")
+    setting = widget.authentication_setting
+    assert setting.authentication_type == AuthenticationSetting.Type.OPENID_CONNECT
+    assert setting.discovery_uri == "http://127.0.0.1:8000/o/.well-known/openid-configuration"
+    assert widget.persistent_conversations
+    assert widget.on_logout == ChannelInstance.OnLogout.END
+    application = Application.objects.get(client_id=setting.client_id)
+    assert application.redirect_uris == "http://127.0.0.1:8000/portal/oidc/"
+    # The provider holds a hash of the very secret the setting sends.
+    assert check_password(setting.client_secret, application.client_secret)
+    page = client.get("/portal/oidc/").content.decode()
+    assert 'id="oidc-sign-in"' in page
+    assert "No chat here" not in page
+    app = Deployment.objects.get(name="Mobile app")
+    assert app.allow_mobile_apps and app.status == Deployment.Status.ACTIVE
+    assert app.channel_instance.name == "Portal chat"
+    assert f"deployment id {app.deployment_id}" in output
+    assert "domain 127.0.0.1:8000" in output

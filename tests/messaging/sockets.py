@@ -106,6 +106,15 @@ async def answer_to(agent: WebsocketCommunicator, frame_type: str, conversation,
     return await agent.receive_json_from(timeout=5)
 
 
+def resume_frame(started: dict) -> dict:
+    """The resume frame for a conversation as its `started` frame named it."""
+    return {
+        "type": "resume",
+        "conversation": started["conversation"],
+        "resume_token": started["resume_token"],
+    }
+
+
 async def refusal(communicator) -> tuple[dict, int]:
     """The error frame and the close code of a refused start."""
     frame = await communicator.receive_json_from(timeout=5)

@@ -141,3 +141,43 @@ def test_an_authentication_rich_message_has_both_texts(content):
 def test_rich_message_content_is_an_object():
     message = RichMessage(name="Pick", type=RichMessage.Type.LIST_PICKER, content=["a"])
     assert errors_of(message)["content"] == ["Give the content as a JSON object."]
+
+
+def test_persistent_conversations_follow_signed_in_customers_of_a_chat_widget(
+    workstream, apple_workstream
+):
+    anonymous = ChannelInstance(
+        name="Widget",
+        kind=ChannelInstance.Kind.CHAT_WIDGET,
+        workstream=workstream,
+        require_authentication=False,
+        persistent_conversations=True,
+    )
+    assert errors_of(anonymous)["persistent_conversations"] == [
+        "Persistent conversations follow signed-in customers; choose an authentication setting."
+    ]
+    apple = ChannelInstance(
+        name="Apple",
+        kind=ChannelInstance.Kind.APPLE_MESSAGES_FOR_BUSINESS,
+        workstream=apple_workstream,
+        require_authentication=False,
+        persistent_conversations=True,
+    )
+    assert errors_of(apple)["persistent_conversations"] == [
+        "Only a chat widget keeps conversations across devices."
+    ]
+
+
+def test_only_a_code_flow_widget_may_end_conversations_at_sign_out(workstream, implicit_setting):
+    widget = ChannelInstance(
+        name="Widget",
+        kind=ChannelInstance.Kind.CHAT_WIDGET,
+        workstream=workstream,
+        authentication_setting=implicit_setting,
+        on_logout=ChannelInstance.OnLogout.END,
+    )
+    assert "Only a code flow" in errors_of(widget)["on_logout"][0]
+    for flow in (Type.OPENID_CONNECT, Type.OAUTH2):
+        widget.authentication_setting = make_setting(flow)
+        widget.persistent_conversations = True
+        widget.full_clean()

@@ -247,3 +247,44 @@ def test_the_snippet_page_of_a_deployment_that_does_not_exist_leads_home(client,
     client.force_login(alice)
     missing = client.get("/admin/messaging/deployment/999999/snippet/")
     assert missing.status_code == 302 and missing["Location"] == "/admin/"
+
+
+def test_chat_is_set_up_for_mobile_apps_and_signed_in_customers_sessions(chat_wizard, workstream):
+    setting = make_setting(Type.OPENID_CONNECT, name="Portal sign-in")
+    chat_wizard.post("workstream", {"workstream": workstream.pk})
+    chat_wizard.post("widget", {"name": "App chat"})
+    response = chat_wizard.post(
+        "behaviours",
+        {
+            "authentication_setting": setting.pk,
+            "require_authentication": "on",
+            "persistent_conversations": "on",
+            "on_logout": "end",
+        },
+    )
+    assert current_step(response) == "Step 4 of 5: Deployment"
+    response = chat_wizard.post(
+        "deployment",
+        {"name": "App", "allowed_domains": "app.example.com", "allow_mobile_apps": "on"},
+    )
+    assert current_step(response) == "Step 5 of 5: Summary"
+
+    chat_wizard.post("summary")
+
+    widget = ChannelInstance.objects.get(name="App chat")
+    assert widget.persistent_conversations
+    assert widget.on_logout == ChannelInstance.OnLogout.END
+    assert Deployment.objects.get(channel_instance=widget).allow_mobile_apps
+
+
+def test_the_behaviours_step_refuses_ending_conversations_without_a_code_flow(
+    chat_wizard, workstream, implicit_setting
+):
+    chat_wizard.post("workstream", {"workstream": workstream.pk})
+    chat_wizard.post("widget", {"name": "Help chat"})
+    response = chat_wizard.post(
+        "behaviours",
+        {"authentication_setting": implicit_setting.pk, "on_logout": "end"},
+    )
+    assert current_step(response) == "Step 3 of 5: Behaviours"
+    assert "Only a code flow" in field_errors(response)["on_logout"][0]

@@ -27,7 +27,11 @@ def test_a_widgets_public_config_holds_no_secret_and_may_be_read_from_any_site(c
 def test_the_snippet_finds_its_widget_through_the_deployment(client, chat):
     widget, deployment = chat
     response = client.get(f"/widget/deployment/{deployment.deployment_id}/config")
-    assert response.json()["widget_id"] == str(widget.widget_id)
+    assert response.json() == {
+        **client.get(f"/widget/{widget.widget_id}/config").json(),
+        "deployment_id": str(deployment.deployment_id),
+    }
+    assert response["Access-Control-Allow-Origin"] == "*"
     loader = client.get("/widget/loader.js")
     assert loader.status_code == 200
     assert loader["Content-Type"] == "text/javascript"
@@ -36,12 +40,12 @@ def test_the_snippet_finds_its_widget_through_the_deployment(client, chat):
         assert static(f"messaging/widget/{name}") in loader.text
 
 
-def test_an_inactive_or_unknown_deployment_says_why_in_json(client, chat):
+def test_an_inactive_or_unknown_deployment_is_not_found(client, chat):
     _, deployment = chat
     deployment.status = deployment.Status.INACTIVE
     deployment.save()
     response = client.get(f"/widget/deployment/{deployment.deployment_id}/config")
-    assert (response.status_code, response.json()["code"]) == (403, "deployment_inactive")
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")
     missing = client.get("/widget/deployment/00000000-0000-0000-0000-000000000000/config")
     assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
 

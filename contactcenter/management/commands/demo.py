@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.urls import reverse
+from oauth2_provider.models import Application
 
 from authsettings.models import AuthenticationSetting
 from contactcenter.models import ChannelType
@@ -22,6 +23,8 @@ from workstreams.models import ContextVariable, Queue, RoutingRule, Workstream
 
 DEMO_CONTACT_ID = uuid.UUID("87b4d06c-abc2-e811-a9b0-000d3a10e09e")
 DEMO_CONTACT_EMAIL = "dana@example.com"
+SIGN_IN_CLIENT = "Portal code sign-in"
+SIGN_IN_SETTING = "Portal code sign-in"
 
 
 class Command(BaseCommand):
@@ -52,11 +55,13 @@ class Command(BaseCommand):
             }
             workstream = self.ensure_workstream()
             self.ensure_widget(workstream, base_url)
+            app_deployment = self.ensure_sign_in_chat_and_app(workstream, base_url)
             Contact.objects.get_or_create(
                 id=DEMO_CONTACT_ID,
                 defaults={"full_name": "Dana Demo", "email": DEMO_CONTACT_EMAIL},
             )
         self.report(base_url, passwords)
+        self.report_app(app_deployment, base_url)
 
     def ensure_user(
         self, username: str, *, superuser: bool = False, group: str | None = None, **fields
@@ -172,6 +177,72 @@ class Command(BaseCommand):
             name=DEPLOYMENT_NAME,
             defaults={"channel_instance": widget, "allowed_domains": ["127.0.0.1", "localhost"]},
         )
+
+    def ensure_sign_in_chat_and_app(self, workstream: Workstream, base_url: str) -> Deployment:
+        """A chat that signs customers in with the code flow at the platform's own OpenID
+        Connect provider (/o/), as /portal/oidc/ does, keeping their conversation across
+        devices; and a deployment of the portal's chat for mobile apps. Returns that one."""
+        redirect_uri = base_url + reverse("portal:oidc")
+        discovery_uri = base_url + reverse("oauth2_provider:oidc-connect-discovery-info")
+        application = Application.objects.filter(name=SIGN_IN_CLIENT).first()
+        setting = AuthenticationSetting.objects.filter(name=SIGN_IN_SETTING).first()
+        if application is None or setting is None:
+            # The provider keeps only a hash of the secret: a missing half gets a new one.
+            secret = secrets.token_urlsafe(32)
+            application = application or Application(name=SIGN_IN_CLIENT)
+            application.client_type = Application.CLIENT_CONFIDENTIAL
+            application.authorization_grant_type = Application.GRANT_AUTHORIZATION_CODE
+            application.algorithm = Application.RS256_ALGORITHM
+            application.skip_authorization = True
+            application.client_secret = secret
+            application.redirect_uris = redirect_uri
+            application.save()
+            setting = setting or AuthenticationSetting(
+                name=SIGN_IN_SETTING,
+                owner=get_user_model().objects.get(username="admin"),
+                channel_type=ChannelType.LIVE_CHAT,
+                authentication_type=AuthenticationSetting.Type.OPENID_CONNECT,
+                scope="openid",
+            )
+            setting.client_id = application.client_id
+            setting.client_secret = secret
+            setting.discovery_uri = discovery_uri
+            setting.save()
+        elif setting.discovery_uri != discovery_uri:
+            setting.discovery_uri = discovery_uri
+            setting.save(update_fields=["discovery_uri", "modified_at"])
+        if redirect_uri not in application.redirect_uris.split():
+            application.redirect_uris = f"{application.redirect_uris} {redirect_uri}".strip()
+            application.save(update_fields=["redirect_uris"])
+        widget, _ = ChannelInstance.objects.get_or_create(
+            name="Account chat",
+            defaults={
+                "kind": ChannelInstance.Kind.CHAT_WIDGET,
+                "workstream": workstream,
+                "authentication_setting": setting,
+                "require_authentication": True,
+                "persistent_conversations": True,
+                "on_logout": ChannelInstance.OnLogout.END,
+            },
+        )
+        Deployment.objects.get_or_create(
+            name="Account pages",
+            defaults={"channel_instance": widget, "allowed_domains": ["127.0.0.1", "localhost"]},
+        )
+        app, _ = Deployment.objects.get_or_create(
+            name="Mobile app",
+            defaults={
+                "channel_instance": ChannelInstance.objects.get(name="Portal chat"),
+                "allow_mobile_apps": True,
+            },
+        )
+        return app
+
+    def report_app(self, deployment: Deployment, base_url: str) -> None:
+        mobile = deployment.mobile(base_url)
+        self.stdout.write(f"{'Mobile app:':<15} deployment id {mobile['deployment_id']}")
+        self.stdout.write(f"  domain {mobile['domain']} ({base_url})")
+        self.stdout.write(f"{'Code sign-in:':<15} {base_url}{reverse('portal:oidc')}")
 
     def report(self, base_url: str, passwords: dict[str, str | None]) -> None:
         for label, path, username in (
