@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from django.contrib.staticfiles import finders
 from django.templatetags.static import static
 
 from tests.helpers import PASSWORD
@@ -34,6 +37,16 @@ def test_the_snippet_finds_its_widget_through_the_deployment(client, chat):
     assert loader["Cross-Origin-Resource-Policy"] == "cross-origin"
     for name in ("widget.css", "transport.js", "pane.js", "widget.js"):
         assert static(f"messaging/widget/{name}") in loader.text
+
+
+def test_the_transport_sdk_is_served_at_a_stable_address_to_any_site(client):
+    sdk = client.get("/widget/transport.js")
+    assert sdk.status_code == 200
+    assert sdk["Content-Type"] == "text/javascript"
+    assert sdk["Access-Control-Allow-Origin"] == "*"
+    assert sdk["Cross-Origin-Resource-Policy"] == "cross-origin"
+    # The very file the chat widget is built on.
+    assert sdk.content == Path(finders.find("messaging/widget/transport.js")).read_bytes()
 
 
 def test_an_inactive_or_unknown_deployment_says_why_in_json(client, chat):
