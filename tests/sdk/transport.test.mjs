@@ -238,9 +238,14 @@ test("the platform's refusal of the deployment is reported with its code", async
   assert.equal(FakeSocket.all.length, 0);
 });
 
-test("without a WebSocket class it says how to get one", () => {
+test("without a WebSocket class it says how to get one", (t) => {
+  const global = globalThis.WebSocket; // Node 22, or 20 with --experimental-websocket
+  t.after(() => {
+    globalThis.WebSocket = global;
+  });
+  delete globalThis.WebSocket;
   assert.throws(
-    () => new ContactCenterTransport({ domain: base, deploymentId: DEPLOYMENT, WebSocket: null }),
+    () => new ContactCenterTransport({ domain: base, deploymentId: DEPLOYMENT }),
     /needs a WebSocket class/,
   );
 });
