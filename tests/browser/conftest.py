@@ -65,7 +65,9 @@ def new_page(browser):
         page.add_init_script(
             """
             window.ccEvents = [];
-            for (const name of ["ready", "error"]) {
+            const names = ["ready", "error", "authenticated", "reauthenticating", "closed",
+                           "loggedout"];
+            for (const name of names) {
               window.addEventListener("contactcenter:" + name, (event) => {
                 window.ccEvents.push({ type: name, ...(event.detail || {}) });
               });
