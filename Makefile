@@ -1,7 +1,7 @@
 # `make run`: the platform with demo data on http://127.0.0.1:8000 (SQLite, in-memory layer).
 # `make test`: lint, an audit of the pinned packages for known vulnerabilities, the whole suite
-# on SQLite (browser tests in Chromium included), then the integration tests again on
-# PostgreSQL + Redis.
+# on SQLite (browser tests in Chromium and the README's Node program included), the transport
+# SDK's own tests in Node, then the integration tests again on PostgreSQL + Redis.
 
 SHELL := bash
 PYTHON ?= python3
@@ -12,14 +12,14 @@ INSTALLED := $(VENV)/.installed
 RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-true} CC_SECURE_TRANSPORT=$${CC_SECURE_TRANSPORT:-false} \
 	CC_OUTBOUND_ALLOWED_HOSTS=$${CC_OUTBOUND_ALLOWED_HOSTS:-localhost,127.0.0.1}
 
-.PHONY: run test lint audit unit integration venv clean
+.PHONY: run test lint audit unit sdk integration venv clean
 
 run: $(INSTALLED)
 	$(RUN_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(RUN_ENV) $(BIN)/python manage.py demo
 	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-test: lint audit unit integration
+test: lint audit unit sdk integration
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
@@ -32,7 +32,12 @@ audit: $(INSTALLED)
 # The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
 unit: $(INSTALLED)
 	.ci/chromium >/dev/null
+	.ci/node >/dev/null
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest
+
+# The transport SDK in Node, with the WebSocket class .ci/node finds or installs.
+sdk:
+	$$(.ci/node) --test tests/sdk/
 
 # Starts throwaway PostgreSQL and Redis servers (unless DATABASE_URL / REDIS_URL point at
 # some already) and stops them again, whatever the tests did.

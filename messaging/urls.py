@@ -5,6 +5,7 @@ from messaging import views, widget_sign_in
 
 urlpatterns = [
     path("widget/loader.js", views.loader, name="widget-loader"),
+    path("widget/transport.js", views.transport, name="widget-transport"),
     path("widget/<uuid:widget_id>/config", views.widget_config, name="widget-config"),
     path(
         "widget/deployment/<uuid:deployment_id>/config",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse
@@ -12,6 +14,8 @@ from django.views.decorators.http import require_GET
 
 from messaging.agent_rights import is_agent
 from messaging.models import ChannelInstance, Deployment
+
+TRANSPORT_SDK = Path(__file__).parent / "static" / "messaging" / "widget" / "transport.js"
 
 
 def public_config(widget: ChannelInstance) -> dict:
@@ -55,30 +59,42 @@ def widget_config(request, widget_id):
 @require_GET
 def deployment_config(request, deployment_id):
     """The widget config of an active deployment, with its id: what the snippet and native
-    apps start from. An inactive deployment is not found, as an unknown one."""
+    apps start from."""
     deployment = (
         Deployment.objects.select_related("channel_instance__authentication_setting")
-        .filter(deployment_id=deployment_id, status=Deployment.Status.ACTIVE)
+        .filter(deployment_id=deployment_id)
         .first()
     )
     if deployment is None:
         return refusal(
-            404,
-            "not_found",
-            "No active deployment has this id; check the snippet or the app's deployment id.",
+            404, "not_found", "No deployment has this id; check the snippet or the app's id."
         )
+    if deployment.status != Deployment.Status.ACTIVE:
+        return refusal(403, "deployment_inactive", "This deployment is inactive; activate it.")
     return widget_json(deployment.channel_instance, deployment_id=str(deployment.deployment_id))
 
 
-@require_GET
-@cache_control(public=True, max_age=300)
-def loader(request):
-    response = HttpResponse(render_to_string("messaging/loader.js"), content_type="text/javascript")
+def script(source: str | bytes) -> HttpResponse:
+    response = HttpResponse(source, content_type="text/javascript")
     # Customers' pages load it from their own origin, some of them under
     # Cross-Origin-Embedder-Policy: require-corp; the static files it loads say the same.
     response["Access-Control-Allow-Origin"] = "*"
     response["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response
+
+
+@require_GET
+@cache_control(public=True, max_age=300)
+def loader(request):
+    return script(render_to_string("messaging/loader.js"))
+
+
+@require_GET
+@cache_control(public=True, max_age=300)
+def transport(request):
+    """The transport SDK at an address that stays the same across versions, for native apps
+    and for pages that draw their own chat."""
+    return script(TRANSPORT_SDK.read_bytes())
 
 
 @login_required(login_url="agent-login")

@@ -10,20 +10,24 @@ already put in place) and reaches the same database and channel layer.
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 
 from asgiref.sync import SyncToAsync
 from channels.layers import channel_layers
 from channels.testing.live import make_application
 from daphne.testing import DaphneProcess
 from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
 from django.core.signals import request_started
 from django.db import connections
 from django.test import Client
+from django.test.utils import override_settings
 from oauth2_provider.models import Application
 
 START_SECONDS = 20
@@ -124,3 +128,39 @@ def cluster(django_db_blocker) -> Iterator[list[LiveServer]]:
     finally:
         for server in started:
             server.stop()
+
+
+# The passwords the demo gives its users in the live tests.
+DEMO_PASSWORDS = {
+    "admin": "demo admin password 1",
+    "agent": "demo agent password 1",
+    "customer": "demo customer password 1",
+}
+
+
+@contextmanager
+def serving_platform(django_db_blocker, var_dir: Path) -> Iterator[LiveServer]:
+    """The platform on a live server that may fetch from loopback (the sample portal's keys)
+    and keeps what it generates in `var_dir`; stopped afterwards."""
+    # Enabled before the fork, so the server has them too.
+    overrides = override_settings(CC_OUTBOUND_ALLOWED_HOSTS=["127.0.0.1"], VAR_DIR=var_dir)
+    overrides.enable()
+    try:
+        server = start_server(django_db_blocker)
+        try:
+            yield server
+        finally:
+            server.stop()
+    finally:
+        overrides.disable()
+
+
+def load_demo(base_url: str, monkeypatch) -> None:
+    """The demo data, its users with DEMO_PASSWORDS, the sample portal's keys served by the
+    live server at `base_url`."""
+    for username, password in DEMO_PASSWORDS.items():
+        monkeypatch.setenv(f"DEMO_{username.upper()}_PASSWORD", password)
+    # Playwright's sync API runs an event loop on the test's thread, where the live events the
+    # demo sends on commit (async_to_sync) cannot run: the demo gets a thread of its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(call_command, "demo", base_url=base_url, stdout=io.StringIO()).result()

@@ -3,6 +3,9 @@
  *
  *   <script src="<base>/widget/loader.js" data-deployment-id="<uuid>" async></script>
  *
+ * data-sign-in-url="<address>" on the tag names the page where visitors sign in: a visitor
+ * who must sign in to chat gets a "Sign in to chat" link to it.
+ *
  * Finds its own script tag, takes the platform's base URL from its src, defines the page's API
  * (window.ContactCenter) and loads the widget's stylesheet and scripts from the platform.
  * Served from a template: the files are named by their content's hash, so that a page never
@@ -58,5 +61,10 @@
   }
   addScript("{% static 'messaging/widget/transport.js' %}");
   addScript("{% static 'messaging/widget/pane.js' %}");
-  addScript("{% static 'messaging/widget/widget.js' %}", { base, deploymentId });
+  const signInUrl = script.getAttribute("data-sign-in-url");
+  addScript("{% static 'messaging/widget/widget.js' %}", {
+    base,
+    deploymentId,
+    ...(signInUrl ? { signInUrl } : {}),
+  });
 })();

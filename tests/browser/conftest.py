@@ -8,17 +8,12 @@ it the browser tests fail, since a skipped test proves nothing.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
-from django.test.utils import override_settings
 
-from tests.browser.pages import PASSWORDS
-from tests.live import start_server
+from tests.live import load_demo, serving_platform
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -35,18 +30,8 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="package")
 def live_url(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[str]:
     """The base URL of daphne serving the platform, static files included."""
-    # Enabled before the fork, so the server has them too.
-    overrides = override_settings(
-        CC_OUTBOUND_ALLOWED_HOSTS=["127.0.0.1"],
-        VAR_DIR=tmp_path_factory.mktemp("var"),
-    )
-    overrides.enable()
-    try:
-        server = start_server(django_db_blocker)
+    with serving_platform(django_db_blocker, tmp_path_factory.mktemp("var")) as server:
         yield server.url
-        server.stop()
-    finally:
-        overrides.disable()
 
 
 @pytest.fixture(scope="package")
@@ -80,7 +65,9 @@ def new_page(browser):
         page.add_init_script(
             """
             window.ccEvents = [];
-            for (const name of ["ready", "error"]) {
+            const names = ["ready", "error", "authenticated", "reauthenticating", "closed",
+                           "loggedout"];
+            for (const name of names) {
               window.addEventListener("contactcenter:" + name, (event) => {
                 window.ccEvents.push({ type: name, ...(event.detail || {}) });
               });
@@ -97,10 +84,5 @@ def new_page(browser):
 @pytest.fixture
 def demo(live_url, transactional_db, monkeypatch) -> str:
     """The demo data, with the sample portal's keys served by the live server."""
-    for username, password in PASSWORDS.items():
-        monkeypatch.setenv(f"DEMO_{username.upper()}_PASSWORD", password)
-    # Playwright's sync API runs an event loop on this thread, where the live events the demo
-    # sends on commit (async_to_sync) cannot run: the demo gets a thread of its own.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(call_command, "demo", base_url=live_url, stdout=io.StringIO()).result()
+    load_demo(live_url, monkeypatch)
     return live_url

@@ -10,14 +10,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from messaging.models import ChannelInstance, Conversation
+from tests.live import DEMO_PASSWORDS
 
 SCREENSHOTS = settings.BASE_DIR / "var" / "screenshots"
 CODE_RECEIVED = "You are signed in. Open the chat to talk to us."
-PASSWORDS = {
-    "admin": "demo admin password 1",
-    "agent": "demo agent password 1",
-    "customer": "demo customer password 1",
-}
+PASSWORDS = DEMO_PASSWORDS
 
 
 def screenshot(page, name: str) -> None:

@@ -44,6 +44,9 @@ def test_a_guest_on_a_widget_that_requires_sign_in_is_refused_with_a_readable_me
 
     expect(page.locator(".cc-alert")).to_contain_text("Please sign in to chat with us.")
     assert error_codes(page) == ["provider_no_token"]
+    expect(page.get_by_role("link", name="Sign in to chat")).to_have_attribute(
+        "href", f"{demo}/portal/login?next=/portal/"
+    )
     expect(page.get_by_role("textbox", name="Message")).to_be_disabled()
     pane = page.get_by_role("dialog", name="Chat with us").bounding_box()
     assert pane["x"] >= 0

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from django.contrib.staticfiles import finders
 from django.templatetags.static import static
 
 from tests.helpers import PASSWORD
@@ -40,12 +43,22 @@ def test_the_snippet_finds_its_widget_through_the_deployment(client, chat):
         assert static(f"messaging/widget/{name}") in loader.text
 
 
-def test_an_inactive_or_unknown_deployment_is_not_found(client, chat):
+def test_the_transport_sdk_is_served_at_a_stable_address_to_any_site(client):
+    sdk = client.get("/widget/transport.js")
+    assert sdk.status_code == 200
+    assert sdk["Content-Type"] == "text/javascript"
+    assert sdk["Access-Control-Allow-Origin"] == "*"
+    assert sdk["Cross-Origin-Resource-Policy"] == "cross-origin"
+    # The very file the chat widget is built on.
+    assert sdk.content == Path(finders.find("messaging/widget/transport.js")).read_bytes()
+
+
+def test_an_inactive_or_unknown_deployment_says_why_in_json(client, chat):
     _, deployment = chat
     deployment.status = deployment.Status.INACTIVE
     deployment.save()
     response = client.get(f"/widget/deployment/{deployment.deployment_id}/config")
-    assert (response.status_code, response.json()["code"]) == (404, "not_found")
+    assert (response.status_code, response.json()["code"]) == (403, "deployment_inactive")
     missing = client.get("/widget/deployment/00000000-0000-0000-0000-000000000000/config")
     assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
 

@@ -62,8 +62,9 @@
       this.alert = element("div", { class: "cc-alert", role: "alert" });
       this.alert.hidden = true;
       this.alertText = element("p", { class: "cc-alert-text" });
+      this.signIn = element("a", { class: "cc-sign-in" }, "Sign in to chat");
       this.retry = element("button", { type: "button", class: "cc-retry" }, "Try again");
-      this.alert.append(this.alertText, this.retry);
+      this.alert.append(this.alertText, this.signIn, this.retry);
 
       this.log = element("ol", { class: "cc-log", role: "log", "aria-label": "Messages" });
 
@@ -136,17 +137,24 @@
       this.status.textContent = text;
     }
 
-    /* An alert, with a button labelled `action` that calls onRetry, or none. */
-    showAlert(text, action) {
+    /* An alert, with a button labelled `action` that calls onRetry, or none, and a "Sign in to
+       chat" link to `signInUrl` (an http or https address), or none. */
+    showAlert(text, action, signInUrl) {
       this.alertText.textContent = text;
       this.retry.hidden = !action;
+      this.signIn.hidden = !signInUrl;
+      if (signInUrl) {
+        this.signIn.href = signInUrl;
+      } else {
+        this.signIn.removeAttribute("href");
+      }
       this.alert.hidden = false;
       if (action) {
         this.retry.textContent = action;
         // The message box is switched off now: keep the keyboard in the pane.
         const focus = document.activeElement;
         if (this.isOpen() && (!focus || focus === document.body || this.pane.contains(focus))) {
-          this.retry.focus();
+          (signInUrl ? this.signIn : this.retry).focus();
         }
       }
     }

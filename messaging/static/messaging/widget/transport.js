@@ -11,12 +11,22 @@
  *   transport.on("message", (frame) => ...);
  *   transport.start();
  *
+ * It runs in a browser, in React Native and in Node 20+: it needs only fetch and a WebSocket
+ * class (the global one unless one is passed, such as the `ws` package's).
+ *
  * authToken(authentication) and authCode(authentication) return a promise of a JWT and of
  * {code, redirect_uri, code_verifier?, nonce?}; they reject with an error carrying a `code`
- * (provider_no_token when the visitor is not signed in). storage is {load(), save(state),
- * clear()}. Events: phase ({phase}: idle, authorizing, connecting, open, reconnecting, failed,
- * ended), started, resumed, message, authenticated, closed ({conversation, reason}), error
- * ({code, message, fatal}: fatal when the conversation cannot go on), reconnecting.
+ * (provider_no_token when the visitor is not signed in). storage is a key/value store with
+ * getItem, setItem and removeItem, answering at once or with a promise (localStorage,
+ * sessionStorage, React Native's AsyncStorage); it keeps the conversation to resume and the
+ * sign-in under "contactcenter:<deploymentId>", and is in memory by default.
+ *
+ * Events: phase ({phase}: idle, authorizing, connecting, open, reconnecting, failed, ended),
+ * started and resumed ({conversation, authenticated}), message (the server's frame),
+ * authenticated ({conversation, authenticated}), reauthenticate ({conversation, expires_in}:
+ * the platform asks for a fresh sign-in, which the transport then sends), closed
+ * ({conversation, reason}: the conversation has ended; no reconnect follows), error ({code,
+ * message, fatal}: fatal when the conversation cannot go on), reconnecting ({attempt}).
  */
 (function (global) {
   "use strict";
@@ -32,6 +42,8 @@
   // Refresh refusals that end the sign-in: the visitor has to sign in afresh.
   const SIGN_IN_ENDED = ["token_revoked", "token_expired", "token_invalid"];
 
+  const STORAGE_PREFIX = "contactcenter:";
+
   class TransportError extends Error {
     constructor(code, detail) {
       super(detail || code);
@@ -40,17 +52,27 @@
   }
 
   const memoryStorage = () => {
-    let state = null;
+    const items = new Map();
     return {
-      load: () => state,
-      save: (value) => {
-        state = value;
+      getItem: (key) => (items.has(key) ? items.get(key) : null),
+      setItem: (key, value) => {
+        items.set(key, String(value));
       },
-      clear: () => {
-        state = null;
+      removeItem: (key) => {
+        items.delete(key);
       },
     };
   };
+
+  /* Run a storage call that may throw or reject: storage can be switched off, and the chat
+     works without it (it only cannot resume after a reload). Resolves to its answer or null. */
+  function quietly(call) {
+    try {
+      return Promise.resolve(call()).catch(() => null);
+    } catch {
+      return Promise.resolve(null);
+    }
+  }
 
   function baseUrl(domain) {
     const base = domain.includes("://") ? domain : "https://" + domain;
@@ -62,7 +84,16 @@
       this.base = baseUrl(domain);
       this.deploymentId = deploymentId;
       this.WebSocket = WebSocket || global.WebSocket;
+      if (typeof this.WebSocket !== "function") {
+        throw new TypeError(
+          "ContactCenterTransport needs a WebSocket class: pass one (in Node 20, run it with " +
+            "--experimental-websocket, or pass the ws package's WebSocket).",
+        );
+      }
       this.storage = storage || memoryStorage();
+      this.storageKey = STORAGE_PREFIX + deploymentId;
+      this.restoring = null;
+      this.epoch = 0; // counts close(): a restore that ends after one is not applied
       this.authToken = authToken || null;
       this.authCode = authCode || null;
       this.listeners = new Map();
@@ -86,15 +117,34 @@
       this.signIn = null; // {sessionToken, expiresAt (ms, this clock), refreshToken}
       this.pendingSignIn = null; // one at a time, as a refresh token works once
       this.signOuts = 0; // a sign-in that ends after a sign-out is not kept
+    }
 
-      const saved = this.storage.load() || {};
-      if (saved.signIn && saved.signIn.refreshToken) {
-        this.signIn = saved.signIn;
+    /* Read back what an earlier run kept (the conversation to resume, the sign-in), once.
+       start() waits for it; a page that wants to know whether there is a conversation to
+       resume before starting can too. */
+    restore() {
+      if (!this.restoring) {
+        const epoch = this.epoch;
+        this.restoring = quietly(() => this.storage.getItem(this.storageKey)).then((text) => {
+          let saved = null;
+          try {
+            saved = typeof text === "string" ? JSON.parse(text) : null;
+          } catch {
+            // Not ours, or damaged: start afresh.
+          }
+          if (!saved || typeof saved !== "object" || epoch !== this.epoch) {
+            return;
+          }
+          if (saved.signIn && saved.signIn.refreshToken && !this.signIn) {
+            this.signIn = saved.signIn;
+          }
+          if (saved.conversation && saved.resumeToken && !this.conversation) {
+            this.conversation = saved.conversation;
+            this.resumeToken = saved.resumeToken;
+          }
+        });
       }
-      if (saved.conversation && saved.resumeToken) {
-        this.conversation = saved.conversation;
-        this.resumeToken = saved.resumeToken;
-      }
+      return this.restoring;
     }
 
     on(event, listener) {
@@ -111,7 +161,8 @@
       }
     }
 
-    /* The widget's public config, fetched once. Rejects with config_unavailable. */
+    /* The widget's public config, fetched once. Rejects with the platform's code
+       (deployment_inactive, not_found) or config_unavailable. */
     loadConfig() {
       if (!this.configPromise) {
         const url = `${this.base}/widget/deployment/${encodeURIComponent(this.deploymentId)}/config`;
@@ -119,14 +170,18 @@
           .catch((error) => {
             throw new TransportError("config_unavailable", String(error));
           })
-          .then((response) => {
-            if (!response.ok) {
-              throw new TransportError(
-                "config_unavailable",
-                "The widget config answered " + response.status,
-              );
+          .then(async (response) => {
+            if (response.ok) {
+              return response.json();
             }
-            return response.json();
+            const answer = await response.json().catch(() => null);
+            if (answer && typeof answer.code === "string") {
+              throw new TransportError(answer.code, String(answer.detail || ""));
+            }
+            throw new TransportError(
+              "config_unavailable",
+              "The widget config answered " + response.status,
+            );
           })
           .then((config) => {
             this.config = config;
@@ -142,8 +197,12 @@
     /* Resume the conversation this transport holds (after a reload: the whole transcript),
        else start a new one, signing in first where the widget authenticates. */
     async start() {
+      this.setPhase("connecting");
+      await this.restore();
+      if (this.phase !== "connecting") {
+        return; // closed meanwhile
+      }
       if (this.conversation) {
-        this.setPhase("connecting");
         try {
           await this.loadConfig();
         } catch (error) {
@@ -153,7 +212,6 @@
         this.reconnect();
         return;
       }
-      this.setPhase("connecting");
       try {
         const config = await this.loadConfig();
         let token = null;
@@ -213,6 +271,7 @@
         upgradeTried: false,
         outbox: [],
       });
+      this.epoch += 1;
       this.seen.clear();
       this.setPhase("idle");
       this.remember();
@@ -258,9 +317,9 @@
         state.signIn = this.signIn;
       }
       if (Object.keys(state).length) {
-        this.storage.save(state);
+        quietly(() => this.storage.setItem(this.storageKey, JSON.stringify(state)));
       } else {
-        this.storage.clear();
+        quietly(() => this.storage.removeItem(this.storageKey));
       }
     }
 
@@ -295,7 +354,7 @@
         } catch {
           return;
         }
-        if (frame && typeof frame.type === "string" && Object.hasOwn(FRAMES, frame.type)) {
+        if (frame && typeof frame.type === "string" && hasOwn(FRAMES, frame.type)) {
           FRAMES[frame.type].call(this, frame);
         }
       };
@@ -381,17 +440,42 @@
       this.connect(frame);
     }
 
+    /* The platform asks for a fresh sign-in before the conversation's runs out: a refreshed
+       session token for the code flows (never a new code, which could send the visitor away
+       mid-chat), the page's JWT again for the implicit flow. */
+    reauthenticate() {
+      const authentication = this.config.authentication;
+      if (!authentication) {
+        return;
+      }
+      const fresh = CODE_FLOWS.includes(authentication.type)
+        ? this.signInToken({ refresh: true })
+        : this.ask(this.authToken, authentication);
+      fresh.then(
+        (token) => this.authenticate(token),
+        (error) => {
+          if (SIGN_IN_ENDED.includes(error.code)) {
+            this.dropSignIn();
+          }
+          this.report(error);
+        },
+      );
+    }
+
     // ---- Sign-in -----------------------------------------------------------------------------
 
     /* The token for a start or authenticate frame: the page's JWT, or a session token of the
-       platform for the code flows. */
-    signInToken() {
+       platform for the code flows (with `refresh`, a newly refreshed one). */
+    signInToken({ refresh = false } = {}) {
       const authentication = this.config.authentication;
       if (!CODE_FLOWS.includes(authentication.type)) {
         return this.ask(this.authToken, authentication);
       }
       if (!this.pendingSignIn) {
-        this.pendingSignIn = this.sessionToken(authentication).finally(() => {
+        const token = refresh
+          ? this.refreshedSessionToken()
+          : this.sessionToken(authentication);
+        this.pendingSignIn = token.finally(() => {
           this.pendingSignIn = null;
         });
       }
@@ -415,8 +499,7 @@
       }
       if (held) {
         try {
-          const pair = await this.callSignIn("refresh", { refresh_token: held.refreshToken });
-          return this.hold(pair, signOuts);
+          return await this.refreshedSessionToken();
         } catch (error) {
           if (!SIGN_IN_ENDED.includes(error.code)) {
             throw error;
@@ -426,6 +509,16 @@
       }
       const grant = await this.ask(this.authCode, authentication);
       return this.hold(await this.callSignIn("exchange", grant), signOuts);
+    }
+
+    /* A new session token from the held sign-in's refresh token. */
+    async refreshedSessionToken() {
+      const signOuts = this.signOuts;
+      if (!this.signIn) {
+        throw new TransportError("provider_no_token", "No sign-in is held to refresh.");
+      }
+      const pair = await this.callSignIn("refresh", { refresh_token: this.signIn.refreshToken });
+      return this.hold(pair, signOuts);
     }
 
     /* Keep a {session_token, expires_in, refresh_token} answer, unless the page signed out
@@ -519,6 +612,14 @@
       this.authenticated = true;
       this.emit("authenticated", { conversation: this.conversation, authenticated: true });
     },
+    reauthenticate(frame) {
+      const expiresIn = Number(frame.expires_in);
+      this.emit("reauthenticate", {
+        conversation: this.conversation,
+        expires_in: Number.isFinite(expiresIn) ? expiresIn : null,
+      });
+      this.reauthenticate();
+    },
     closed(frame) {
       this.endReason = typeof frame.reason === "string" ? frame.reason : null;
     },
@@ -532,5 +633,12 @@
     },
   };
 
+  function hasOwn(object, name) {
+    return Object.prototype.hasOwnProperty.call(object, name);
+  }
+
   global.ContactCenterTransport = ContactCenterTransport;
+  if (typeof module === "object" && module && module.exports) {
+    module.exports = { ContactCenterTransport }; // require() in Node and React Native bundlers
+  }
 })(globalThis);

@@ -3,7 +3,12 @@
  * ContactCenterTransport with the page's sign-in and shows its conversation in a
  * ContactCenterPane.
  *
- * Events on window: contactcenter:ready, contactcenter:error (detail: {code, message, detail}).
+ * Events on window (each a CustomEvent named "contactcenter:<name>", with its detail):
+ *   ready {deploymentId, widgetId}; error {code, message, detail};
+ *   authenticated {conversation}: the conversation is signed in (at its start or later);
+ *   reauthenticating {conversation, expiresIn}: the platform asked for a fresh sign-in;
+ *   closed {conversation, reason}: the conversation has ended (agent, logout, abandoned);
+ *   loggedout {}: ContactCenter.logout() has ended the sign-in, with the platform too.
  */
 (function () {
   "use strict";
@@ -11,8 +16,10 @@
   const script = document.currentScript;
   const base = script.dataset.base;
   const deploymentId = script.dataset.deploymentId;
-  const storageKey = "contactcenter:" + deploymentId;
+  const paneKey = "contactcenter:" + deploymentId + ":open";
   const PROVIDER_TIMEOUT_SECONDS = 10;
+  // Refusals that a sign-in answers: with a sign-in address known, the alert links to it.
+  const SIGN_IN_CODES = ["provider_no_token", "token_missing", "token_expired", "token_revoked"];
 
   const MESSAGES = {
     provider_failed: "We couldn't get your sign-in from this page. Please reload it and try again.",
@@ -66,6 +73,23 @@
   function refusal(code, detail) {
     return Object.assign(new Error(detail), { code });
   }
+
+  /* `address` resolved against the page as an http(s) URL, or null. */
+  function webAddress(address) {
+    if (typeof address !== "string" || !address) {
+      return null;
+    }
+    try {
+      const url = new URL(address, document.baseURI);
+      return ["http:", "https:"].includes(url.protocol) ? url.href : null;
+    } catch {
+      return null;
+    }
+  }
+
+  // Where the page signs visitors in: the snippet's data-sign-in-url, unless the page's
+  // provider names another when it has no sign-in to give.
+  let signInUrl = webAddress(script.dataset.signInUrl);
 
   // ---- Answers from the page ----------------------------------------------------------------
 
@@ -125,8 +149,9 @@
   /* Ask the page's provider (the registered one, else the function the setting names) for a
      JWT or an authorization code (`kind`). A provider is called with a callback, and may
      instead return a Promise; a callback-style provider (one that declares a parameter) may
-     also return a Promise of nothing, which is then ignored. Rejects with an error whose
-     code is provider_failed, provider_no_token or provider_timeout. */
+     also return a Promise of nothing, which is then ignored. A provider without a sign-in to
+     give may answer {sign_in_url} to say where the visitor signs in. Rejects with an error
+     whose code is provider_failed, provider_no_token or provider_timeout. */
   function askPage(kind, authentication) {
     const functionName = authentication.javascript_client_function;
     return new Promise((resolve, reject) => {
@@ -148,7 +173,11 @@
         settle(reject, refusal("provider_failed", detail));
       }
       function accept(answer) {
-        if (answer === null || answer === undefined || answer === "") {
+        const signIn = answer && typeof answer === "object" && webAddress(answer.sign_in_url);
+        if (signIn && !answer.code) {
+          signInUrl = signIn;
+        }
+        if (answer === null || answer === undefined || answer === "" || (signIn && !answer.code)) {
           settle(reject, refusal("provider_no_token", `The page gave no ${kind.name}.`));
           return;
         }
@@ -177,38 +206,35 @@
     });
   }
 
-  /* The transport's state in the tab's sessionStorage, with whether the pane was open. */
-  const tabStorage = {
-    state: null,
-    paneOpen: () => false,
-    load() {
+  /* The tab's sessionStorage: the conversation resumes after a reload, not in another tab.
+     Storage may be switched off (reading the property then throws); the chat works without
+     it, in memory. */
+  function tabStorage() {
+    try {
+      return window.sessionStorage;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /* Whether the pane was open, kept beside the transport's state for a reload. */
+  const paneMemory = {
+    keep(storage, open) {
       try {
-        return JSON.parse(window.sessionStorage.getItem(storageKey));
-      } catch {
-        return null;
-      }
-    },
-    save(state) {
-      this.state = state;
-      const stored = state.conversation ? { ...state, open: this.paneOpen() } : state;
-      try {
-        window.sessionStorage.setItem(storageKey, JSON.stringify(stored));
-      } catch {
-        // Storage may be switched off; the chat works without resuming after a reload.
-      }
-    },
-    clear() {
-      this.state = null;
-      try {
-        window.sessionStorage.removeItem(storageKey);
+        if (open) {
+          storage.setItem(paneKey, "1");
+        } else {
+          storage.removeItem(paneKey);
+        }
       } catch {
         // As above.
       }
     },
-    /* Write the state again after the pane opened or closed. */
-    rewrite() {
-      if (this.state) {
-        this.save(this.state);
+    wasOpen(storage) {
+      try {
+        return Boolean(storage.getItem(paneKey));
+      } catch {
+        return false;
       }
     },
   };
@@ -216,11 +242,11 @@
   // ---- Start up -----------------------------------------------------------------------------
 
   function init() {
-    const saved = tabStorage.load() || {};
+    const storage = tabStorage();
     const transport = new ContactCenterTransport({
       domain: base,
       deploymentId,
-      storage: tabStorage,
+      storage,
       authToken: (authentication) => askPage(JWT, authentication),
       authCode: (authentication) => askPage(AUTHORIZATION_CODE, authentication),
     });
@@ -234,43 +260,67 @@
 
     const pane = new ContactCenterPane({
       onOpen: () => transport.phase === "idle" && begin(),
-      onToggle: () => tabStorage.rewrite(),
+      onToggle: () => storage && paneMemory.keep(storage, pane.isOpen()),
       onSend: (text) => transport.send(text),
       onRetry: begin,
     });
-    tabStorage.paneOpen = () => pane.isOpen();
 
     transport.on("phase", ({ phase }) => {
       pane.setStatus(STATUS[phase] || "");
       pane.setComposing(!["failed", "ended"].includes(phase));
     });
-    const joined = ({ authenticated }) => {
+    // The conversation the page was last told is signed in: told once per conversation.
+    let signedIn = null;
+    const authenticated = ({ conversation }) => {
+      pane.showIdentity(true);
+      if (signedIn !== conversation) {
+        signedIn = conversation;
+        emit("authenticated", { conversation });
+      }
+    };
+    const joined = (joining) => {
       pane.hideAlert();
-      pane.showIdentity(authenticated);
+      pane.showIdentity(joining.authenticated);
+      if (joining.authenticated) {
+        authenticated(joining);
+      }
     };
     transport.on("started", joined);
     transport.on("resumed", joined);
-    transport.on("authenticated", () => pane.showIdentity(true));
+    transport.on("authenticated", authenticated);
+    transport.on("reauthenticate", ({ conversation, expires_in: expiresIn }) => {
+      emit("reauthenticating", { conversation, expiresIn });
+    });
     transport.on("message", (frame) => pane.appendMessage(frame));
-    transport.on("closed", () => pane.showAlert(MESSAGES.resume_invalid, "Start a new chat"));
+    transport.on("closed", ({ conversation, reason }) => {
+      pane.showAlert(MESSAGES.resume_invalid, "Start a new chat");
+      emit("closed", { conversation, reason });
+    });
     transport.on("error", ({ code, message: detail, fatal }) => {
       const message = messageFor(code);
-      pane.showAlert(message, fatal ? "Try again" : null);
+      const signIn = SIGN_IN_CODES.includes(code) ? signInUrl : null;
+      pane.showAlert(message, fatal ? "Try again" : null, signIn);
       emit("error", { code, message, detail });
     });
 
     /* Forget the conversation and end the sign-in; resolves once the platform knows. */
-    window.ContactCenter.clearSession = () => {
+    window.ContactCenter.logout = async () => {
       pane.clear();
-      return transport.logout();
+      if (pane.isOpen()) {
+        pane.hide(); // opening it again starts a new conversation
+      }
+      signedIn = null;
+      await transport.logout();
+      emit("loggedout", {});
     };
+    window.ContactCenter.clearSession = window.ContactCenter.logout;
     window.addEventListener("online", () => transport.reconnectNow());
 
-    transport.loadConfig().then(
-      (config) => {
+    Promise.all([transport.loadConfig(), transport.restore()]).then(
+      ([config]) => {
         if (transport.conversation) {
           transport.start(); // a reload: the whole transcript comes back
-          if (saved.open) {
+          if (storage && paneMemory.wasOpen(storage)) {
             pane.show();
           }
         }
