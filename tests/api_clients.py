@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.test import Client
 from rest_framework.test import APIClient
 
-ALL_SCOPES = "config:read config:write conversations:read"
+ALL_SCOPES = "config:read config:write conversations:read conversations:write"
 
 
 def create_api_client(name: str, scopes: str) -> dict[str, str]:
