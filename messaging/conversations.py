@@ -363,12 +363,24 @@ def finish_openid_sign_in(setting_id: int, *, state: str, code: str, error: str)
     SignInFailed = apple_authentication.SignInFailed
     sign_in = (
         AppleAuthenticationRequest.objects.select_related("setting", "conversation")
-        .filter(state_hash=apple_authentication.state_hash(state), setting_id=setting_id)
+        .filter(state_hash=apple_authentication.state_hash(state))
         .first()
         if state
         else None
     )
     if sign_in is None:
+        raise SignInFailed(
+            "state_invalid", "This sign-in link is not known; ask for a new one in Messages."
+        )
+    if sign_in.setting_id != setting_id:
+        # The state is bound to its setting: used at another's callback, it is used up.
+        if actions.do_use_sign_in(sign_in, now=now):
+            actions.do_fail_sign_in(
+                sign_in,
+                code="state_invalid",
+                detail="The customer came back to another setting's sign-in address; request "
+                "sign-in again.",
+            )
         raise SignInFailed(
             "state_invalid", "This sign-in link is not known; ask for a new one in Messages."
         )
