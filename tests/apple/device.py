@@ -55,18 +55,29 @@ def post(
 ):
     """POST a message as Apple's gateway does: gzip JSON with Apple's JWT and headers."""
     raw = document if isinstance(document, bytes) else json.dumps(document).encode()
-    headers = {
+    sent = headers(message_id=message_id, customer=customer, business_id=business_id, token=token)
+    if capabilities is not None:
+        sent["HTTP_CAPABILITY_LIST"] = capabilities
+    if compress:
+        raw = gzip.compress(raw)
+        sent["HTTP_CONTENT_ENCODING"] = "gzip"
+    return client.post(url, raw, content_type="application/json", **sent)
+
+
+def headers(
+    *,
+    message_id: str | None = None,
+    customer: str = CUSTOMER,
+    business_id: str = BUSINESS_ID,
+    token: str | None = None,
+) -> dict[str, str]:
+    """Apple's headers of a message, as the test client takes them."""
+    return {
         "HTTP_AUTHORIZATION": f"Bearer {apple_token() if token is None else token}".strip(),
         "HTTP_ID": message_id or str(uuid.uuid4()),
         "HTTP_SOURCE_ID": customer,
         "HTTP_DESTINATION_ID": business_id,
     }
-    if capabilities is not None:
-        headers["HTTP_CAPABILITY_LIST"] = capabilities
-    if compress:
-        raw = gzip.compress(raw)
-        headers["HTTP_CONTENT_ENCODING"] = "gzip"
-    return client.post(url, raw, content_type="application/json", **headers)
 
 
 def text(client: Client, words: str, **options):
