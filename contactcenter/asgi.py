@@ -16,6 +16,7 @@ from django.conf import settings  # noqa: E402
 from servestatic import ServeStaticASGI  # noqa: E402
 
 from contactcenter.routing import websocket_urlpatterns  # noqa: E402
+from messaging.sweeps import StartSweeps  # noqa: E402
 
 # `collectstatic` names each file after its content (`widget.dc3ec882735c.js`): such a name
 # never changes meaning, so browsers may keep it for good.
@@ -39,9 +40,11 @@ static_files = ServeStaticASGI(
     add_headers_function=cross_origin_headers,
 )
 
-application = ProtocolTypeRouter(
-    {
-        "http": static_files,
-        "websocket": URLRouter(websocket_urlpatterns),
-    }
+application = StartSweeps(
+    ProtocolTypeRouter(
+        {
+            "http": static_files,
+            "websocket": URLRouter(websocket_urlpatterns),
+        }
+    )
 )

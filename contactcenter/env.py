@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import ipaddress
 import os
@@ -52,17 +54,34 @@ def envlist(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def envurl(name: str) -> str:
-    """An http(s) base URL without a trailing slash, or "" when unset."""
-    value = os.environ.get(name, "").strip().rstrip("/")
+def envurl(name: str, default: str = "", *, with_path: bool = False) -> str:
+    """An http(s) base URL without a trailing slash (with a path only where `with_path`), or
+    `default` when unset."""
+    value = os.environ.get(name, "").strip().rstrip("/") or default
     if not value:
         return ""
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query:
-        raise ImproperlyConfigured(
-            f"{name} must be a base URL such as https://cc.example.com, not {value!r}"
-        )
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or (parts.path and not with_path)
+        or parts.query
+        or parts.fragment
+    ):
+        example = "https://gateway.example.com/v1" if with_path else "https://cc.example.com"
+        raise ImproperlyConfigured(f"{name} must be a base URL such as {example}, not {value!r}")
     return value
+
+
+def envbase64(name: str) -> bytes:
+    """Base64 bytes (standard or URL-safe alphabet), or b"" when unset."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return b""
+    try:
+        return base64.b64decode(value.replace("-", "+").replace("_", "/"), validate=True)
+    except binascii.Error:
+        raise ImproperlyConfigured(f"{name} must be base64.") from None
 
 
 def envnetworks(name: str) -> list[str]:

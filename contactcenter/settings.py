@@ -15,6 +15,7 @@ from cryptography.fernet import Fernet
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 
 from contactcenter.env import (
+    envbase64,
     envbool,
     envint,
     envlist,
@@ -190,6 +191,7 @@ OAUTH2_PROVIDER = {
         "config:read": "Read configuration",
         "config:write": "Change configuration",
         "conversations:read": "Read conversations",
+        "conversations:write": "Act on conversations (request a sign-in)",
         "openid": "Sign in with OpenID Connect",
         "profile": "Name of the signed-in user",
         "email": "Email address of the signed-in user",
@@ -240,6 +242,13 @@ CC_WIDGET_MESSAGES_PER_SECOND = envint("CC_WIDGET_MESSAGES_PER_SECOND", 5)
 # Where the platform is reached from outside (`https://cc.example.com`, no trailing slash):
 # the base of every URL it hands out, and its own origin. Empty: the request's own address.
 CC_PUBLIC_URL = envurl("CC_PUBLIC_URL")
+# Apple Messages for Business: the Messaging Service Provider id Apple assigned, the shared
+# secret (its base64-decoded bytes sign and verify HS256 JWTs both ways), and Apple's gateway.
+APPLE_MSP_ID = os.environ.get("CC_APPLE_MSP_ID", "").strip()
+APPLE_MSP_SECRET = envbase64("CC_APPLE_MSP_SECRET")
+APPLE_GATEWAY_URL = envurl(
+    "CC_APPLE_GATEWAY_URL", "https://mspgw.push.apple.com/v1", with_path=True
+)
 # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (contactcenter.proxies).
 CC_TRUSTED_PROXIES = envnetworks("CC_TRUSTED_PROXIES")
 
@@ -328,5 +337,7 @@ SPECTACULAR_SETTINGS = {
         "ConversationStatusEnum": "messaging.models.Conversation.Status",
         "ContextVariableTypeEnum": "workstreams.models.ContextVariable.Type",
         "RichMessageTypeEnum": "messaging.models.RichMessage.Type",
+        "ChannelKindEnum": "messaging.models.ChannelInstance.Kind",
+        "MessageDeliveryEnum": "messaging.models.Message.Delivery",
     },
 }

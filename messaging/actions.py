@@ -18,9 +18,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from contactcenter.lib.errors import Refused
-from messaging import resume_tokens
+from messaging import resume_tokens, sweeps
 from messaging.contacts import contact_for_subject
 from messaging.models import (
+    AppleAuthenticationRequest,
     ChannelInstance,
     Contact,
     Conversation,
@@ -28,7 +29,7 @@ from messaging.models import (
     Message,
     agent_users,
 )
-from messaging.summaries import conversation_summary, iso, message_frame
+from messaging.summaries import conversation_summary, message_frame
 from workstreams.routing import NoRoute, route
 
 
@@ -44,8 +45,11 @@ class Identity:
     claims: dict
     # The setting links a subject that is an active contact's id to that contact.
     link_contacts: bool
-    # When the proof lapses (a code-flow session token's exp); None: it does not.
+    # When the proof lapses (a code-flow session token's exp, an Apple sign-in's access-token
+    # expiry); None: it does not.
     authenticated_until: datetime | None = None
+    # Apple sign-ins name their authentication type in the conversation's record.
+    authentication_type: str | None = None
 
     def contact(self) -> Contact | None:
         return contact_for_subject(self.subject) if self.link_contacts else None
@@ -93,7 +97,7 @@ def authentication_of(identity: Identity | None, dropped: list[str]) -> dict | N
     """The conversation's `authentication` record: how the customer was verified."""
     if identity is None:
         return None
-    return {
+    record = {
         "setting": identity.setting_id,
         "setting_name": identity.setting_name,
         "kid": identity.kid,
@@ -101,6 +105,9 @@ def authentication_of(identity: Identity | None, dropped: list[str]) -> dict | N
         "claims": identity.claims,
         "context_dropped": dropped,
     }
+    if identity.authentication_type:
+        record.update(type=identity.authentication_type, sub=identity.subject)
+    return record
 
 
 CLOSED = Conversation.Status.CLOSED
@@ -109,6 +116,12 @@ WAITING = Conversation.Status.WAITING
 BY_AGENT = "agent"
 ABANDONED = "abandoned"
 LOGOUT = "logout"
+BY_CUSTOMER = "customer"
+CLOSED_TEXT = {
+    ABANDONED: "The customer left; the conversation is closed.",
+    LOGOUT: "The customer signed out; the conversation is closed.",
+    BY_CUSTOMER: "The customer closed the conversation.",
+}
 # Abandoned conversations closed per transaction by a sweep.
 SWEEP_BATCH = 100
 
@@ -129,8 +142,11 @@ def do_start_conversation(
     identity: Identity | None,
     context: dict,
     dropped: list[str],
+    customer_id: str | None = None,
+    capabilities: str = "",
 ) -> tuple[Conversation, str]:
-    """Route and store a new conversation with its first system message.
+    """Route and store a new conversation with its first system message; an Apple one names
+    its customer (`customer_id`) and what the customer's device can do (`capabilities`).
 
     Returns the conversation and its resume token (kept only as a hash). Raises ActionRefused
     with `workstream_unavailable` when no rule routes it and there is no default queue.
@@ -161,8 +177,13 @@ def do_start_conversation(
             visitor_seen_at=timezone.now()
             if channel_instance.kind == ChannelInstance.Kind.CHAT_WIDGET
             else None,
+            customer_id=customer_id,
+            capabilities=capabilities,
         )
-        who = "a verified customer" if identity else "an anonymous visitor"
+        if customer_id:
+            who = "a customer on Apple Messages for Business"
+        else:
+            who = "a verified customer" if identity else "an anonymous visitor"
         Message.objects.create(
             conversation=conversation,
             sender=Message.Sender.SYSTEM,
@@ -180,21 +201,72 @@ def do_post_message(
     conversation: Conversation, *, sender: str, text: str, acting_user=None
 ) -> Message:
     """Store a message (an agent's names the agent, `acting_user`), then tell everyone in the
-    conversation.
+    conversation. An agent's message to an Apple customer waits for delivery (`pending`),
+    which the sweeps start at once.
 
     Raises ActionRefused (`bad_frame`) once the conversation is closed.
     """
     with transaction.atomic():
-        if lock(conversation.pk).status == CLOSED:
+        current = lock(conversation.pk)
+        if current.status == CLOSED:
             raise ActionRefused("bad_frame", "This conversation is closed; start a new chat.")
+        delivered_by_us = sender == Message.Sender.AGENT and current.customer_id
         message = Message.objects.create(
-            conversation=conversation, sender=sender, text=text, author=acting_user
+            conversation=conversation,
+            sender=sender,
+            text=text,
+            author=acting_user,
+            **(pending_delivery() if delivered_by_us else {}),
         )
         tell(
             conversation_group(conversation.pk),
             message_event(conversation.pk, message),
         )
+        if delivered_by_us:
+            transaction.on_commit(sweeps.nudge)
     return message
+
+
+def pending_delivery() -> dict:
+    """A message's fields while it waits for its first delivery attempt."""
+    return {"delivery": Message.Delivery.PENDING, "next_delivery_at": timezone.now()}
+
+
+def do_relay_typing(conversation: Conversation, *, typing: bool) -> None:
+    """Tell the agents that the customer started or stopped typing; nothing is stored."""
+    tell(
+        conversation_group(conversation.pk),
+        {"type": "conversation.typing", "conversation": str(conversation.pk), "typing": typing},
+    )
+
+
+def do_note_capabilities(conversation: Conversation, capabilities: str) -> None:
+    """Keep the capability list the customer's device sent last."""
+    if capabilities != conversation.capabilities:
+        Conversation.objects.filter(pk=conversation.pk).update(capabilities=capabilities)
+        conversation.capabilities = capabilities
+
+
+def do_record_delivery(
+    message: Message, *, delivery: str, attempts: int, next_at: datetime | None
+) -> None:
+    """Store where a message's delivery stands, and tell the conversation when that changed."""
+    with transaction.atomic():
+        Message.objects.filter(pk=message.pk).update(
+            delivery=delivery, delivery_attempts=attempts, next_delivery_at=next_at
+        )
+        if delivery != message.delivery:
+            tell(
+                conversation_group(message.conversation_id),
+                {
+                    "type": "conversation.delivery",
+                    "conversation": str(message.conversation_id),
+                    "message": str(message.pk),
+                    "delivery": delivery,
+                },
+            )
+    message.delivery, message.delivery_attempts = delivery, attempts
+    message.next_delivery_at = next_at
 
 
 def do_accept_conversation(conversation: Conversation, *, acting_user) -> Conversation:
@@ -245,10 +317,8 @@ def do_close_conversation(
         current = lock(conversation.pk)
         if current.status == CLOSED:
             return
-        if reason == ABANDONED:
-            text = "The customer left; the conversation is closed."
-        elif reason == LOGOUT:
-            text = "The customer signed out; the conversation is closed."
+        if reason in CLOSED_TEXT:
+            text = CLOSED_TEXT[reason]
         else:
             name = acting_user.get_full_name() or acting_user.get_username()
             text = f"{name} closed the conversation."
@@ -294,10 +364,17 @@ def do_close_abandoned_conversations(*, now: datetime) -> int:
 
 
 def do_authenticate_conversation(
-    conversation: Conversation, *, identity: Identity, context: dict, dropped: list[str]
+    conversation: Conversation,
+    *,
+    identity: Identity,
+    context: dict,
+    dropped: list[str],
+    reroute: bool = False,
 ) -> Conversation:
-    """Sign an ongoing conversation in (session upgrade). Never downgrades; a conversation
-    already signed in keeps its subject. Raises ActionRefused (`subject_mismatch`)."""
+    """Sign an ongoing conversation in (session upgrade, a renewed session, an Apple sign-in)
+    until the identity's `authenticated_until` (None: for good); with `reroute`, a waiting
+    conversation is routed again as authenticated. Never downgrades; a conversation already
+    signed in keeps its subject. Raises ActionRefused (`subject_mismatch`)."""
     with transaction.atomic():
         conversation = lock(conversation.pk)
         if conversation.subject and conversation.subject != identity.subject:
@@ -306,20 +383,171 @@ def do_authenticate_conversation(
             )
         conversation.authenticated = True
         conversation.authenticated_until = identity.authenticated_until
+        conversation.expiry_announced_at = None
         conversation.subject = identity.subject
         conversation.contact = identity.contact()
         conversation.authentication = authentication_of(identity, dropped)
         conversation.context = {**conversation.context, **context}
+        left_queue = None
+        if reroute and conversation.status == WAITING:
+            left_queue = reroute_waiting(conversation)
         conversation.save()
         conversation = load(conversation.pk)
-        tell(
-            conversation_group(conversation.pk),
-            {
-                "type": "conversation.authentication",
-                "conversation": str(conversation.pk),
-                "authenticated": True,
-                "authenticated_until": iso(conversation.authenticated_until),
-                "summary": conversation_summary(conversation),
-            },
+        if left_queue is not None:
+            tell(
+                queue_group(left_queue),
+                {"type": "queue.taken", "conversation": str(conversation.pk)},
+            )
+            tell(
+                queue_group(conversation.queue_id),
+                {"type": "queue.waiting", "conversation": conversation_summary(conversation)},
+            )
+        tell(conversation_group(conversation.pk), authentication_event(conversation))
+    return conversation
+
+
+def reroute_waiting(conversation: Conversation) -> int | None:
+    """Route a waiting conversation again as it now stands; returns the queue it left, or
+    None when it stays (or no rule takes it: it keeps its place)."""
+    try:
+        chosen = route(
+            conversation.channel_instance.workstream,
+            authenticated=conversation.authenticated,
+            context=conversation.context,
+        )
+    except NoRoute:
+        return None
+    left = conversation.queue_id
+    conversation.priority = chosen.priority
+    if chosen.queue_id == left:
+        return None
+    conversation.queue_id = chosen.queue_id
+    return left
+
+
+def authentication_event(conversation: Conversation) -> dict:
+    """The `authentication` event of a conversation as it reads now (its summary loaded)."""
+    summary = conversation_summary(conversation)
+    return {
+        "type": "conversation.authentication",
+        "conversation": str(conversation.pk),
+        "authenticated": summary["authenticated"],
+        "authenticated_until": summary["authenticated_until"],
+        "verification": summary["verification"],
+        "summary": summary,
+    }
+
+
+def do_announce_lapsed_sign_ins(*, now: datetime) -> int:
+    """Tell the agents of every conversation whose sign-in lapsed by `now` that it is no
+    longer authenticated, once; returns how many. Each row is claimed by a compare-and-set
+    update (and skipped while another process holds it locked), so however many processes
+    sweep at once, one tells."""
+    announced = 0
+    with transaction.atomic():
+        lapsed = list(
+            Conversation.objects.sign_in_lapsed(now)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:SWEEP_BATCH]
+        )
+        for conversation_id in lapsed:
+            claimed = Conversation.objects.filter(
+                pk=conversation_id, expiry_announced_at__isnull=True
+            ).update(expiry_announced_at=now)
+            if claimed:
+                announced += 1
+                event = authentication_event(load(conversation_id))
+                tell(conversation_group(conversation_id), {**event, "authenticated": False})
+    return announced
+
+
+def do_tell_sign_in_failed(conversation_id, *, code: str, detail: str) -> None:
+    """Tell the agents of a conversation, in one sentence, why a sign-in failed."""
+    tell(
+        conversation_group(conversation_id),
+        {
+            "type": "conversation.error",
+            "conversation": str(conversation_id),
+            "code": code,
+            "detail": detail,
+        },
+    )
+
+
+def do_request_authentication(
+    conversation: Conversation,
+    *,
+    setting,
+    rich_message,
+    request_identifier,
+    state_hash: str,
+    private_key: str,
+    redirect_uri: str,
+    expires_at: datetime,
+    acting_user,
+) -> AppleAuthenticationRequest:
+    """Store a sign-in request and its message to the customer, which waits for delivery.
+
+    Raises ActionRefused (`conversation_closed`) once the conversation is closed.
+    """
+    with transaction.atomic():
+        if lock(conversation.pk).status == CLOSED:
+            raise ActionRefused("conversation_closed", "This conversation is closed.")
+        message = Message.objects.create(
+            conversation=conversation,
+            sender=Message.Sender.SYSTEM,
+            author=acting_user,
+            text=f"Sign-in requested: {rich_message.content['received_message']}",
+            **pending_delivery(),
+        )
+        sign_in = AppleAuthenticationRequest.objects.create(
+            request_identifier=request_identifier,
+            conversation=conversation,
+            setting=setting,
+            rich_message=rich_message,
+            requested_by=acting_user,
+            state_hash=state_hash,
+            private_key=private_key,
+            redirect_uri=redirect_uri,
+            message=message,
+            expires_at=expires_at,
+        )
+        tell(conversation_group(conversation.pk), message_event(conversation.pk, message))
+        transaction.on_commit(sweeps.nudge)
+    return sign_in
+
+
+def do_use_sign_in(sign_in: AppleAuthenticationRequest, *, now: datetime) -> bool:
+    """Use up a sign-in request (its state works once): returns False when it was used
+    already."""
+    return bool(
+        AppleAuthenticationRequest.objects.filter(pk=sign_in.pk, completed_at__isnull=True).update(
+            completed_at=now
+        )
+    )
+
+
+def do_fail_sign_in(sign_in: AppleAuthenticationRequest, *, code: str, detail: str) -> None:
+    """Record that a used sign-in request failed, and tell the agents why in one sentence."""
+    with transaction.atomic():
+        AppleAuthenticationRequest.objects.filter(pk=sign_in.pk).update(
+            outcome=AppleAuthenticationRequest.Outcome.FAILED
+        )
+        do_tell_sign_in_failed(sign_in.conversation_id, code=code, detail=detail)
+
+
+def do_complete_sign_in(sign_in: AppleAuthenticationRequest, *, identity: Identity) -> Conversation:
+    """Sign the request's conversation in as `identity`, routed again as authenticated.
+    Raises ActionRefused (`subject_mismatch`)."""
+    with transaction.atomic():
+        conversation = do_authenticate_conversation(
+            sign_in.conversation,
+            identity=identity,
+            context={},
+            dropped=[],
+            reroute=True,
+        )
+        AppleAuthenticationRequest.objects.filter(pk=sign_in.pk).update(
+            outcome=AppleAuthenticationRequest.Outcome.AUTHENTICATED
         )
     return conversation

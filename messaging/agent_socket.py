@@ -12,7 +12,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from contactcenter.lib.identifiers import is_uuid
-from messaging import actions, conversations
+from messaging import actions, conversations, origins
 from messaging.agent_rights import agent_group, is_agent, session_digest
 from messaging.frames import (
     CLOSE_FORBIDDEN,
@@ -40,7 +40,7 @@ class AgentConsumer(FrameConsumer):
     closes with 4403. `clock` tells the time in seconds for that interval.
     """
 
-    frame_types = frozenset({"accept", "message", "close"})
+    frame_types = frozenset({"accept", "message", "close", "request_authentication"})
 
     def __init__(self, *args, clock: Callable[[], float] = time.monotonic, **kwargs):
         super().__init__(*args, **kwargs)
@@ -151,6 +151,28 @@ class AgentConsumer(FrameConsumer):
         conversation_id = self.own_conversation(content)
         await close_conversation(conversation_id, self.user)
 
+    async def frame_request_authentication(self, content):
+        conversation_id = self.own_conversation(content)
+        rich_message = content.get("rich_message")
+        if rich_message is not None and (
+            not isinstance(rich_message, int) or isinstance(rich_message, bool)
+        ):
+            raise FrameRefused("bad_frame", "Name the rich message by its id.")
+        platform_url = origins.socket_platform_url(self.scope)
+        if platform_url is None:
+            raise FrameRefused("forbidden", "This is not the platform's own address.")
+        try:
+            await request_authentication(conversation_id, self.user, rich_message, platform_url)
+        except actions.ActionRefused as refusal:
+            await self.send_json(
+                {
+                    "type": "error",
+                    "code": refusal.code,
+                    "detail": refusal.detail,
+                    "conversation": conversation_id,
+                }
+            )
+
     # Channel-layer events
 
     async def agent_rights(self, event):
@@ -176,6 +198,18 @@ class AgentConsumer(FrameConsumer):
     async def conversation_authentication(self, event):
         if await self.may_forward():
             await self.send_json({**event, "type": "authentication"})
+
+    async def conversation_delivery(self, event):
+        if await self.may_forward():
+            await self.send_json({**event, "type": "delivery"})
+
+    async def conversation_typing(self, event):
+        if await self.may_forward():
+            await self.send_json({**event, "type": "typing"})
+
+    async def conversation_error(self, event):
+        if await self.may_forward():
+            await self.send_json({**event, "type": "error"})
 
     async def conversation_closed(self, event):
         if not await self.may_forward():
@@ -204,3 +238,4 @@ active_conversations_of = database_sync_to_async(conversations.active_conversati
 accept = database_sync_to_async(conversations.accept_conversation)
 post_agent_message = database_sync_to_async(conversations.post_agent_message)
 close_conversation = database_sync_to_async(conversations.close_agent_conversation)
+request_authentication = database_sync_to_async(conversations.request_agent_authentication)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.models import HistoricalRecords
 
+from authsettings.fields import EncryptedTextField
 from contactcenter.models import ChannelType, TimeStampedModel
 from messaging import domains
 
@@ -138,9 +139,20 @@ class ChannelInstance(TimeStampedModel):
 
     class Meta:
         ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business_id"],
+                condition=models.Q(kind="apple_messages_for_business"),
+                name="unique_apple_business_id",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_apple(self) -> bool:
+        return self.kind == self.Kind.APPLE_MESSAGES_FOR_BUSINESS
 
     @property
     def channel_type(self) -> str:
@@ -180,6 +192,33 @@ class ChannelInstance(TimeStampedModel):
                 )
         return problems
 
+    @classmethod
+    def find_apple(cls, business_id: str) -> ChannelInstance | None:
+        """The Apple channel instance of a business id, with what a conversation start reads."""
+        return (
+            cls.objects.select_related("workstream", "authentication_setting")
+            .filter(business_id=business_id, kind=cls.Kind.APPLE_MESSAGES_FOR_BUSINESS)
+            .first()
+        )
+
+    def business_id_problem(self) -> str | None:
+        """Apple channels need a business id of their own (Apple names the channel by it in
+        every message); other channels have none."""
+        if not self.is_apple:
+            if self.business_id:
+                return "Only an Apple Messages for Business channel has a business id."
+            return None
+        if not self.business_id:
+            return "Give the business id Apple assigned to the account."
+        if not BUSINESS_ID.match(self.business_id):
+            return "Give the business id as Apple shows it: letters, digits, - and _ only."
+        taken = ChannelInstance.objects.filter(
+            kind=self.Kind.APPLE_MESSAGES_FOR_BUSINESS, business_id=self.business_id
+        ).exclude(pk=self.pk)
+        if taken.exists():
+            return "Another Apple Messages for Business channel has this business id."
+        return None
+
     def clean(self) -> None:
         super().clean()
         errors = {}
@@ -192,12 +231,8 @@ class ChannelInstance(TimeStampedModel):
                 errors["authentication_setting"] = (
                     f"Choose an authentication setting of channel type {fits}."
                 )
-        if self.business_id and self.kind != self.Kind.APPLE_MESSAGES_FOR_BUSINESS:
-            errors["business_id"] = "Only an Apple Messages for Business channel has a business id."
-        elif self.business_id and not BUSINESS_ID.match(self.business_id):
-            errors["business_id"] = (
-                "Give the business id as Apple shows it: letters, digits, - and _ only."
-            )
+        if business_id_problem := self.business_id_problem():
+            errors["business_id"] = business_id_problem
         if self.require_authentication and not self.authentication_setting_id:
             errors["require_authentication"] = (
                 "Choose an authentication setting, or turn off require authentication."
@@ -313,8 +348,14 @@ class ConversationQuerySet(models.QuerySet):
     def with_summary_relations(self) -> ConversationQuerySet:
         """Loaded for conversation summaries, in one query however many there are."""
         return self.select_related(
-            "channel_instance__workstream", "queue", "contact"
-        ).prefetch_related("channel_instance__workstream__context_variables")
+            "channel_instance__workstream",
+            "channel_instance__authentication_setting",
+            "queue",
+            "contact",
+        ).prefetch_related(
+            "channel_instance__workstream__context_variables",
+            "channel_instance__authentication_setting__rich_messages",
+        )
 
     def waiting_in(self, queue_ids) -> ConversationQuerySet:
         """The queues' waiting conversations, by priority, then age."""
@@ -333,6 +374,23 @@ class ConversationQuerySet(models.QuerySet):
             self.filter(channel_instance=channel_instance, subject=subject)
             .exclude(status=Conversation.Status.CLOSED)
             .order_by("-created_at")
+        )
+
+    def open_of_customer(self, channel_instance, customer_id: str) -> ConversationQuerySet:
+        """The Apple customer's open conversations on a channel instance, newest first."""
+        return (
+            self.filter(channel_instance=channel_instance, customer_id=customer_id)
+            .exclude(status=Conversation.Status.CLOSED)
+            .order_by("-created_at")
+        )
+
+    def sign_in_lapsed(self, now: datetime) -> ConversationQuerySet:
+        """Signed-in conversations whose sign-in lapsed by `now` and whose agents were not
+        told yet."""
+        return self.filter(
+            authenticated=True,
+            authenticated_until__lte=now,
+            expiry_announced_at__isnull=True,
         )
 
     def abandoned(self, now: datetime) -> ConversationQuerySet:
@@ -388,6 +446,27 @@ class Conversation(TimeStampedModel):
         "without sockets.",
     )
 
+    # Null, not "": chat conversations have no Apple customer.
+    customer_id = models.CharField(  # noqa: DJ001
+        max_length=255,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Apple Messages for Business: the customer's opaque id (urn:mbid:...).",
+    )
+    capabilities = models.CharField(
+        max_length=500,
+        blank=True,
+        editable=False,
+        help_text="Apple: the capability list the customer's device last sent, comma separated.",
+    )
+    expiry_announced_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When agents were told the sign-in lapsed; cleared by a new sign-in.",
+    )
+
     objects = ConversationQuerySet.as_manager()
 
     class Meta:
@@ -395,10 +474,15 @@ class Conversation(TimeStampedModel):
         indexes = [
             models.Index(fields=["queue", "status", "-priority", "created_at"]),
             models.Index(fields=["status", "visitor_seen_at"]),
+            models.Index(fields=["channel_instance", "customer_id", "status"]),
+            models.Index(fields=["authenticated_until", "expiry_announced_at"]),
         ]
 
     def __str__(self) -> str:
         return f"Conversation {self.id}"
+
+    def has_capability(self, capability: str) -> bool:
+        return capability in {item.strip() for item in self.capabilities.split(",")}
 
     @property
     def authenticated_now(self) -> bool:
@@ -421,11 +505,71 @@ class Message(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
+
+    class Delivery(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
     text = models.TextField()
     sent_at = models.DateTimeField(default=timezone.now)
+    # Null, not "": chat messages and those of visitors are not delivered by the platform.
+    delivery = models.CharField(  # noqa: DJ001
+        max_length=10, choices=Delivery.choices, null=True, blank=True
+    )
+    delivery_attempts = models.PositiveSmallIntegerField(default=0)
+    next_delivery_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["conversation_id", "id"]
+        indexes = [models.Index(fields=["delivery", "next_delivery_at"])]
 
     def __str__(self) -> str:
         return f"{self.sender}: {self.text[:40]}"
+
+
+class AppleReceipt(models.Model):
+    """An Apple message id already handled: written in the transaction that handles the
+    message, so Apple's retries of one message are handled once."""
+
+    id = models.UUIDField(primary_key=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+
+class AppleAuthenticationRequest(models.Model):
+    """A sign-in sent to an Apple customer: the interactive message, its single-use state
+    (only a hash), and for the code flow the private key the device encrypts its token to."""
+
+    class Outcome(models.TextChoices):
+        AUTHENTICATED = "authenticated", "Authenticated"
+        FAILED = "failed", "Failed"
+
+    request_identifier = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="apple_authentication_requests"
+    )
+    setting = models.ForeignKey(
+        "authsettings.AuthenticationSetting", on_delete=models.CASCADE, related_name="+"
+    )
+    rich_message = models.ForeignKey(RichMessage, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    state_hash = models.CharField(max_length=64, unique=True)
+    # The OpenID Connect flow's redirect URI, sent to Apple and again when the code is redeemed.
+    redirect_uri = models.URLField(max_length=500, blank=True)
+    private_key = EncryptedTextField(blank=True)
+    message = models.OneToOneField(
+        Message, on_delete=models.CASCADE, related_name="apple_authentication_request"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # Null, not "": an open request has no outcome yet.
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, null=True, blank=True)  # noqa: DJ001
+
+    def __str__(self) -> str:
+        return f"Sign-in request {self.request_identifier}"

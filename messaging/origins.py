@@ -111,6 +111,19 @@ def socket_own_origin(scope: dict) -> Origin | None:
     return own_origin(scheme or ("https" if scope.get("scheme") == "wss" else "http"), host)
 
 
+def socket_platform_url(scope: dict) -> str | None:
+    """The platform's base URL as a socket's handshake reached it (CC_PUBLIC_URL when set), or
+    None when its Host is not one of the platform's."""
+    if settings.CC_PUBLIC_URL:
+        return settings.CC_PUBLIC_URL
+    own = socket_own_origin(scope)
+    if own is None:
+        return None
+    default = own.port == DEFAULT_PORTS[own.scheme]
+    host = f"[{own.host}]" if ":" in own.host else own.host
+    return f"{own.scheme}://{host}" if default else f"{own.scheme}://{host}:{own.port}"
+
+
 def check_origin(
     origin: str | None,
     *,

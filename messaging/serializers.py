@@ -132,7 +132,7 @@ class MessageSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Message
-        fields = ["id", "sender", "text", "sent_at"]
+        fields = ["id", "sender", "text", "sent_at", "delivery"]
         read_only_fields = fields
 
 
@@ -149,12 +149,20 @@ class ConversationSerializer(serializers.ModelSerializer):
         "and the context variables dropped.",
     )
     context = ObjectField(read_only=True, help_text="The accepted context variables, typed.")
+    channel = serializers.ChoiceField(
+        source="channel_instance.kind",
+        choices=ChannelInstance.Kind.choices,
+        read_only=True,
+        help_text="The kind of channel the conversation came through.",
+    )
 
     class Meta:
         model = Conversation
         fields = [
             "id",
             "channel_instance",
+            "channel",
+            "customer_id",
             "status",
             "authenticated",
             "authenticated_until",
@@ -177,3 +185,13 @@ class ConversationDetailSerializer(ConversationSerializer):
     class Meta(ConversationSerializer.Meta):
         fields = [*ConversationSerializer.Meta.fields, "messages"]
         read_only_fields = fields
+
+
+class RequestAuthenticationSerializer(serializers.Serializer):
+    """Which of the setting's authentication rich messages to send; the first when left out."""
+
+    rich_message = serializers.IntegerField(required=False, allow_null=True)
+
+
+class RequestedAuthenticationSerializer(serializers.Serializer):
+    request_identifier = serializers.UUIDField(read_only=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from messaging.models import Conversation, Message
+from messaging.models import Conversation, Message, RichMessage
 
 
 def iso(moment) -> str | None:
@@ -16,7 +16,25 @@ def message_frame(message: Message) -> dict:
         "sender": message.sender,
         "text": message.text,
         "sent_at": iso(message.sent_at),
+        "delivery": message.delivery,
     }
+
+
+def sign_in_messages(conversation: Conversation) -> list[dict]:
+    """The authentication rich messages an agent may send an open Apple conversation."""
+    setting = conversation.channel_instance.authentication_setting
+    if (
+        not conversation.customer_id
+        or conversation.status == Conversation.Status.CLOSED
+        or setting is None
+        or not setting.is_apple
+    ):
+        return []
+    return [
+        {"id": message.pk, "name": message.name}
+        for message in setting.rich_messages.all()
+        if message.type == RichMessage.Type.AUTHENTICATION
+    ]
 
 
 def conversation_summary(conversation: Conversation) -> dict:
@@ -33,6 +51,9 @@ def conversation_summary(conversation: Conversation) -> dict:
         "id": str(conversation.pk),
         "status": conversation.status,
         "channel": conversation.channel_instance.name,
+        "channel_kind": conversation.channel_instance.kind,
+        "customer_id": conversation.customer_id,
+        "sign_in_messages": sign_in_messages(conversation),
         "queue": {"id": conversation.queue_id, "name": conversation.queue.name},
         "priority": conversation.priority,
         "created_at": iso(conversation.created_at),

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from messaging import views, widget_sign_in
+from messaging.apple import callback, inbound
 
 urlpatterns = [
     path("widget/loader.js", views.loader, name="widget-loader"),
@@ -21,6 +22,8 @@ urlpatterns = [
         "widget/<uuid:widget_id>/auth/refresh", widget_sign_in.refresh, name="widget-auth-refresh"
     ),
     path("widget/<uuid:widget_id>/auth/logout", widget_sign_in.logout, name="widget-auth-logout"),
+    path("apple/message", inbound.receive, name="apple-message"),
+    path("apple/auth/<int:setting_id>/callback", callback.callback, name="apple-auth-callback"),
     path("agent/", views.agent_console, name="agent-console"),
     path(
         "agent/login/",

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.test import Client
 from rest_framework.test import APIClient
 
-ALL_SCOPES = "config:read config:write conversations:read"
+ALL_SCOPES = "config:read config:write conversations:read conversations:write"
 # The configuration resources, each at /api/v1/<path>/ and /api/v1/<path>/<id>/; conversations,
 # read-only, are the API's only other resource.
 CONFIG_PATHS = [

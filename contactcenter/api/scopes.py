@@ -6,7 +6,7 @@ from oauth2_provider.scopes import SettingsScopes
 
 from contactcenter.models import ApiClient
 
-API_SCOPES = ("config:read", "config:write", "conversations:read")
+API_SCOPES = ("config:read", "config:write", "conversations:read", "conversations:write")
 
 
 class ApiClientScopes(SettingsScopes):

@@ -16,6 +16,7 @@ settings from the environment and keeps no cookies.
 from __future__ import annotations
 
 import ipaddress
+import json
 import socket
 import ssl
 import time
@@ -61,9 +62,9 @@ class Fetched:
     content_type: str
 
 
-def fetch(url: str, *, accept: str = "*/*") -> Fetched:
+def fetch(url: str, *, accept: str = "*/*", headers: Mapping[str, str] | None = None) -> Fetched:
     """GET a URL under the outbound rules. Raises FetchError."""
-    return _exchange("GET", url, {"Accept": accept}, None)
+    return _exchange("GET", url, {"Accept": accept, **(headers or {})}, None)
 
 
 def post_form(
@@ -80,6 +81,18 @@ def post_form(
         **(headers or {}),
     }
     return _exchange("POST", url, form_headers, urlencode(data).encode())
+
+
+def post_json(
+    url: str,
+    body: object,
+    *,
+    headers: Mapping[str, str] | None = None,
+    accept: str = "application/json",
+) -> Fetched:
+    """POST a JSON document under the outbound rules. Raises FetchError."""
+    json_headers = {"Accept": accept, "Content-Type": "application/json", **(headers or {})}
+    return _exchange("POST", url, json_headers, json.dumps(body).encode())
 
 
 def vet(url: str) -> IPAddress:

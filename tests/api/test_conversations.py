@@ -46,6 +46,8 @@ def test_a_conversation_is_read_with_its_messages_in_order(reader, make_conversa
     assert body == {
         "id": str(conversation.pk),
         "channel_instance": conversation.channel_instance_id,
+        "channel": "chat_widget",
+        "customer_id": None,
         "status": "active",
         "authenticated": True,
         "authenticated_until": None,
@@ -63,12 +65,14 @@ def test_a_conversation_is_read_with_its_messages_in_order(reader, make_conversa
                 "sender": "visitor",
                 "text": "Hello",
                 "sent_at": body["messages"][0]["sent_at"],
+                "delivery": None,
             },
             {
                 "id": second.pk,
                 "sender": "agent",
                 "text": "Hi <b>",
                 "sent_at": body["messages"][1]["sent_at"],
+                "delivery": None,
             },
         ],
     }

@@ -181,7 +181,9 @@ def test_each_operation_names_the_scope_it_needs(schema):
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             scopes = next(item["oauth2"] for item in operation["security"] if "oauth2" in item)
-            if path.startswith("/api/v1/conversations/"):
+            if path.endswith("/request-authentication/"):
+                assert scopes == ["conversations:write"]
+            elif path.startswith("/api/v1/conversations/"):
                 assert scopes == ["conversations:read"]
             else:
                 assert scopes == ["config:read" if method == "get" else "config:write"]

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("messaging", "0003_conversation_visitor_seen_at"),
+        ("messaging", "0004_apple_messages_runtime"),
     ]
 
     operations = [
