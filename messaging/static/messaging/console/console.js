@@ -127,8 +127,15 @@
       element(
         "p",
         { class: "card-meta" },
-        `${summary.queue.name} · priority ${summary.priority} · ${summary.channel} · ` +
-          `${channelKind(summary)} · since ${clock(summary.created_at)}`,
+        [
+          summary.queue.name,
+          `priority ${summary.priority}`,
+          summary.channel,
+          channelKind(summary),
+          `since ${clock(summary.created_at)}`,
+        ]
+          .filter(Boolean)
+          .join(" · "),
       ),
     );
     if (summary.customer_id) {
