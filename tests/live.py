@@ -24,6 +24,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.signals import request_started
 from django.db import connections
 from django.test import Client
+from django.test.utils import override_settings
 from oauth2_provider.models import Application
 
 START_SECONDS = 20
@@ -103,6 +104,23 @@ def start_server(django_db_blocker) -> LiveServer:
         process.terminate()
         raise RuntimeError("daphne did not start")
     return LiveServer(process)
+
+
+@contextmanager
+def serving_platform(django_db_blocker, var_dir, **settings: object) -> Iterator[str]:
+    """The base URL of daphne serving the platform, static files included, with `settings`
+    and loopback among the outbound hosts; stopped afterwards."""
+    # Enabled before the fork, so the server has them too.
+    overrides = override_settings(
+        CC_OUTBOUND_ALLOWED_HOSTS=["127.0.0.1"], VAR_DIR=var_dir, **settings
+    )
+    overrides.enable()
+    try:
+        server = start_server(django_db_blocker)
+        yield server.url
+        server.stop()
+    finally:
+        overrides.disable()
 
 
 def agent_cookie(agent) -> str:

@@ -15,10 +15,9 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.test.utils import override_settings
 
 from tests.browser.pages import PASSWORDS
-from tests.live import start_server
+from tests.live import serving_platform
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -35,18 +34,8 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="package")
 def live_url(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[str]:
     """The base URL of daphne serving the platform, static files included."""
-    # Enabled before the fork, so the server has them too.
-    overrides = override_settings(
-        CC_OUTBOUND_ALLOWED_HOSTS=["127.0.0.1"],
-        VAR_DIR=tmp_path_factory.mktemp("var"),
-    )
-    overrides.enable()
-    try:
-        server = start_server(django_db_blocker)
-        yield server.url
-        server.stop()
-    finally:
-        overrides.disable()
+    with serving_platform(django_db_blocker, tmp_path_factory.mktemp("var")) as url:
+        yield url
 
 
 @pytest.fixture(scope="package")

@@ -19,7 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import jwt
 import pytest
-from django.test.utils import override_settings
 from playwright.sync_api import expect
 
 from authsettings.models import AuthenticationSetting
@@ -27,7 +26,7 @@ from messaging.models import ChannelInstance
 from tests.browser.pages import PASSWORDS, screenshot, sign_in_agent
 from tests.helpers import APPLE, Type, authentication_rich_message, make_agent, make_setting
 from tests.keyserver import KeyServer, send
-from tests.live import start_server
+from tests.live import serving_platform
 from workstreams.models import Queue, Workstream
 
 pytestmark = pytest.mark.browser
@@ -53,20 +52,14 @@ def gateway(_running_key_server: KeyServer) -> KeyServer:
 def live_url(django_db_setup, django_db_blocker, tmp_path_factory, gateway) -> Iterator[str]:
     """The platform as its MSP, sending to the stand-in gateway. Its own server: the package's
     one is started without the MSP settings, which are read in the server process."""
-    overrides = override_settings(
-        CC_OUTBOUND_ALLOWED_HOSTS=["127.0.0.1"],
-        VAR_DIR=tmp_path_factory.mktemp("var"),
+    with serving_platform(
+        django_db_blocker,
+        tmp_path_factory.mktemp("var"),
         APPLE_MSP_ID=MSP_ID,
         APPLE_MSP_SECRET=MSP_SECRET,
         APPLE_GATEWAY_URL=gateway.url("/gateway"),
-    )
-    overrides.enable()
-    try:
-        server = start_server(django_db_blocker)
-        yield server.url
-        server.stop()
-    finally:
-        overrides.disable()
+    ) as url:
+        yield url
 
 
 class Device:
