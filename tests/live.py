@@ -139,11 +139,13 @@ DEMO_PASSWORDS = {
 
 
 @contextmanager
-def serving_platform(django_db_blocker, var_dir: Path) -> Iterator[LiveServer]:
-    """The platform on a live server that may fetch from loopback (the sample portal's keys)
-    and keeps what it generates in `var_dir`; stopped afterwards."""
+def serving_platform(django_db_blocker, var_dir: Path, **settings: object) -> Iterator[LiveServer]:
+    """The platform on a live server with `settings`, that may fetch from loopback (the sample
+    portal's keys, stand-ins) and keeps what it generates in `var_dir`; stopped afterwards."""
     # Enabled before the fork, so the server has them too.
-    overrides = override_settings(CC_OUTBOUND_ALLOWED_HOSTS=["127.0.0.1"], VAR_DIR=var_dir)
+    overrides = override_settings(
+        CC_OUTBOUND_ALLOWED_HOSTS=["127.0.0.1"], VAR_DIR=var_dir, **settings
+    )
     overrides.enable()
     try:
         server = start_server(django_db_blocker)

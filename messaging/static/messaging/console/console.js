@@ -1,8 +1,9 @@
 /*
  * Agent console: the waiting conversations of the agent's queues, live, and the conversations
- * the agent accepted, with their summary (authentication, contact, context, verification).
- * Talks to /ws/agent/ (session authenticated). Every text from the server goes in with
- * textContent.
+ * the agent accepted, with their summary (channel, authentication, contact, context,
+ * verification), the delivery of each message to channels that report it (Apple Messages for
+ * Business), the customer's typing, and sign-in requests. Talks to /ws/agent/ (session
+ * authenticated). Every text from the server goes in with textContent.
  */
 (function () {
   "use strict";
@@ -11,6 +12,11 @@
   const CLOSE_FORBIDDEN = 4403;
   const SIGNED_OUT = "Signed out, or no longer an agent: sign in again to use the console.";
   const SENDERS = { visitor: "Customer", agent: "You", system: "" };
+  const CHANNEL_KINDS = {
+    chat_widget: "Chat widget",
+    apple_messages_for_business: "Apple Messages for Business",
+  };
+  const DELIVERIES = { pending: "Sending…", delivered: "Delivered", failed: "Not delivered" };
 
   const root = document.getElementById("console");
   const find = (testid) => document.querySelector(`[data-testid="${testid}"]`);
@@ -29,13 +35,20 @@
     input: find("compose-input"),
     send: find("send"),
     close: find("close-conversation"),
+    typing: find("typing"),
+    conversationError: find("conversation-error"),
+    signIn: find("sign-in"),
+    signInMessage: find("sign-in-message"),
+    requestSignIn: find("request-sign-in"),
   };
 
   const state = {
     socket: null,
+    connected: false,
     attempts: 0,
     waiting: new Map(), // id -> Summary
-    mine: new Map(), // id -> {summary, messages, seen, closed, unread}
+    // id -> {summary, messages, seen, closed, unread, typing, error, requesting}
+    mine: new Map(),
     selected: null,
     accepting: null,
     signedOut: false,
@@ -114,10 +127,20 @@
       element(
         "p",
         { class: "card-meta" },
-        `${summary.queue.name} · priority ${summary.priority} · ${summary.channel} · ` +
+        [
+          summary.queue.name,
+          `priority ${summary.priority}`,
+          summary.channel,
+          channelKind(summary),
           `since ${clock(summary.created_at)}`,
+        ]
+          .filter(Boolean)
+          .join(" · "),
       ),
     );
+    if (summary.customer_id) {
+      item.append(element("p", { class: "card-meta customer-id" }, summary.customer_id));
+    }
     const accept = element(
       "button",
       { type: "button", "data-testid": "accept", "aria-label": `Accept ${customerName(summary)}` },
@@ -131,6 +154,10 @@
     });
     item.append(accept);
     return item;
+  }
+
+  function channelKind(summary) {
+    return CHANNEL_KINDS[summary.channel_kind] || String(summary.channel_kind || "");
   }
 
   function authenticationBadge(summary) {
@@ -179,8 +206,41 @@
       ui.transcript.scrollTop = ui.transcript.scrollHeight;
       ui.input.disabled = ui.send.disabled = conversation.closed;
       ui.close.textContent = conversation.closed ? "Remove from my list" : "Close conversation";
+      renderTyping(conversation);
+      renderConversationError(conversation);
+      renderSignIn();
     }
     renderMine();
+  }
+
+  function renderTyping(conversation) {
+    ui.typing.hidden = !conversation.typing || conversation.closed;
+  }
+
+  function renderConversationError(conversation) {
+    ui.conversationError.textContent = conversation.error || "";
+    ui.conversationError.hidden = !conversation.error;
+  }
+
+  // The Request sign-in control: shown on an open conversation whose channel can ask the
+  // customer to sign in, with a choice of message when the setting has several; usable while
+  // connected and no request of this console awaits its answer.
+  function renderSignIn() {
+    const conversation = state.mine.get(state.selected);
+    const messages = (conversation && conversation.summary.sign_in_messages) || [];
+    ui.signIn.hidden = !conversation || conversation.closed || messages.length === 0;
+    if (ui.signIn.hidden) {
+      return;
+    }
+    const chosen = ui.signInMessage.value;
+    ui.signInMessage.replaceChildren(
+      ...messages.map((message) => element("option", { value: String(message.id) }, message.name)),
+    );
+    if (messages.some((message) => String(message.id) === chosen)) {
+      ui.signInMessage.value = chosen;
+    }
+    ui.signInMessage.parentElement.hidden = messages.length < 2;
+    ui.requestSignIn.disabled = !state.connected || Boolean(conversation.requesting);
   }
 
   function renderSummary(conversation) {
@@ -199,8 +259,11 @@
     row("Authenticated", authenticated, "summary-authenticated");
     row("Status", conversation.closed ? "closed" : summary.status, "summary-status");
     row("Customer", contactDetails(summary), "summary-contact");
+    if (summary.customer_id) {
+      row("Customer id", summary.customer_id, "summary-customer-id");
+    }
     row("Queue", `${summary.queue.name} (priority ${summary.priority})`, "summary-queue");
-    row("Channel", summary.channel, "summary-channel");
+    row("Channel", channelDetails(summary), "summary-channel");
     row("Context", contextTable(summary.context), "summary-context");
     if (summary.context_dropped && summary.context_dropped.length) {
       row("Ignored context", summary.context_dropped.join(", "), "summary-context-dropped");
@@ -209,6 +272,16 @@
 
     const heading = element("h2", {}, "Summary");
     ui.summary.replaceChildren(heading, list);
+  }
+
+  function channelDetails(summary) {
+    const block = element("span", {});
+    block.append(summary.channel);
+    const kind = channelKind(summary);
+    if (kind) {
+      block.append(element("br"), element("span", { "data-testid": "summary-channel-kind" }, kind));
+    }
+    return block;
   }
 
   function contactDetails(summary) {
@@ -262,13 +335,35 @@
 
   function messageItem(message) {
     const sender = Object.hasOwn(SENDERS, message.sender) ? message.sender : "system";
-    const item = element("li", { class: `message from-${sender}`, "data-sender": sender });
+    const item = element("li", {
+      class: `message from-${sender}`,
+      "data-sender": sender,
+      "data-message-id": String(message.id),
+    });
     if (SENDERS[sender]) {
       item.append(element("span", { class: "sender" }, SENDERS[sender]));
     }
     item.append(element("p", { class: "text" }, String(message.text)));
-    item.append(element("time", { datetime: message.sent_at }, clock(message.sent_at)));
+    const meta = element("p", { class: "message-meta" });
+    meta.append(element("time", { datetime: message.sent_at }, clock(message.sent_at)));
+    meta.append(deliveryMark(message.delivery));
+    item.append(meta);
     return item;
+  }
+
+  // Empty for messages whose channel reports no delivery (chat), so the mark can appear later.
+  function deliveryMark(delivery) {
+    const known = Object.hasOwn(DELIVERIES, delivery);
+    const mark = element(
+      "span",
+      { class: "delivery", "data-testid": "delivery" },
+      known ? DELIVERIES[delivery] : "",
+    );
+    if (known) {
+      mark.dataset.delivery = delivery;
+    }
+    mark.hidden = !known;
+    return mark;
   }
 
   // ---- Frames from the server ---------------------------------------------------------------
@@ -327,6 +422,9 @@
         seen: new Set(),
         closed: false,
         unread: 0,
+        typing: false,
+        error: null,
+        requesting: false,
       };
       conversation.summary = summary;
       conversation.closed = false;
@@ -350,9 +448,18 @@
       if (!conversation || !addMessage(conversation, frame)) {
         return;
       }
+      if (frame.sender === "visitor") {
+        conversation.typing = false;
+      }
+      if (frame.sender === "system") {
+        // The platform records a sign-in request as a system message: the request's answer.
+        conversation.requesting = false;
+      }
       if (state.selected === frame.conversation) {
         ui.transcript.append(messageItem(frame));
         ui.transcript.scrollTop = ui.transcript.scrollHeight;
+        renderTyping(conversation);
+        renderSignIn();
       } else {
         conversation.unread += 1;
         renderMine();
@@ -383,14 +490,58 @@
       if (conversation) {
         // A sign-in mid-chat brings the whole new summary: contact, context, verification.
         Object.assign(conversation.summary, frame.summary || change);
+        if (change.authenticated) {
+          conversation.error = null;
+        }
         if (state.selected === frame.conversation) {
           renderSummary(conversation);
+          renderConversationError(conversation);
         }
         renderMine();
       }
     },
+    delivery(frame) {
+      const conversation = conversationOf(frame);
+      const id = String(frame.message);
+      const message = conversation && conversation.messages.find((m) => String(m.id) === id);
+      if (!message) {
+        return;
+      }
+      message.delivery = frame.delivery;
+      if (state.selected === frame.conversation) {
+        const item = [...ui.transcript.children].find((node) => node.dataset.messageId === id);
+        if (item) {
+          item.querySelector(".delivery").replaceWith(deliveryMark(frame.delivery));
+        }
+      }
+    },
+    typing(frame) {
+      const conversation = conversationOf(frame);
+      if (conversation) {
+        conversation.typing = Boolean(frame.typing);
+        if (state.selected === frame.conversation) {
+          renderTyping(conversation);
+        }
+      }
+    },
     error(frame) {
-      showError(String(frame.detail || frame.code));
+      const text = String(frame.detail || frame.code);
+      const conversation = frame.conversation ? conversationOf(frame) : null;
+      if (conversation) {
+        conversation.error = text;
+        conversation.requesting = false;
+        if (state.selected === frame.conversation) {
+          renderConversationError(conversation);
+          renderSignIn();
+        }
+      } else {
+        showError(text);
+        // An error naming no conversation may still answer a sign-in request.
+        for (const mine of state.mine.values()) {
+          mine.requesting = false;
+        }
+        renderSignIn();
+      }
       if (state.accepting) {
         state.accepting = null;
         renderWaiting();
@@ -409,8 +560,10 @@
     );
     socket.addEventListener("open", () => {
       state.attempts = 0;
+      state.connected = true;
       ui.status.textContent = "Connected";
       ui.status.dataset.state = "connected";
+      renderSignIn();
     });
     socket.addEventListener("message", (event) => {
       let frame;
@@ -425,6 +578,12 @@
     });
     socket.addEventListener("close", (event) => {
       state.socket = null;
+      state.connected = false;
+      // An answer lost with the connection never comes: the agent may ask again once back.
+      for (const conversation of state.mine.values()) {
+        conversation.requesting = false;
+      }
+      renderSignIn();
       ui.status.dataset.state = "disconnected";
       if (event.code === CLOSE_FORBIDDEN) {
         showSignedOut();
@@ -466,6 +625,25 @@
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       ui.compose.requestSubmit();
+    }
+  });
+  ui.requestSignIn.addEventListener("click", () => {
+    const conversation = state.mine.get(state.selected);
+    if (!conversation || conversation.closed) {
+      return;
+    }
+    const chosen = conversation.summary.sign_in_messages.find(
+      (message) => String(message.id) === ui.signInMessage.value,
+    );
+    const frame = { type: "request_authentication", conversation: state.selected };
+    if (chosen) {
+      frame.rich_message = chosen.id;
+    }
+    if (transmit(frame)) {
+      conversation.requesting = true;
+      conversation.error = null;
+      renderConversationError(conversation);
+      renderSignIn();
     }
   });
   ui.close.addEventListener("click", () => {
