@@ -56,7 +56,7 @@ def live_url(django_db_setup, django_db_blocker, tmp_path_factory, gateway) -> I
         django_db_blocker,
         tmp_path_factory.mktemp("var"),
         APPLE_MSP_ID=MSP_ID,
-        APPLE_MSP_SECRET=MSP_SECRET,
+        APPLE_MSP_SECRET=base64.b64decode(MSP_SECRET),
         APPLE_GATEWAY_URL=gateway.url("/gateway"),
     ) as server:
         yield server.url
