@@ -82,6 +82,12 @@ def post_form(
     return _exchange("POST", url, form_headers, urlencode(data).encode())
 
 
+def post(url: str, content: bytes, *, headers: Mapping[str, str]) -> Fetched:
+    """POST a body as given, its Content-Type (and any Content-Encoding) in `headers`, under
+    the outbound rules. Raises FetchError."""
+    return _exchange("POST", url, {"Accept": "application/json", **headers}, content)
+
+
 def vet(url: str) -> IPAddress:
     """The address a fetch of `url` would connect to, once the URL and every address its host
     resolves to pass the outbound rules. Nothing is sent. Raises FetchError."""
