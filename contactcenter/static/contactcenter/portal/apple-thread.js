@@ -29,7 +29,6 @@ window.AppleThread = (function () {
       var icon = document.createElement("span");
       icon.className = "sign-in-icon";
       icon.setAttribute("aria-hidden", "true");
-      icon.textContent = "\u{1F512}";
       var title = document.createElement("span");
       title.className = "sign-in-title";
       title.textContent = entry.text;
