@@ -17,6 +17,7 @@ import pytest
 from django.core.management import call_command
 from django.test.utils import override_settings
 
+from tests.apple_gateway import MSP_ID, SECRET
 from tests.browser.pages import PASSWORDS
 from tests.live import start_server
 
@@ -39,6 +40,9 @@ def live_url(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[s
     overrides = override_settings(
         CC_OUTBOUND_ALLOWED_HOSTS=["127.0.0.1"],
         VAR_DIR=tmp_path_factory.mktemp("var"),
+        # An Apple Messaging Service Provider whose gateway is the sample portal's stand-in.
+        APPLE_MSP_ID=MSP_ID,
+        APPLE_MSP_SECRET=SECRET,
     )
     overrides.enable()
     try:

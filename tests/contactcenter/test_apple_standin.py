@@ -14,15 +14,14 @@ import jwt
 import pytest
 from django.test import Client
 
-from contactcenter.portal.apple import AUTHENTICATION_BID
 from contactcenter.portal.apple_views import SESSION_CUSTOMER
 from messaging.models import ChannelInstance
+from tests.apple_gateway import MSP_ID, SECRET, platform_token, sign_in_request, to_device
 from tests.helpers import Type, make_setting
 from workstreams.models import Workstream
 
-MSP_ID = "msp-demo-0001"
-SECRET = b"a shared secret of thirty-two by"
 BUSINESS_ID = "business-7f3c"
+REDIRECT_URI = "http://127.0.0.1:8000/apple/auth/1/callback"
 
 
 @pytest.fixture
@@ -54,22 +53,6 @@ def device(client, business, msp) -> tuple[Client, str]:
     return client, client.session[SESSION_CUSTOMER]
 
 
-def platform_token(*, secret: bytes = SECRET, iss: str = MSP_ID, **claims) -> str:
-    now = int(time.time())
-    return jwt.encode({"iss": iss, "iat": now, "exp": now + 60, **claims}, secret, "HS256")
-
-
-def to_device(customer_id: str, kind: str = "text", **fields) -> dict:
-    return {
-        "id": str(uuid.uuid4()),
-        "type": kind,
-        "sourceId": BUSINESS_ID,
-        "destinationId": customer_id,
-        "v": 1,
-        **fields,
-    }
-
-
 def gateway_post(path: str, body: dict, token: str | None, *, gzipped: bool = False):
     content = json.dumps(body).encode()
     headers = {
@@ -84,31 +67,6 @@ def gateway_post(path: str, body: dict, token: str | None, *, gzipped: bool = Fa
         headers["Content-Encoding"] = "gzip"
     return Client().post(
         f"/portal/apple/gateway/{path}", content, content_type="application/json", headers=headers
-    )
-
-
-def sign_in_request(customer_id: str, request_identifier: str) -> dict:
-    """An OpenID Connect authentication request as the platform sends it."""
-    return to_device(
-        customer_id,
-        "interactive",
-        interactiveData={
-            "bid": AUTHENTICATION_BID,
-            "data": {
-                "version": "1.0",
-                "requestIdentifier": request_identifier,
-                "authenticate": {
-                    "oauth2": {
-                        "responseType": "code",
-                        "scope": ["openid", "email"],
-                        "state": "a-single-use-state",
-                        "redirectURI": "http://127.0.0.1:8000/apple/auth/1/callback",
-                    }
-                },
-            },
-            "receivedMessage": {"title": "Sign in to Northwind Outfitters", "style": "icon"},
-            "replyMessage": {"title": "I signed in", "style": "icon"},
-        },
     )
 
 
@@ -129,7 +87,7 @@ def entries(client: Client) -> list[dict]:
 )
 def test_the_gateway_refuses_a_token_apple_would_refuse_and_keeps_nothing(device, token, status):
     client, customer_id = device
-    response = gateway_post("message", to_device(customer_id, body="Hello"), token)
+    response = gateway_post("message", to_device(BUSINESS_ID, customer_id, body="Hello"), token)
 
     assert response.status_code == status
     assert response.json()["detail"]
@@ -138,9 +96,14 @@ def test_the_gateway_refuses_a_token_apple_would_refuse_and_keeps_nothing(device
 
 def test_the_gateway_keeps_a_signed_text_for_the_customers_device(device):
     client, customer_id = device
-    first = gateway_post("message", to_device(customer_id, body="Hello, Dana"), platform_token())
+    first = gateway_post(
+        "message", to_device(BUSINESS_ID, customer_id, body="Hello, Dana"), platform_token()
+    )
     second = gateway_post(
-        "message", to_device(customer_id, body="How can I help?"), platform_token(), gzipped=True
+        "message",
+        to_device(BUSINESS_ID, customer_id, body="How can I help?"),
+        platform_token(),
+        gzipped=True,
     )
 
     assert (first.status_code, second.status_code) == (200, 200)
@@ -156,14 +119,16 @@ def test_the_gateway_answers_503_until_the_msp_is_configured(device, settings):
     _, customer_id = device
     settings.APPLE_MSP_SECRET = b""
 
-    response = gateway_post("message", to_device(customer_id, body="Hi"), platform_token())
+    response = gateway_post(
+        "message", to_device(BUSINESS_ID, customer_id, body="Hi"), platform_token()
+    )
 
     assert response.status_code == 503
 
 
 def test_the_gateway_refuses_headers_that_disagree_with_the_body(device):
     client, customer_id = device
-    body = to_device(customer_id, body="Hi")
+    body = to_device(BUSINESS_ID, customer_id, body="Hi")
     response = Client().post(
         "/portal/apple/gateway/message",
         json.dumps(body),
@@ -184,7 +149,7 @@ def test_the_gateway_refuses_headers_that_disagree_with_the_body(device):
 def test_a_sign_in_request_becomes_a_bubble_leading_to_the_providers_authorization(device):
     client, customer_id = device
     request_identifier = str(uuid.uuid4())
-    body = sign_in_request(customer_id, request_identifier)
+    body = sign_in_request(BUSINESS_ID, customer_id, request_identifier, REDIRECT_URI)
     redirect_uri = body["interactiveData"]["data"]["authenticate"]["oauth2"]["redirectURI"]
 
     response = gateway_post("authenticate", body, platform_token())
@@ -271,7 +236,11 @@ def test_the_device_answers_a_sign_in_it_received_with_its_request_identifier(
     settings.CC_PUBLIC_URL = key_server.url("")
     key_server.serve("/apple/message", b"", content_type="text/plain")
     request_identifier = str(uuid.uuid4())
-    gateway_post("authenticate", sign_in_request(customer_id, request_identifier), platform_token())
+    gateway_post(
+        "authenticate",
+        sign_in_request(BUSINESS_ID, customer_id, request_identifier, REDIRECT_URI),
+        platform_token(),
+    )
 
     unknown = client.post(
         "/portal/apple/sign-in-reply",
