@@ -9,17 +9,27 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 # The run command serves plain http, and reaches the sample portal's key URL on this machine.
+# Apple Messages for Business goes to the sample portal's stand-in for Apple's gateway, with an
+# MSP secret generated once into var/.
+APPLE_SECRET := var/apple_msp_secret
 RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-true} CC_SECURE_TRANSPORT=$${CC_SECURE_TRANSPORT:-false} \
-	CC_OUTBOUND_ALLOWED_HOSTS=$${CC_OUTBOUND_ALLOWED_HOSTS:-localhost,127.0.0.1}
+	CC_OUTBOUND_ALLOWED_HOSTS=$${CC_OUTBOUND_ALLOWED_HOSTS:-localhost,127.0.0.1} \
+	CC_APPLE_MSP_ID=$${CC_APPLE_MSP_ID:-demo-msp} \
+	CC_APPLE_MSP_SECRET=$${CC_APPLE_MSP_SECRET:-$$(cat $(APPLE_SECRET))} \
+	CC_APPLE_GATEWAY_URL=$${CC_APPLE_GATEWAY_URL:-http://127.0.0.1:8000/portal/apple/gateway}
 
 .PHONY: run test lint audit unit sdk integration venv clean
 
-run: $(INSTALLED)
+run: $(INSTALLED) $(APPLE_SECRET)
 	$(RUN_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(RUN_ENV) $(BIN)/python manage.py demo
 	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: lint audit unit sdk integration
+
+$(APPLE_SECRET):
+	mkdir -p -m 0700 var
+	(umask 077 && $(PYTHON) -c 'import base64, secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())' > $@)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -27,6 +27,7 @@ from contactcenter.env import (
     private_sqlite_database,
     random_secret_key,
 )
+from contactcenter.identity_provider.pkce import pkce_required
 from contactcenter.lib.keygen import new_rsa_private_key_pem
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -203,7 +204,7 @@ OAUTH2_PROVIDER = {
     "OIDC_RSA_PRIVATE_KEY": generated_once(
         VAR_DIR / "oidc_rsa_private_key.pem", new_rsa_private_key_pem
     ),
-    "PKCE_REQUIRED": True,
+    "PKCE_REQUIRED": pkce_required,
     # RFC 9700 (OAuth 2.0 Security Best Current Practice): no implicit or password grant,
     # PKCE with S256 only, bearer tokens never in the query string, `iss` in authorization
     # responses, tokens stored hashed, a replayed refresh token revokes its whole family.

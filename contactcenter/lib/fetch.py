@@ -83,16 +83,16 @@ def post_form(
     return _exchange("POST", url, form_headers, urlencode(data).encode())
 
 
-def post_json(
-    url: str,
-    body: object,
-    *,
-    headers: Mapping[str, str] | None = None,
-    accept: str = "application/json",
-) -> Fetched:
+def post(url: str, content: bytes, *, headers: Mapping[str, str]) -> Fetched:
+    """POST a body as given, its Content-Type (and any Content-Encoding) in `headers`, under
+    the outbound rules. Raises FetchError."""
+    return _exchange("POST", url, {"Accept": "application/json", **headers}, content)
+
+
+def post_json(url: str, body: object, *, headers: Mapping[str, str] | None = None) -> Fetched:
     """POST a JSON document under the outbound rules. Raises FetchError."""
-    json_headers = {"Accept": accept, "Content-Type": "application/json", **(headers or {})}
-    return _exchange("POST", url, json_headers, json.dumps(body).encode())
+    json_headers = {"Content-Type": "application/json", **(headers or {})}
+    return post(url, json.dumps(body).encode(), headers=json_headers)
 
 
 def vet(url: str) -> IPAddress:

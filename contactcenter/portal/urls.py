@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from contactcenter.portal import views
+from contactcenter.portal import apple_views, views
 
 app_name = "portal"
 
@@ -14,4 +14,14 @@ urlpatterns = [
     path("auth/token", views.token, name="token"),
     path("auth/publickey", views.public_key, name="public-key"),
     path("auth/keys", views.kid_list, name="keys"),
+    path("apple/", apple_views.messages_page, name="apple"),
+    path("apple/messages", apple_views.messages_since, name="apple-messages"),
+    path("apple/send", apple_views.send_text, name="apple-send"),
+    path("apple/sign-in-reply", apple_views.send_sign_in_reply, name="apple-sign-in-reply"),
+    path("apple/gateway/message", apple_views.gateway_message, name="apple-gateway-message"),
+    path(
+        "apple/gateway/authenticate",
+        apple_views.gateway_authenticate,
+        name="apple-gateway-authenticate",
+    ),
 ]

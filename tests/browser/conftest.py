@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.apple_gateway import MSP_ID, SECRET
 from tests.live import load_demo, serving_platform
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -30,7 +31,13 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="package")
 def live_url(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[str]:
     """The base URL of daphne serving the platform, static files included."""
-    with serving_platform(django_db_blocker, tmp_path_factory.mktemp("var")) as server:
+    with serving_platform(
+        django_db_blocker,
+        tmp_path_factory.mktemp("var"),
+        # An Apple Messaging Service Provider whose gateway is the sample portal's stand-in.
+        APPLE_MSP_ID=MSP_ID,
+        APPLE_MSP_SECRET=SECRET,
+    ) as server:
         yield server.url
 
 

@@ -15,16 +15,18 @@ from oauth2_provider.models import Application
 
 from authsettings.models import AuthenticationSetting
 from messaging.agent_rights import is_agent
-from messaging.models import ChannelInstance, Contact, Deployment
+from messaging.models import ChannelInstance, Contact, Deployment, RichMessage
 from workstreams.models import ContextVariable, Queue, RoutingRule, Workstream
 
 DEMO_MODELS = [
+    Application,
     AuthenticationSetting,
     ChannelInstance,
     Contact,
     ContextVariable,
     Deployment,
     Queue,
+    RichMessage,
     RoutingRule,
     Workstream,
 ]
@@ -59,6 +61,35 @@ def test_the_demo_twice_in_a_row_leaves_the_same_data(monkeypatch):
     assert widget.authentication_setting.javascript_client_function == (
         "auth.getAuthenticationToken"
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_apple_channel_signs_customers_in_at_the_platforms_provider(settings):
+    settings.CC_PUBLIC_URL = "https://cc.example.com"
+    run("demo")
+    run("demo")
+
+    channel = ChannelInstance.objects.get(kind=ChannelInstance.Kind.APPLE_MESSAGES_FOR_BUSINESS)
+    setting = channel.authentication_setting
+    application = Application.objects.get(client_id=setting.client_id)
+    agent = get_user_model().objects.get(username="agent")
+    assert channel.business_id
+    assert not channel.require_authentication
+    assert channel.workstream.channel_type == "apple_messages_for_business"
+    assert {queue.name for queue in agent.queues.filter(workstream=channel.workstream)} == {
+        "Apple customers",
+        "Signed-in Apple customers",
+    }
+    assert (setting.authentication_type, setting.scope) == ("oauth2_openid_connect", "openid")
+    assert setting.access_token_expiry_seconds == 120
+    assert setting.access_token_url == "http://127.0.0.1:8000/o/token/"
+    assert setting.decrypted_token_url == "http://127.0.0.1:8000/o/userinfo/"
+    assert [message.type for message in setting.rich_messages.all()] == ["authentication"]
+    assert application.redirect_uris == f"https://cc.example.com/apple/auth/{setting.pk}/callback"
+    assert application.client_type == Application.CLIENT_CONFIDENTIAL
+    # The secret is kept encrypted on the setting, and only hashed by the provider.
+    assert application.client_secret != setting.client_secret
+    assert check_password(setting.client_secret, application.client_secret)
 
 
 @pytest.mark.django_db(transaction=True)

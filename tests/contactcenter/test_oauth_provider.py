@@ -15,6 +15,7 @@ from django.test import Client
 from oauth2_provider.models import AccessToken, RefreshToken
 
 from tests.api_clients import create_api_client
+from tests.helpers import Type, make_setting
 from tests.live import platform_client
 
 REDIRECT_URI = "https://portal.example.com/callback"
@@ -174,3 +175,18 @@ def test_discovery_advertises_the_endpoints_there_are_and_no_introspection(clien
     assert document["authorization_endpoint"].endswith("/o/authorize/")
     assert document["jwks_uri"].endswith("/o/.well-known/jwks.json")
     assert not [key for key in document if key.startswith("introspection")]
+
+
+def test_an_apple_sign_in_client_gets_a_code_without_pkce_and_others_do_not(signed_in):
+    """Apple's devices send no code challenge: the confidential client an Apple OpenID Connect
+    setting names is the one client that needs none."""
+    apple_application, _ = platform_client(REDIRECT_URI, name="Apple sign-in")
+    make_setting(Type.OAUTH2_OPENID_CONNECT, client_id=apple_application.client_id)
+    other_application, _ = platform_client(REDIRECT_URI)
+
+    apple = parse_qs(urlsplit(authorize(signed_in, apple_application.client_id)["Location"]).query)
+    other = parse_qs(urlsplit(authorize(signed_in, other_application.client_id)["Location"]).query)
+
+    assert "code" in apple
+    assert other["error"] == ["invalid_request"]
+    assert "code" not in other

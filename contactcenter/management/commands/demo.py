@@ -1,5 +1,7 @@
-"""Load the demo: an admin, an agent, a portal customer, a workstream routed by context, and an
-authenticated chat widget wired to the sample portal. Running it again changes nothing."""
+"""Load the demo: an admin, an agent, a portal customer, a workstream routed by context, an
+authenticated chat widget wired to the sample portal, and an Apple Messages for Business channel
+whose customers sign in at the platform's own OpenID Connect provider. Running it again changes
+nothing."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import os
 import secrets
 import uuid
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
@@ -18,13 +21,17 @@ from oauth2_provider.models import Application
 from authsettings.models import AuthenticationSetting
 from contactcenter.models import ChannelType
 from contactcenter.portal import CUSTOMERS_GROUP, DEPLOYMENT_NAME, keys, tokens
-from messaging.models import AGENTS_GROUP, ChannelInstance, Contact, Deployment
+from messaging.models import AGENTS_GROUP, ChannelInstance, Contact, Deployment, RichMessage
 from workstreams.models import ContextVariable, Queue, RoutingRule, Workstream
 
 DEMO_CONTACT_ID = uuid.UUID("87b4d06c-abc2-e811-a9b0-000d3a10e09e")
 DEMO_CONTACT_EMAIL = "dana@example.com"
 SIGN_IN_CLIENT = "Portal code sign-in"
 SIGN_IN_SETTING = "Portal code sign-in"
+# The business id Apple would assign the demo business (the destination-id of its messages).
+APPLE_BUSINESS_ID = "5c8f4b4e-6a4d-4f4e-9d3a-2b1f0e7c9a11"
+APPLE_SETTING_NAME = "Apple sign-in"
+APPLE_APPLICATION_NAME = "Apple Messages sign-in"
 
 
 class Command(BaseCommand):
@@ -56,6 +63,7 @@ class Command(BaseCommand):
             workstream = self.ensure_workstream()
             self.ensure_widget(workstream, base_url)
             app_deployment = self.ensure_sign_in_chat_and_app(workstream, base_url)
+            self.ensure_apple_channel(base_url)
             Contact.objects.get_or_create(
                 id=DEMO_CONTACT_ID,
                 defaults={"full_name": "Dana Demo", "email": DEMO_CONTACT_EMAIL},
@@ -244,6 +252,103 @@ class Command(BaseCommand):
         self.stdout.write(f"  domain {mobile['domain']} ({base_url})")
         self.stdout.write(f"{'Code sign-in:':<15} {base_url}{reverse('portal:oidc')}")
 
+    def ensure_apple_channel(self, base_url: str) -> None:
+        """An Apple workstream whose customers sign in at the platform's own provider (/o/):
+        an OAuth application redirecting to the setting's callback, the setting holding its
+        client secret (encrypted; the application keeps it hashed), a sign-in rich message, and
+        the business's channel instance."""
+        workstream, _ = Workstream.objects.get_or_create(
+            name="Apple Messages",
+            defaults={"channel_type": ChannelType.APPLE_MESSAGES_FOR_BUSINESS},
+        )
+        queues = {
+            name: Queue.objects.get_or_create(workstream=workstream, name=name)[0]
+            for name in ("Apple customers", "Signed-in Apple customers")
+        }
+        agent = get_user_model().objects.get(username="agent")
+        for queue in queues.values():
+            queue.agents.add(agent)
+        if workstream.default_queue_id is None:
+            workstream.default_queue = queues["Apple customers"]
+            workstream.save(update_fields=["default_queue"])
+        RoutingRule.objects.get_or_create(
+            workstream=workstream,
+            name="Signed-in Apple customers",
+            defaults={
+                "order": 10,
+                "conditions": [{"variable": "authenticated", "operator": "eq", "value": True}],
+                "queue": queues["Signed-in Apple customers"],
+                "priority": 5,
+            },
+        )
+        sign_in_message, _ = RichMessage.objects.get_or_create(
+            name="Sign in to Northwind",
+            defaults={
+                "type": RichMessage.Type.AUTHENTICATION,
+                "content": {
+                    "received_message": "Sign in to Northwind Outfitters",
+                    "reply_message": "I signed in",
+                },
+            },
+        )
+        setting = self.ensure_apple_setting(base_url)
+        setting.rich_messages.add(sign_in_message)
+        ChannelInstance.objects.get_or_create(
+            business_id=APPLE_BUSINESS_ID,
+            defaults={
+                "name": "Northwind Outfitters",
+                "kind": ChannelInstance.Kind.APPLE_MESSAGES_FOR_BUSINESS,
+                "workstream": workstream,
+                "authentication_setting": setting,
+                # Customers write first; an agent asks them to sign in when it matters.
+                "require_authentication": False,
+            },
+        )
+
+    def ensure_apple_setting(self, base_url: str) -> AuthenticationSetting:
+        """The OpenID Connect setting and its application at the platform's provider. A new
+        client secret is made only when the pair does not exist yet."""
+        provider = {
+            "access_token_url": base_url + reverse("oauth2_provider:token"),
+            "decrypted_token_url": base_url + reverse("oauth2_provider:user-info"),
+        }
+        setting = AuthenticationSetting.objects.filter(name=APPLE_SETTING_NAME).first()
+        application = (
+            Application.objects.filter(client_id=setting.client_id).first() if setting else None
+        )
+        if setting is None:
+            setting = AuthenticationSetting(
+                name=APPLE_SETTING_NAME,
+                owner=get_user_model().objects.get(username="admin"),
+                channel_type=ChannelType.APPLE_MESSAGES_FOR_BUSINESS,
+                authentication_type=AuthenticationSetting.Type.OAUTH2_OPENID_CONNECT,
+                scope="openid",
+                access_token_expiry_seconds=120,
+            )
+        if application is None:
+            secret = secrets.token_urlsafe(32)
+            application = Application(
+                name=APPLE_APPLICATION_NAME,
+                client_type=Application.CLIENT_CONFIDENTIAL,
+                authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+                client_secret=secret,
+                algorithm=Application.RS256_ALGORITHM,
+                skip_authorization=True,
+            )
+            setting.client_secret = secret
+        changed = [name for name, value in provider.items() if getattr(setting, name) != value]
+        for name, value in provider.items():
+            setattr(setting, name, value)
+        if setting.pk is None or application.pk is None or changed:
+            setting.client_id = application.client_id
+            setting.save()
+        # The callback URL names the setting's id, known once it is saved.
+        redirect_uri = setting.redirect_url_at(settings.CC_PUBLIC_URL or base_url)
+        if application.pk is None or application.redirect_uris != redirect_uri:
+            application.redirect_uris = redirect_uri
+            application.save()
+        return setting
+
     def report(self, base_url: str, passwords: dict[str, str | None]) -> None:
         for label, path, username in (
             ("Admin:", reverse("admin:index"), "admin"),
@@ -256,3 +361,5 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {username:<6} password: {password}  (shown only this once)")
             else:
                 self.stdout.write(f"  {username:<6} exists; its password is unchanged.")
+        self.stdout.write(f"{'Apple Messages:':<15} {base_url}{reverse('portal:apple')}")
+        self.stdout.write("  signs in as customer when the agent asks.")
