@@ -226,7 +226,7 @@ def test_an_administrator_sets_up_an_apple_channel(new_page, demo):
     page = new_page()
     sign_in_admin(page, demo)
     start_setting_wizard(
-        page, demo, "Apple sign-in", "Apple Messages for Business", "OAuth 2.0 code flow"
+        page, demo, "Contoso sign-in", "Apple Messages for Business", "OAuth 2.0 code flow"
     )
     next_step(page, "Step 2 of 5: Details")
     fill(
@@ -255,9 +255,10 @@ def test_an_administrator_sets_up_an_apple_channel(new_page, demo):
     page.get_by_label("Account name").fill("Contoso on Apple")
     next_step(page, "Step 3 of 4: Behaviours")
     options = page.locator("select[name='behaviours-authentication_setting'] option")
-    expect(options).to_have_text(["---------", "Apple sign-in"])
+    # Apple settings only: the demo's and the one just made.
+    expect(options).to_have_text(["---------", "Apple sign-in", "Contoso sign-in"])
     page.get_by_label("Authentication", exact=True).check()
-    page.get_by_label("Authentication setting").select_option(label="Apple sign-in")
+    page.get_by_label("Authentication setting").select_option(label="Contoso sign-in")
     next_step(page, "Step 4 of 4: Summary")
     screenshot(page, "wizard-apple-summary")
     finish(page)
@@ -265,7 +266,7 @@ def test_an_administrator_sets_up_an_apple_channel(new_page, demo):
     screenshot(page, "wizard-apple-done")
     channel = ChannelInstance.objects.get(name="Contoso on Apple")
     assert channel.business_id == "9a8b7c6d-1234-4e5f-a6b7-c8d9e0f1a2b3"
-    assert channel.authentication_setting.name == "Apple sign-in"
+    assert channel.authentication_setting.name == "Contoso sign-in"
 
 
 def test_an_administrator_sets_up_a_chat_for_apps_that_follows_signed_in_customers(new_page, demo):
