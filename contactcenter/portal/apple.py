@@ -68,7 +68,7 @@ def new_customer_id() -> str:
 
 def verify_platform_jwt(authorization: str) -> dict:
     """The claims of the platform's bearer token, checked as Apple's gateway checks it: HS256
-    with the MSP secret, `iss` the MSP id, `iat` present, not expired. Raises Refused (401
+    with the MSP secret, `iss` the MSP id, `iat` and `exp` present, not expired. Raises Refused (401
     without a bearer token, 403 for a token that fails, 503 when the MSP is not configured)."""
     if not is_configured():
         raise Refused(503, "Set CC_APPLE_MSP_ID and CC_APPLE_MSP_SECRET.")
@@ -82,7 +82,7 @@ def verify_platform_jwt(authorization: str) -> dict:
             algorithms=[ALGORITHM],
             issuer=msp_id(),
             leeway=settings.CC_JWT_LEEWAY_SECONDS,
-            options={"require": ["iss", "iat"]},
+            options={"require": ["iss", "iat", "exp"]},
         )
     except jwt.PyJWTError as error:
         raise Refused(403, f"The token is refused: {error}.") from None

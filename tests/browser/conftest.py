@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.apple_gateway import MSP_ID, SECRET
+from tests.apple.gateway import MSP_ID, MSP_SECRET
 from tests.live import load_demo, serving_platform
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -36,7 +36,7 @@ def live_url(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[s
         tmp_path_factory.mktemp("var"),
         # An Apple Messaging Service Provider whose gateway is the sample portal's stand-in.
         APPLE_MSP_ID=MSP_ID,
-        APPLE_MSP_SECRET=SECRET,
+        APPLE_MSP_SECRET=MSP_SECRET,
     ) as server:
         yield server.url
 
