@@ -200,13 +200,13 @@ def inbound_jwt(*, now: float | None = None) -> str:
 
 
 def text_message(customer_id: str, business_id: str, text: str) -> dict:
-    return {**_envelope(customer_id, business_id, "text"), "body": text, "locale": "en_US"}
+    return {**envelope(customer_id, business_id, "text"), "body": text, "locale": "en_US"}
 
 
 def sign_in_reply(customer_id: str, business_id: str, request_identifier: str, status: str) -> dict:
     """The device's answer to an authentication request: `authenticated` or a failure."""
     return {
-        **_envelope(customer_id, business_id, "interactive"),
+        **envelope(customer_id, business_id, "interactive"),
         "interactiveData": {
             "bid": AUTHENTICATION_BID,
             "data": {
@@ -218,7 +218,8 @@ def sign_in_reply(customer_id: str, business_id: str, request_identifier: str, s
     }
 
 
-def _envelope(customer_id: str, business_id: str, kind: str) -> dict:
+def envelope(customer_id: str, business_id: str, kind: str) -> dict:
+    """The members every message from a customer's device starts with, under a new id."""
     return {
         "id": str(uuid.uuid4()),
         "type": kind,

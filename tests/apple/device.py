@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.x963kdf import X963KDF
 from django.test import Client
 
+from contactcenter.portal import apple
 from tests.apple.gateway import MSP_ID, MSP_SECRET
 
 __all__ = ["MSP_ID", "MSP_SECRET"]
@@ -33,14 +34,7 @@ def apple_token(*, secret: bytes = MSP_SECRET, algorithm: str = "HS256", **claim
 
 
 def body(kind: str, *, customer: str = CUSTOMER, **members) -> dict:
-    return {
-        "id": str(uuid.uuid4()),
-        "type": kind,
-        "sourceId": customer,
-        "destinationId": BUSINESS_ID,
-        "v": 1,
-        **members,
-    }
+    return {**apple.envelope(customer, BUSINESS_ID, kind), **members}
 
 
 def post(

@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler
 import jwt
 
 from contactcenter.portal import apple
+from messaging.apple import gateway as platform_gateway
 from tests.keyserver import KeyServer, send
 
 # The MSP every Apple test and the browser tests' server is: its id and the secret's bytes.
@@ -110,14 +111,10 @@ def platform_token(*, secret: bytes = MSP_SECRET, iss: str = MSP_ID, **claims) -
 
 
 def to_device(business_id: str, customer_id: str, kind: str = "text", **fields) -> dict:
-    return {
-        "id": str(uuid.uuid4()),
-        "type": kind,
-        "sourceId": business_id,
-        "destinationId": customer_id,
-        "v": 1,
-        **fields,
-    }
+    envelope = platform_gateway.envelope(
+        str(uuid.uuid4()), business_id=business_id, customer_id=customer_id, kind=kind
+    )
+    return {**envelope, **fields}
 
 
 def sign_in_request(
