@@ -20,6 +20,7 @@ from workstreams.models import Queue, Workstream
 pytestmark = pytest.mark.browser
 
 UNDELIVERABLE = "This one the gateway refuses"
+REFUND_SIGN_IN = "Sign in to get your refund"
 # A failed send is retried for at least 30 seconds before it is marked failed.
 RETRIES_MS = 60_000
 EXPIRY_SECONDS = 8
@@ -74,7 +75,11 @@ def _apple_channel(gateway: KeyServer) -> AuthenticationSetting:
         access_token_url=gateway.url("/idp/token"),
         decrypted_token_url=gateway.url("/idp/me"),
     )
-    setting.rich_messages.add(authentication_rich_message(name="Verify for a refund"))
+    refund = authentication_rich_message(
+        name="Verify for a refund",
+        content={"received_message": REFUND_SIGN_IN, "reply_message": "Signed in"},
+    )
+    setting.rich_messages.add(refund)
     # Administrators cannot go under a minute; the test waits less for the expiry.
     AuthenticationSetting.objects.filter(pk=setting.pk).update(
         access_token_expiry_seconds=EXPIRY_SECONDS
@@ -141,7 +146,7 @@ def test_an_agent_follows_an_apple_conversation_from_waiting_to_a_lapsed_sign_in
     expect(agent.get_by_test_id("conversation-error")).to_be_hidden()
     interactive = gateway.wait_for("authenticate", 1).body["interactiveData"]
     expect(request).to_be_enabled()
-    assert interactive["receivedMessage"]["title"] == "Please sign in"
+    assert interactive["receivedMessage"]["title"] == REFUND_SIGN_IN
     screenshot(agent, "console-apple-sign-in-requested")
 
     oauth2 = interactive["data"]["authenticate"]["oauth2"]
