@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 import secrets
+import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -88,9 +89,18 @@ def _forget_content_types(**kwargs) -> None:
     ContentType.objects.clear_cache()
 
 
-def start_server(django_db_blocker) -> LiveServer:
-    """Start daphne on a free loopback port. Raises RuntimeError when it does not come up."""
-    process = DaphneProcess(host="127.0.0.1", get_application=_application)
+def free_port() -> int:
+    """A loopback port nothing listens on now, for a server whose settings must name its own
+    address before it starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(django_db_blocker, port: int = 0) -> LiveServer:
+    """Start daphne on loopback `port` (0: a free one). Raises RuntimeError when it does not
+    come up."""
+    process = DaphneProcess(host="127.0.0.1", get_application=_application, port=port)
     # Once this process has run a socket test, asgiref's shared executor has a worker thread,
     # which a forked child does not inherit: its consumers would wait on it forever. The
     # child gets an executor of its own.
@@ -139,16 +149,19 @@ DEMO_PASSWORDS = {
 
 
 @contextmanager
-def serving_platform(django_db_blocker, var_dir: Path, **settings: object) -> Iterator[LiveServer]:
-    """The platform on a live server with `settings`, that may fetch from loopback (the sample
-    portal's keys, stand-ins) and keeps what it generates in `var_dir`; stopped afterwards."""
+def serving_platform(
+    django_db_blocker, var_dir: Path, *, port: int = 0, **settings: object
+) -> Iterator[LiveServer]:
+    """The platform on a live server (on `port`, or a free one) with `settings`, that may fetch
+    from loopback (the sample portal's keys, stand-ins) and keeps what it generates in
+    `var_dir`; stopped afterwards."""
     # Enabled before the fork, so the server has them too.
     overrides = override_settings(
         CC_OUTBOUND_ALLOWED_HOSTS=["127.0.0.1"], VAR_DIR=var_dir, **settings
     )
     overrides.enable()
     try:
-        server = start_server(django_db_blocker)
+        server = start_server(django_db_blocker, port)
         try:
             yield server
         finally:

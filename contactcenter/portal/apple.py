@@ -68,7 +68,7 @@ def new_customer_id() -> str:
 
 def verify_platform_jwt(authorization: str) -> dict:
     """The claims of the platform's bearer token, checked as Apple's gateway checks it: HS256
-    with the MSP secret, `iss` the MSP id, `iat` present, not expired. Raises Refused (401
+    with the MSP secret, `iss` the MSP id, `iat` and `exp` present, not expired. Raises Refused (401
     without a bearer token, 403 for a token that fails, 503 when the MSP is not configured)."""
     if not is_configured():
         raise Refused(503, "Set CC_APPLE_MSP_ID and CC_APPLE_MSP_SECRET.")
@@ -82,7 +82,7 @@ def verify_platform_jwt(authorization: str) -> dict:
             algorithms=[ALGORITHM],
             issuer=msp_id(),
             leeway=settings.CC_JWT_LEEWAY_SECONDS,
-            options={"require": ["iss", "iat"]},
+            options={"require": ["iss", "iat", "exp"]},
         )
     except jwt.PyJWTError as error:
         raise Refused(403, f"The token is refused: {error}.") from None
@@ -200,13 +200,13 @@ def inbound_jwt(*, now: float | None = None) -> str:
 
 
 def text_message(customer_id: str, business_id: str, text: str) -> dict:
-    return {**_envelope(customer_id, business_id, "text"), "body": text, "locale": "en_US"}
+    return {**envelope(customer_id, business_id, "text"), "body": text, "locale": "en_US"}
 
 
 def sign_in_reply(customer_id: str, business_id: str, request_identifier: str, status: str) -> dict:
     """The device's answer to an authentication request: `authenticated` or a failure."""
     return {
-        **_envelope(customer_id, business_id, "interactive"),
+        **envelope(customer_id, business_id, "interactive"),
         "interactiveData": {
             "bid": AUTHENTICATION_BID,
             "data": {
@@ -218,7 +218,8 @@ def sign_in_reply(customer_id: str, business_id: str, request_identifier: str, s
     }
 
 
-def _envelope(customer_id: str, business_id: str, kind: str) -> dict:
+def envelope(customer_id: str, business_id: str, kind: str) -> dict:
+    """The members every message from a customer's device starts with, under a new id."""
     return {
         "id": str(uuid.uuid4()),
         "type": kind,

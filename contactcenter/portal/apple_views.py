@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -101,6 +102,7 @@ def messages_page(request):
         {
             "channel": channel,
             "configured": apple.is_configured(),
+            "csrf_cookie_name": settings.CSRF_COOKIE_NAME,
             "customer_id": customer_of(request.session),
         },
     )

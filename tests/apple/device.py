@@ -1,5 +1,6 @@
-"""A simulated Apple device as Apple's gateway relays it: inbound JWTs signed with the MSP
-secret, gzip JSON POSTed to /apple/message, and the code flow's encrypted token."""
+"""The tests' simulated Apple device as Apple's gateway relays it: inbound JWTs signed with the
+MSP secret, gzip JSON POSTed to /apple/message (through the test client or to a live server),
+and the code flow's encrypted token."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 import time
 import uuid
 
+import httpx
 import jwt
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -16,6 +18,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.x963kdf import X963KDF
 from django.test import Client
 
+from contactcenter.portal import apple
 from tests.apple.gateway import MSP_ID, MSP_SECRET
 
 __all__ = ["MSP_ID", "MSP_SECRET"]
@@ -31,18 +34,11 @@ def apple_token(*, secret: bytes = MSP_SECRET, algorithm: str = "HS256", **claim
 
 
 def body(kind: str, *, customer: str = CUSTOMER, **members) -> dict:
-    return {
-        "id": str(uuid.uuid4()),
-        "type": kind,
-        "sourceId": customer,
-        "destinationId": BUSINESS_ID,
-        "v": 1,
-        **members,
-    }
+    return {**apple.envelope(customer, BUSINESS_ID, kind), **members}
 
 
 def post(
-    client: Client,
+    target: Client | str,
     document: dict | bytes,
     *,
     message_id: str | None = None,
@@ -53,15 +49,25 @@ def post(
     compress: bool = True,
     url: str = "/apple/message",
 ):
-    """POST a message as Apple's gateway does: gzip JSON with Apple's JWT and headers."""
+    """POST a message as Apple's gateway does: gzip JSON with Apple's JWT and headers, through
+    a test client or, given a live server's base URL, over HTTP (asserting it answers 200)."""
     raw = document if isinstance(document, bytes) else json.dumps(document).encode()
     sent = headers(message_id=message_id, customer=customer, business_id=business_id, token=token)
     if capabilities is not None:
-        sent["HTTP_CAPABILITY_LIST"] = capabilities
+        sent["capability-list"] = capabilities
     if compress:
         raw = gzip.compress(raw)
-        sent["HTTP_CONTENT_ENCODING"] = "gzip"
-    return client.post(url, raw, content_type="application/json", **sent)
+        sent["Content-Encoding"] = "gzip"
+    if isinstance(target, str):
+        response = httpx.post(
+            target + url,
+            content=raw,
+            headers={**sent, "Content-Type": "application/json"},
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
+        return response
+    return target.post(url, raw, content_type="application/json", headers=sent)
 
 
 def headers(
@@ -71,17 +77,17 @@ def headers(
     business_id: str = BUSINESS_ID,
     token: str | None = None,
 ) -> dict[str, str]:
-    """Apple's headers of a message, as the test client takes them."""
+    """Apple's headers of a message."""
     return {
-        "HTTP_AUTHORIZATION": f"Bearer {apple_token() if token is None else token}".strip(),
-        "HTTP_ID": message_id or str(uuid.uuid4()),
-        "HTTP_SOURCE_ID": customer,
-        "HTTP_DESTINATION_ID": business_id,
+        "Authorization": f"Bearer {apple_token() if token is None else token}".strip(),
+        "id": message_id or str(uuid.uuid4()),
+        "source-id": customer,
+        "destination-id": business_id,
     }
 
 
-def text(client: Client, words: str, **options):
-    return post(client, body("text", body=words), **options)
+def text(target: Client | str, words: str, **options):
+    return post(target, body("text", body=words), **options)
 
 
 def sign_in_reply(request_identifier: str, status: str = "authenticated", **authenticate):

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.apple_gateway import MSP_ID, SECRET
-from tests.live import load_demo, serving_platform
+from tests.apple.gateway import MSP_ID, MSP_SECRET
+from tests.live import free_port, load_demo, serving_platform
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -31,12 +31,16 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="package")
 def live_url(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[str]:
     """The base URL of daphne serving the platform, static files included."""
+    port = free_port()
     with serving_platform(
         django_db_blocker,
         tmp_path_factory.mktemp("var"),
-        # An Apple Messaging Service Provider whose gateway is the sample portal's stand-in.
+        port=port,
+        # An Apple Messaging Service Provider whose gateway is the sample portal's stand-in, as
+        # `make run` has it.
         APPLE_MSP_ID=MSP_ID,
-        APPLE_MSP_SECRET=SECRET,
+        APPLE_MSP_SECRET=MSP_SECRET,
+        APPLE_GATEWAY_URL=f"http://127.0.0.1:{port}/portal/apple/gateway",
     ) as server:
         yield server.url
 

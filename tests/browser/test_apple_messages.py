@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from contactcenter.management.commands.demo import APPLE_BUSINESS_ID
 from messaging.models import ChannelInstance
-from tests.apple_gateway import platform_token, sign_in_request, to_device
+from tests.apple.gateway import platform_token, sign_in_request, to_device
 from tests.browser.pages import screenshot
 
 

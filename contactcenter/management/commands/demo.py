@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 import uuid
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -32,6 +33,8 @@ SIGN_IN_SETTING = "Portal code sign-in"
 APPLE_BUSINESS_ID = "5c8f4b4e-6a4d-4f4e-9d3a-2b1f0e7c9a11"
 APPLE_SETTING_NAME = "Apple sign-in"
 APPLE_APPLICATION_NAME = "Apple Messages sign-in"
+# A sign-in at the demo's Apple business lasts two minutes, so its lapse is soon seen.
+APPLE_EXPIRY_SECONDS = 120
 
 
 class Command(BaseCommand):
@@ -191,37 +194,19 @@ class Command(BaseCommand):
         Connect provider (/o/), as /portal/oidc/ does, keeping their conversation across
         devices; and a deployment of the portal's chat for mobile apps. Returns that one."""
         redirect_uri = base_url + reverse("portal:oidc")
-        discovery_uri = base_url + reverse("oauth2_provider:oidc-connect-discovery-info")
-        application = Application.objects.filter(name=SIGN_IN_CLIENT).first()
-        setting = AuthenticationSetting.objects.filter(name=SIGN_IN_SETTING).first()
-        if application is None or setting is None:
-            # The provider keeps only a hash of the secret: a missing half gets a new one.
-            secret = secrets.token_urlsafe(32)
-            application = application or Application(name=SIGN_IN_CLIENT)
-            application.client_type = Application.CLIENT_CONFIDENTIAL
-            application.authorization_grant_type = Application.GRANT_AUTHORIZATION_CODE
-            application.algorithm = Application.RS256_ALGORITHM
-            application.skip_authorization = True
-            application.client_secret = secret
-            application.redirect_uris = redirect_uri
-            application.save()
-            setting = setting or AuthenticationSetting(
-                name=SIGN_IN_SETTING,
-                owner=get_user_model().objects.get(username="admin"),
-                channel_type=ChannelType.LIVE_CHAT,
-                authentication_type=AuthenticationSetting.Type.OPENID_CONNECT,
-                scope="openid",
-            )
-            setting.client_id = application.client_id
-            setting.client_secret = secret
-            setting.discovery_uri = discovery_uri
-            setting.save()
-        elif setting.discovery_uri != discovery_uri:
-            setting.discovery_uri = discovery_uri
-            setting.save(update_fields=["discovery_uri", "modified_at"])
-        if redirect_uri not in application.redirect_uris.split():
-            application.redirect_uris = f"{application.redirect_uris} {redirect_uri}".strip()
-            application.save(update_fields=["redirect_uris"])
+        setting = self.ensure_own_provider_setting(
+            SIGN_IN_SETTING,
+            application_name=SIGN_IN_CLIENT,
+            defaults={
+                "channel_type": ChannelType.LIVE_CHAT,
+                "authentication_type": AuthenticationSetting.Type.OPENID_CONNECT,
+                "scope": "openid",
+            },
+            provider={
+                "discovery_uri": base_url + reverse("oauth2_provider:oidc-connect-discovery-info")
+            },
+            redirect_uri=lambda setting: redirect_uri,
+        )
         widget, _ = ChannelInstance.objects.get_or_create(
             name="Account chat",
             defaults={
@@ -291,7 +276,23 @@ class Command(BaseCommand):
                 },
             },
         )
-        setting = self.ensure_apple_setting(base_url)
+        setting = self.ensure_own_provider_setting(
+            APPLE_SETTING_NAME,
+            application_name=APPLE_APPLICATION_NAME,
+            defaults={
+                "channel_type": ChannelType.APPLE_MESSAGES_FOR_BUSINESS,
+                "authentication_type": AuthenticationSetting.Type.OAUTH2_OPENID_CONNECT,
+                "scope": "openid",
+                "access_token_expiry_seconds": APPLE_EXPIRY_SECONDS,
+            },
+            provider={
+                "access_token_url": base_url + reverse("oauth2_provider:token"),
+                "decrypted_token_url": base_url + reverse("oauth2_provider:user-info"),
+            },
+            redirect_uri=lambda setting: setting.redirect_url_at(
+                settings.CC_PUBLIC_URL or base_url
+            ),
+        )
         setting.rich_messages.add(sign_in_message)
         ChannelInstance.objects.get_or_create(
             business_id=APPLE_BUSINESS_ID,
@@ -305,30 +306,32 @@ class Command(BaseCommand):
             },
         )
 
-    def ensure_apple_setting(self, base_url: str) -> AuthenticationSetting:
-        """The OpenID Connect setting and its application at the platform's provider. A new
-        client secret is made only when the pair does not exist yet."""
-        provider = {
-            "access_token_url": base_url + reverse("oauth2_provider:token"),
-            "decrypted_token_url": base_url + reverse("oauth2_provider:user-info"),
-        }
-        setting = AuthenticationSetting.objects.filter(name=APPLE_SETTING_NAME).first()
+    def ensure_own_provider_setting(
+        self,
+        name: str,
+        *,
+        application_name: str,
+        defaults: dict,
+        provider: dict,
+        redirect_uri: Callable[[AuthenticationSetting], str],
+    ) -> AuthenticationSetting:
+        """The setting `name` (made with `defaults` when missing) as a confidential client of
+        the platform's own provider (/o/): its application, the client secret the two share
+        (the setting keeps it encrypted, the application hashed, so a missing half of the
+        pair gets a new one), the `provider` URL fields kept current, and the setting's
+        redirect URI among the application's."""
+        setting = AuthenticationSetting.objects.filter(name=name).first()
         application = (
             Application.objects.filter(client_id=setting.client_id).first() if setting else None
         )
         if setting is None:
             setting = AuthenticationSetting(
-                name=APPLE_SETTING_NAME,
-                owner=get_user_model().objects.get(username="admin"),
-                channel_type=ChannelType.APPLE_MESSAGES_FOR_BUSINESS,
-                authentication_type=AuthenticationSetting.Type.OAUTH2_OPENID_CONNECT,
-                scope="openid",
-                access_token_expiry_seconds=120,
+                name=name, owner=get_user_model().objects.get(username="admin"), **defaults
             )
         if application is None:
             secret = secrets.token_urlsafe(32)
             application = Application(
-                name=APPLE_APPLICATION_NAME,
+                name=application_name,
                 client_type=Application.CLIENT_CONFIDENTIAL,
                 authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
                 client_secret=secret,
@@ -336,16 +339,16 @@ class Command(BaseCommand):
                 skip_authorization=True,
             )
             setting.client_secret = secret
-        changed = [name for name, value in provider.items() if getattr(setting, name) != value]
-        for name, value in provider.items():
-            setattr(setting, name, value)
+        changed = [field for field, value in provider.items() if getattr(setting, field) != value]
+        for field, value in provider.items():
+            setattr(setting, field, value)
         if setting.pk is None or application.pk is None or changed:
             setting.client_id = application.client_id
             setting.save()
-        # The callback URL names the setting's id, known once it is saved.
-        redirect_uri = setting.redirect_url_at(settings.CC_PUBLIC_URL or base_url)
-        if application.pk is None or application.redirect_uris != redirect_uri:
-            application.redirect_uris = redirect_uri
+        # A redirect URI may name the setting's id, known once it is saved.
+        uri = redirect_uri(setting)
+        if application.pk is None or uri not in application.redirect_uris.split():
+            application.redirect_uris = f"{application.redirect_uris} {uri}".strip()
             application.save()
         return setting
 

@@ -21,10 +21,20 @@ window.AppleDevice = (function () {
         });
     }
 
+    // Signing in at the provider gives the session a new CSRF token: the cookie holds the
+    // current one, the page the one it was served with.
+    function csrfToken() {
+      var prefix = options.csrfCookieName + "=";
+      var cookie = document.cookie.split("; ").filter(function (item) {
+        return item.indexOf(prefix) === 0;
+      })[0];
+      return cookie ? decodeURIComponent(cookie.slice(prefix.length)) : options.csrfToken;
+    }
+
     function post(url, fields) {
       return call(url, {
         method: "POST",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": options.csrfToken },
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
         body: JSON.stringify(Object.assign({ business_id: options.businessId }, fields)),
       });
     }

@@ -14,6 +14,7 @@
   var device = window.AppleDevice.create({
     businessId: options.businessId,
     csrfToken: options.csrfToken,
+    csrfCookieName: options.csrfCookieName,
     messagesUrl: options.messagesUrl,
     sendUrl: options.sendUrl,
     signInReplyUrl: options.signInReplyUrl,

@@ -16,18 +16,12 @@ from django.test import Client
 
 from contactcenter.portal.apple_views import SESSION_CUSTOMER
 from messaging.models import ChannelInstance
-from tests.apple_gateway import MSP_ID, SECRET, platform_token, sign_in_request, to_device
+from tests.apple.gateway import MSP_ID, MSP_SECRET, platform_token, sign_in_request, to_device
 from tests.helpers import Type, make_setting
 from workstreams.models import Workstream
 
 BUSINESS_ID = "business-7f3c"
 REDIRECT_URI = "http://127.0.0.1:8000/apple/auth/1/callback"
-
-
-@pytest.fixture
-def msp(settings):
-    settings.APPLE_MSP_ID = MSP_ID
-    settings.APPLE_MSP_SECRET = SECRET
 
 
 @pytest.fixture
@@ -81,7 +75,7 @@ def entries(client: Client) -> list[dict]:
         (platform_token(secret=b"another secret, not the MSP's one"), 403),
         (platform_token(iss="someone-else"), 403),
         (platform_token(exp=int(time.time()) - 600), 403),
-        (jwt.encode({"iss": MSP_ID}, SECRET, "HS256"), 403),
+        (jwt.encode({"iss": MSP_ID}, MSP_SECRET, "HS256"), 403),
     ],
     ids=["no token", "wrong secret", "wrong issuer", "expired", "no iat"],
 )
@@ -184,7 +178,7 @@ def test_the_page_writes_to_the_platform_as_apples_gateway_does(device, key_serv
     [request] = key_server.requests
     headers = {name.lower(): value for name, value in request.headers.items()}
     scheme, token = headers["authorization"].split(" ")
-    claims = jwt.decode(token, SECRET, algorithms=["HS256"], audience=MSP_ID)
+    claims = jwt.decode(token, MSP_SECRET, algorithms=["HS256"], audience=MSP_ID)
     body = json.loads(gzip.decompress(request.body))
     assert (request.method, scheme) == ("POST", "Bearer")
     assert claims["exp"] > claims["iat"]
