@@ -28,9 +28,12 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def live_url(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[str]:
-    """The base URL of daphne serving the platform, static files included."""
+    """The base URL of daphne serving the platform, static files included. One server per
+    module, never two at once: each server process sweeps the shared database for due Apple
+    deliveries and lapsed sign-ins, and tells only the sockets on its own (in-memory) channel
+    layer, so a second server would take work whose agents listen on the first."""
     port = free_port()
     with serving_platform(
         django_db_blocker,
