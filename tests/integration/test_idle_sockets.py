@@ -14,7 +14,7 @@ import pytest
 import websockets
 
 from tests.keyserver import token_for
-from tests.live import agent_cookie, cluster, start_server
+from tests.live import agent_cookie, cluster, receive, receive_until, start_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -39,16 +39,6 @@ def servers(django_db_blocker, chat):
         yield started
 
 
-async def receive(socket) -> dict:
-    return json.loads(await asyncio.wait_for(socket.recv(), timeout=10))
-
-
-async def receive_until(socket, frame_type: str) -> dict:
-    while (frame := await receive(socket))["type"] != frame_type:
-        pass
-    return frame
-
-
 async def receive_each(socket, frame_types: set[str]) -> None:
     """Receive until a frame of each type has come, in any order."""
     left = set(frame_types)
@@ -60,7 +50,7 @@ async def stays_quiet(socket) -> None:
     """Nothing arrives for IDLE_SECONDS and the socket stays open: had the server closed it,
     `recv` would raise websockets' ConnectionClosedError with the close code."""
     try:
-        frame = await asyncio.wait_for(socket.recv(), timeout=IDLE_SECONDS)
+        frame = await receive(socket, timeout=IDLE_SECONDS)
     except TimeoutError:
         return
     pytest.fail(f"An idle socket was sent {frame} (on {socket.request.path})")
