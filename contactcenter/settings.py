@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from channels_redis.core import RedisChannelLayer
 from cryptography.fernet import Fernet
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 
@@ -124,11 +125,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# channels-redis waits for a socket's next event with a blocking pop that Redis answers empty
+# after `brpop_timeout` seconds of quiet (5), then pops again. redis-py gives up on any read
+# after `socket_timeout`, 5 seconds unless told (since redis-py 8): the two raced, and every
+# socket quiet for 5 seconds closed with 1011. Reads may take the pop's wait and 10 seconds
+# more, so a Redis that stops answering is still noticed.
+REDIS_LAYER_READ_SECONDS = RedisChannelLayer.brpop_timeout + 10
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": REDIS_LAYER_READ_SECONDS}]
+            },
         }
     }
     CACHES = {

@@ -10,7 +10,9 @@ already put in place) and reaches the same database and channel layer.
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
 import os
 import secrets
 import socket
@@ -117,6 +119,19 @@ def start_server(django_db_blocker, port: int = 0) -> LiveServer:
         process.terminate()
         raise RuntimeError("daphne did not start")
     return LiveServer(process)
+
+
+async def receive(socket, timeout: float = 10) -> dict:
+    """The next frame of a live server's socket (a websockets client), decoded. Raises
+    TimeoutError when none comes within `timeout` seconds."""
+    return json.loads(await asyncio.wait_for(socket.recv(), timeout=timeout))
+
+
+async def receive_until(socket, frame_type: str) -> dict:
+    """The next frame of `frame_type`; the frames before it are passed over."""
+    while (frame := await receive(socket))["type"] != frame_type:
+        pass
+    return frame
 
 
 def agent_cookie(agent) -> str:
