@@ -169,6 +169,74 @@ test("a dropped connection resumes after the last message, losing and repeating 
   assert.deepEqual(named("message").map(([, frame]) => frame.id), ["7"]);
 });
 
+/* A started chat whose connection drops right after the visitor sent `text`, resumed: the
+   new socket, after its resume frame and the transport's probe for the end of the replay. */
+async function resumedAfterSending(text) {
+  const session = transport();
+  await started(session.chat);
+  latest().frame({ type: "message", id: "1", sender: "system", text: "Started", sent_at: "" });
+  session.chat.send(text);
+  latest().drop();
+  await until(() => session.named("reconnecting").length === 1);
+  session.chat.send("typed while down");
+  session.chat.reconnectNow();
+  await until(() => FakeSocket.all.length === 2 && latest().sent.length === 1);
+  latest().frame({ type: "resumed", conversation: "c-1", authenticated: false });
+  assert.deepEqual(latest().sent, [
+    { type: "resume", conversation: "c-1", resume_token: "rt", after: "1" },
+    { type: "message", text: "" },
+  ]);
+  return session;
+}
+
+const probeRefused = {
+  type: "error", code: "bad_frame", detail: "A message is 1 to 4000 characters.",
+};
+
+test("a message stored before the drop but not echoed is not sent again", async () => {
+  const { chat, named } = await resumedAfterSending("just before the drop");
+  latest().frame({ type: "message", id: "2", sender: "visitor", text: "just before the drop" });
+  latest().frame({ type: "message", id: "3", sender: "agent", text: "Hello" });
+  latest().frame(probeRefused);
+  assert.deepEqual(latest().sent.slice(2), [{ type: "message", text: "typed while down" }]);
+  assert.deepEqual(named("error"), []);
+  chat.send("and now");
+  assert.deepEqual(latest().sent.at(-1), { type: "message", text: "and now" });
+});
+
+test("a message lost with the connection is sent again once the replay is over", async () => {
+  const { chat, named } = await resumedAfterSending("lost with the drop");
+  latest().frame({ type: "message", id: "2", sender: "agent", text: "Hello" });
+  chat.send("typed during the replay");
+  assert.equal(latest().sent.length, 2); // nothing goes before the replay is known
+  latest().frame(probeRefused);
+  assert.deepEqual(latest().sent.slice(2), [
+    { type: "message", text: "lost with the drop" },
+    { type: "message", text: "typed while down" },
+    { type: "message", text: "typed during the replay" },
+  ]);
+  assert.deepEqual(named("error"), []);
+  latest().frame({ type: "message", id: "3", sender: "visitor", text: "lost with the drop" });
+  latest().drop();
+  await until(() => named("reconnecting").length === 2);
+  chat.reconnectNow();
+  await until(() => FakeSocket.all.length === 3 && latest().sent.length === 1);
+  latest().frame({ type: "resumed", conversation: "c-1", authenticated: false });
+  latest().frame({ type: "message", id: "4", sender: "visitor", text: "typed while down" });
+  latest().frame({ type: "message", id: "5", sender: "visitor", text: "typed during the replay" });
+  latest().frame(probeRefused);
+  assert.deepEqual(latest().sent.slice(2), []);
+});
+
+test("a text the platform would refuse is reported, not sent", async () => {
+  const { chat, named } = transport();
+  await started(chat);
+  chat.send("");
+  chat.send("x".repeat(4001));
+  assert.deepEqual(latest().sent.length, 1);
+  assert.deepEqual(named("error").map(([, error]) => error.code), ["bad_frame", "bad_frame"]);
+});
+
 test("close() drops what waits to be sent, so it never reaches the next conversation", async () => {
   const { chat, named } = transport();
   await started(chat);
