@@ -59,17 +59,22 @@ beforeEach(() => {
   authentication = null;
   calls.length = 0;
   FakeSocket.all.length = 0;
+  FakeSocket.hanging = false;
 });
 
 /* A socket to the platform: records what the transport sends; the test plays the server. */
 class FakeSocket {
   static all = [];
+  static hanging = false; // new sockets never open, as on a failing network
 
   constructor(url) {
     this.url = url;
     this.readyState = 0;
     this.sent = [];
     FakeSocket.all.push(this);
+    if (FakeSocket.hanging) {
+      return;
+    }
     setImmediate(() => {
       this.readyState = 1;
       this.onopen?.();
@@ -235,6 +240,23 @@ test("a text the platform would refuse is reported, not sent", async () => {
   chat.send("x".repeat(4001));
   assert.deepEqual(latest().sent.length, 1);
   assert.deepEqual(named("error").map(([, error]) => error.code), ["bad_frame", "bad_frame"]);
+});
+
+test("a connection that never opens is given up after 10 seconds and tried again", async (t) => {
+  const { chat, named } = transport();
+  await started(chat);
+  latest().drop();
+  await until(() => named("reconnecting").length === 1);
+  FakeSocket.hanging = true;
+  t.mock.timers.enable({ apis: ["setTimeout"] });
+  chat.reconnectNow();
+  const hung = latest();
+  t.mock.timers.tick(9999);
+  assert.equal(named("reconnecting").length, 1);
+  t.mock.timers.tick(1);
+  assert.equal(named("reconnecting").length, 2);
+  assert.equal(hung.readyState, 3);
+  assert.equal(chat.phase, "reconnecting");
 });
 
 test("close() drops what waits to be sent, so it never reaches the next conversation", async () => {

@@ -41,10 +41,15 @@
   // A session token with less than this left is refreshed before a start or sign-in uses it.
   const SESSION_MARGIN_MS = 30000;
   const RECONNECT_DELAYS_MS = [500, 1000, 2000, 4000, 8000, 15000, 30000];
+  // A socket not open by then is given up as a dropped connection: on a failing network a
+  // connection can hang unanswered (Node 20's WebSocket even does when the server hangs up
+  // during the handshake).
+  const CONNECT_TIMEOUT_MS = 10000;
   // The close code of a conversation that has ended: closed by the agent, or abandoned.
   const CLOSE_ENDED = 4410;
   const CLOSE_UNAUTHENTICATED = 4401;
   const SOCKET_OPEN = 1;
+  const CLOSE_NO_STATUS = 1006; // the connection was lost
   const MAX_MESSAGE_CHARACTERS = 4000;
   // Answered by a bad_frame error after the whole replay, storing nothing (see above).
   const REPLAY_END_PROBE = { type: "message", text: "" };
@@ -367,7 +372,17 @@
       this.socket = socket;
       this.refusal = null;
       this.endReason = null;
-      socket.onopen = () => socket.send(JSON.stringify(firstFrame));
+      const connecting = setTimeout(() => {
+        if (this.socket === socket) {
+          this.socket = null;
+          socket.close();
+          this.closed(CLOSE_NO_STATUS);
+        }
+      }, CONNECT_TIMEOUT_MS);
+      socket.onopen = () => {
+        clearTimeout(connecting);
+        socket.send(JSON.stringify(firstFrame));
+      };
       socket.onmessage = (event) => {
         let frame;
         try {
@@ -380,6 +395,7 @@
         }
       };
       socket.onclose = (event) => {
+        clearTimeout(connecting);
         if (this.socket === socket) {
           this.socket = null;
           this.replaying = false;
