@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from messaging.models import Deployment, Message
-from tests.live import DEMO_PASSWORDS
+from messaging.models import Message
 from tests.sdk.links import DOWN, UP, link_to
-from tests.sdk.node import WAIT_SECONDS, readme_example, run_program
+from tests.sdk.node import WAIT_SECONDS, readme_chat
 
 HELLO = "Hello from the app"
 LOST_ON_THE_WAY = "Sent as the network failed"
@@ -30,18 +29,9 @@ def drop_while_sending(chat, link, text: str, losing: str) -> None:
 
 
 def test_a_message_sent_as_the_connection_dies_is_stored_once(demo):
-    deployment = Deployment.objects.get(allow_mobile_apps=True, status=Deployment.Status.ACTIVE)
     with (
         link_to(urlsplit(demo).port) as link,
-        run_program(
-            readme_example(),
-            "dropped-chat.mjs",
-            {
-                "CC_DOMAIN": f"http://127.0.0.1:{link.port}",
-                "CC_DEPLOYMENT_ID": str(deployment.deployment_id),
-                "CC_PASSWORD": DEMO_PASSWORDS["customer"],
-            },
-        ) as chat,
+        readme_chat(link, "dropped-chat.mjs") as chat,
     ):
         chat.expect("started ")
         chat.type(HELLO)
