@@ -229,7 +229,9 @@ class VisitorConsumer(FrameConsumer):
 
     async def enter(self, conversation, frame: dict, *, after: int | None = None) -> None:
         """Join the conversation, answer the first frame (`started` or `resumed`), then send
-        the messages after `after` (all of them without it)."""
+        the messages after `after` (all of them without it). All of it goes out before the
+        socket's next frame is read, so the answer to that frame marks the end of the replay
+        (the transport SDK relies on it)."""
         await self.join(conversation.pk)
         await self.send_json(
             {

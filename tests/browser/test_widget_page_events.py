@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from contactcenter.portal import DEPLOYMENT_NAME
 from messaging.models import ChannelInstance, Deployment
 from tests.browser.pages import (
     open_widget,
@@ -62,7 +63,7 @@ def test_the_page_hears_of_the_sign_in_the_agents_close_and_the_logout(demo, new
     customer.evaluate("() => window.ContactCenter.logout()")
     wait_for_widget_event(customer, "loggedout")
     expect(pane).to_be_hidden()
-    deployment = Deployment.objects.get(name="Sample portal")
+    deployment = Deployment.objects.get(name=DEPLOYMENT_NAME)
     assert widget_state(customer, deployment.deployment_id) is None
 
 

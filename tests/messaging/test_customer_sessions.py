@@ -19,7 +19,7 @@ from django.urls import path
 from django.utils import timezone
 
 from authsettings.sessions import SESSION_SECONDS
-from messaging import customer_sessions
+from messaging import customer_sessions, sweeps
 from messaging.models import ChannelInstance, Conversation, Deployment
 from messaging.summaries import conversation_summary
 from messaging.widget_socket import VisitorConsumer
@@ -234,6 +234,32 @@ async def test_without_renewal_the_agent_reads_unauthenticated_from_the_expiry(c
     assert await database_sync_to_async(
         Conversation.objects.filter(pk=started["conversation"]).not_authenticated_now().exists
     )()
+
+
+async def test_a_code_flow_sign_in_that_lapses_unrenewed_is_told_to_the_agent_once(
+    code_widget, on_duty
+):
+    session = await token(code_widget)
+    expiry = expiry_of(session)
+    async with AsyncExitStack() as stack:
+        visitor = await stack.enter_async_context(socket(code_widget.widget_id))
+        started, _ = await start(visitor, session)
+        agent = await stack.enter_async_context(console(on_duty))
+        await agent.receive_json_from(timeout=5)  # the queue
+        await agent.send_json_to({"type": "accept", "conversation": started["conversation"]})
+        await drain(agent)
+
+        # Every server process sweeps once a second; the sweeps here run at moved times.
+        await database_sync_to_async(sweeps.sweep)(expiry - timedelta(seconds=1))
+        assert await agent.receive_nothing(timeout=0.2)
+        await database_sync_to_async(sweeps.sweep)(expiry + timedelta(seconds=1))
+        told = await agent.receive_json_from(timeout=5)
+        await database_sync_to_async(sweeps.sweep)(expiry + timedelta(seconds=2))
+        assert await agent.receive_nothing(timeout=0.2)
+
+    assert (told["type"], told["conversation"]) == ("authentication", started["conversation"])
+    assert told["authenticated"] is False
+    assert told["authenticated_until"] == expiry.isoformat()
 
 
 # Persistent conversations

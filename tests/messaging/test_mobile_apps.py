@@ -11,6 +11,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.test import Client
 
+from messaging import actions
 from messaging.models import ChannelInstance, Conversation, Deployment
 from tests.helpers import Type, make_setting
 from tests.keyserver import token_for
@@ -145,6 +146,30 @@ async def test_an_app_resumes_its_conversation_without_origin(app, keys):
         "conversation": started["conversation"],
         "authenticated": True,
     }
+
+
+async def test_a_frame_sent_right_after_a_resume_is_answered_after_the_whole_replay(app, keys):
+    """The transport SDK sends a frame the platform refuses on `resumed` and takes the refusal
+    as the end of the replay, to know which of its messages the connection lost."""
+    widget, deployment = app
+    started = await started_in_app(widget, deployment, keys)
+    conversation = await database_sync_to_async(Conversation.objects.get)(
+        pk=started["conversation"]
+    )
+    for n in range(3):
+        await database_sync_to_async(actions.do_post_message)(
+            conversation, sender="agent", text=f"Answer {n}"
+        )
+
+    async with socket(widget.widget_id, origin=None) as communicator:
+        await communicator.send_json_to(resume_frame(started))
+        await communicator.send_json_to({"type": "message", "text": ""})
+        frames = [await communicator.receive_json_from(timeout=5) for _ in range(6)]
+        assert await communicator.receive_nothing(timeout=0.2)
+
+    assert [frame["type"] for frame in frames] == ["resumed", *["message"] * 4, "error"]
+    assert [frame["text"] for frame in frames[2:5]] == ["Answer 0", "Answer 1", "Answer 2"]
+    assert frames[-1]["code"] == "bad_frame"
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,15 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
+UP = "up"  # from the client to the server
+DOWN = "down"
+
 
 class Link:
     """Relays TCP connections from its own loopback port to `target_port`. cut() drops every
-    connection and refuses new ones until mend()."""
+    connection and refuses new ones until mend(). lose(direction) makes the open connections
+    lose what is sent that way (UP or DOWN), as a failing network does before it drops; `lost`
+    is set once something was."""
 
     def __init__(self, target_port: int):
         self.target_port = target_port
@@ -19,6 +24,8 @@ class Link:
         self.up = True
         self.lock = threading.Lock()
         self.connections: list[socket.socket] = []
+        self.losing: set[str] = set()
+        self.lost = threading.Event()
         threading.Thread(target=self._accept, daemon=True).start()
 
     def cut(self) -> None:
@@ -28,9 +35,15 @@ class Link:
         for connection in dropped:
             _drop(connection)
 
+    def lose(self, direction: str) -> None:
+        with self.lock:
+            self.lost.clear()
+            self.losing.add(direction)
+
     def mend(self) -> None:
         with self.lock:
             self.up = True
+            self.losing.clear()
 
     def close(self) -> None:
         self.cut()
@@ -48,16 +61,20 @@ class Link:
                     continue
                 server = socket.create_connection(("127.0.0.1", self.target_port))
                 self.connections += [client, server]
-            for source, sink in ((client, server), (server, client)):
-                threading.Thread(target=_pipe, args=(source, sink), daemon=True).start()
+            for direction, source, sink in ((UP, client, server), (DOWN, server, client)):
+                threading.Thread(
+                    target=self._pipe, args=(direction, source, sink), daemon=True
+                ).start()
 
-
-def _pipe(source: socket.socket, sink: socket.socket) -> None:
-    with suppress(OSError):
-        while data := source.recv(65536):
-            sink.sendall(data)
-    _drop(source)
-    _drop(sink)
+    def _pipe(self, direction: str, source: socket.socket, sink: socket.socket) -> None:
+        with suppress(OSError):
+            while data := source.recv(65536):
+                if direction in self.losing:
+                    self.lost.set()
+                else:
+                    sink.sendall(data)
+        _drop(source)
+        _drop(sink)
 
 
 def _drop(connection: socket.socket) -> None:

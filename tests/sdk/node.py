@@ -14,6 +14,10 @@ from pathlib import Path
 
 from django.conf import settings
 
+from messaging.models import Deployment
+from tests.live import DEMO_PASSWORDS
+from tests.sdk.links import Link
+
 CI_NODE = settings.BASE_DIR / ".ci" / "node"
 # Where .ci/node puts the `ws` package for a Node without a WebSocket class: programs run from
 # here find it.
@@ -89,3 +93,17 @@ def run_program(source: str, name: str, env: dict[str, str]) -> Iterator[Program
     finally:
         process.kill()
         process.wait(timeout=10)
+
+
+@contextmanager
+def readme_chat(link: Link, name: str) -> Iterator[Program]:
+    """The README's program as var/node/`name`, chatting through `link` as the demo's customer
+    on the demo's deployment for mobile apps."""
+    deployment = Deployment.objects.get(allow_mobile_apps=True, status=Deployment.Status.ACTIVE)
+    env = {
+        "CC_DOMAIN": f"http://127.0.0.1:{link.port}",
+        "CC_DEPLOYMENT_ID": str(deployment.deployment_id),
+        "CC_PASSWORD": DEMO_PASSWORDS["customer"],
+    }
+    with run_program(readme_example(), name, env) as program:
+        yield program

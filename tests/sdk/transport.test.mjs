@@ -59,17 +59,22 @@ beforeEach(() => {
   authentication = null;
   calls.length = 0;
   FakeSocket.all.length = 0;
+  FakeSocket.hanging = false;
 });
 
 /* A socket to the platform: records what the transport sends; the test plays the server. */
 class FakeSocket {
   static all = [];
+  static hanging = false; // new sockets never open, as on a failing network
 
   constructor(url) {
     this.url = url;
     this.readyState = 0;
     this.sent = [];
     FakeSocket.all.push(this);
+    if (FakeSocket.hanging) {
+      return;
+    }
     setImmediate(() => {
       this.readyState = 1;
       this.onopen?.();
@@ -167,6 +172,91 @@ test("a dropped connection resumes after the last message, losing and repeating 
   latest().frame({ type: "message", id: "7", sender: "agent", text: "Hi", sent_at: "" });
   assert.deepEqual(latest().sent.slice(1), [{ type: "message", text: "typed while down" }]);
   assert.deepEqual(named("message").map(([, frame]) => frame.id), ["7"]);
+});
+
+/* A started chat whose connection drops right after the visitor sent `text`, resumed: the
+   new socket, after its resume frame and the transport's probe for the end of the replay. */
+async function resumedAfterSending(text) {
+  const session = transport();
+  await started(session.chat);
+  latest().frame({ type: "message", id: "1", sender: "system", text: "Started", sent_at: "" });
+  session.chat.send(text);
+  latest().drop();
+  await until(() => session.named("reconnecting").length === 1);
+  session.chat.send("typed while down");
+  session.chat.reconnectNow();
+  await until(() => FakeSocket.all.length === 2 && latest().sent.length === 1);
+  latest().frame({ type: "resumed", conversation: "c-1", authenticated: false });
+  assert.deepEqual(latest().sent, [
+    { type: "resume", conversation: "c-1", resume_token: "rt", after: "1" },
+    { type: "message", text: "" },
+  ]);
+  return session;
+}
+
+const probeRefused = {
+  type: "error", code: "bad_frame", detail: "A message is 1 to 4000 characters.",
+};
+
+test("a message stored before the drop but not echoed is not sent again", async () => {
+  const { chat, named } = await resumedAfterSending("just before the drop");
+  latest().frame({ type: "message", id: "2", sender: "visitor", text: "just before the drop" });
+  latest().frame({ type: "message", id: "3", sender: "agent", text: "Hello" });
+  latest().frame(probeRefused);
+  assert.deepEqual(latest().sent.slice(2), [{ type: "message", text: "typed while down" }]);
+  assert.deepEqual(named("error"), []);
+  chat.send("and now");
+  assert.deepEqual(latest().sent.at(-1), { type: "message", text: "and now" });
+});
+
+test("a message lost with the connection is sent again once the replay is over", async () => {
+  const { chat, named } = await resumedAfterSending("lost with the drop");
+  latest().frame({ type: "message", id: "2", sender: "agent", text: "Hello" });
+  chat.send("typed during the replay");
+  assert.equal(latest().sent.length, 2); // nothing goes before the replay is known
+  latest().frame(probeRefused);
+  assert.deepEqual(latest().sent.slice(2), [
+    { type: "message", text: "lost with the drop" },
+    { type: "message", text: "typed while down" },
+    { type: "message", text: "typed during the replay" },
+  ]);
+  assert.deepEqual(named("error"), []);
+  latest().frame({ type: "message", id: "3", sender: "visitor", text: "lost with the drop" });
+  latest().drop();
+  await until(() => named("reconnecting").length === 2);
+  chat.reconnectNow();
+  await until(() => FakeSocket.all.length === 3 && latest().sent.length === 1);
+  latest().frame({ type: "resumed", conversation: "c-1", authenticated: false });
+  latest().frame({ type: "message", id: "4", sender: "visitor", text: "typed while down" });
+  latest().frame({ type: "message", id: "5", sender: "visitor", text: "typed during the replay" });
+  latest().frame(probeRefused);
+  assert.deepEqual(latest().sent.slice(2), []);
+});
+
+test("a text the platform would refuse is reported, not sent", async () => {
+  const { chat, named } = transport();
+  await started(chat);
+  chat.send("");
+  chat.send("x".repeat(4001));
+  assert.deepEqual(latest().sent.length, 1);
+  assert.deepEqual(named("error").map(([, error]) => error.code), ["bad_frame", "bad_frame"]);
+});
+
+test("a connection that never opens is given up after 10 seconds and tried again", async (t) => {
+  const { chat, named } = transport();
+  await started(chat);
+  latest().drop();
+  await until(() => named("reconnecting").length === 1);
+  FakeSocket.hanging = true;
+  t.mock.timers.enable({ apis: ["setTimeout"] });
+  chat.reconnectNow();
+  const hung = latest();
+  t.mock.timers.tick(9999);
+  assert.equal(named("reconnecting").length, 1);
+  t.mock.timers.tick(1);
+  assert.equal(named("reconnecting").length, 2);
+  assert.equal(hung.readyState, 3);
+  assert.equal(chat.phase, "reconnecting");
 });
 
 test("close() drops what waits to be sent, so it never reaches the next conversation", async () => {

@@ -6,6 +6,13 @@
  * it), resumes it after a dropped connection or a reload without losing or repeating a message,
  * keeps what the visitor sends while the connection is down, and refreshes a code-flow sign-in.
  *
+ * A message sent just before the connection drops may or may not have been stored: the
+ * transport keeps each sent text until its echo arrives. On `resumed` the platform replays every
+ * message after the last one seen, all before it reads the next frame from this socket; so the
+ * transport sends a frame the platform always refuses (an empty message) and takes the refusal
+ * as the end of the replay. The visitor's replayed messages confirm the kept texts in order;
+ * the rest were lost, and are sent again (then what was typed while offline).
+ *
  *   const transport = new ContactCenterTransport({domain, deploymentId, storage?, WebSocket?,
  *                                                 authToken?, authCode?});
  *   transport.on("message", (frame) => ...);
@@ -34,10 +41,18 @@
   // A session token with less than this left is refreshed before a start or sign-in uses it.
   const SESSION_MARGIN_MS = 30000;
   const RECONNECT_DELAYS_MS = [500, 1000, 2000, 4000, 8000, 15000, 30000];
+  // A socket not open by then is given up as a dropped connection: on a failing network a
+  // connection can hang unanswered (Node 20's WebSocket even does when the server hangs up
+  // during the handshake).
+  const CONNECT_TIMEOUT_MS = 10000;
   // The close code of a conversation that has ended: closed by the agent, or abandoned.
   const CLOSE_ENDED = 4410;
   const CLOSE_UNAUTHENTICATED = 4401;
   const SOCKET_OPEN = 1;
+  const CLOSE_NO_STATUS = 1006; // the connection was lost
+  const MAX_MESSAGE_CHARACTERS = 4000;
+  // Answered by a bad_frame error after the whole replay, storing nothing (see above).
+  const REPLAY_END_PROBE = { type: "message", text: "" };
   const CODE_FLOWS = ["oauth2", "openid_connect"];
   // Refresh refusals that end the sign-in: the visitor has to sign in afresh.
   const SIGN_IN_ENDED = ["token_revoked", "token_expired", "token_invalid"];
@@ -109,7 +124,9 @@
       this.lastId = null;
       this.authenticated = false;
       this.seen = new Set();
-      this.outbox = [];
+      this.outbox = []; // texts to send once the conversation is open
+      this.unconfirmed = []; // texts sent whose echo has not arrived yet
+      this.replaying = false; // resumed, waiting for the end of the replay
       this.attempts = 0;
       this.reconnectTimer = null;
       this.upgradeTried = false;
@@ -237,9 +254,16 @@
       }
     }
 
+    /* Send a message now, or once the conversation is open again. A text the platform would
+       refuse (empty, over 4000 characters, holding NUL) is reported as a bad_frame error. */
     send(text) {
-      if (this.phase === "open" && this.socket && this.socket.readyState === SOCKET_OPEN) {
-        this.transmit({ type: "message", text });
+      const length = typeof text === "string" ? [...text].length : 0;
+      if (!length || length > MAX_MESSAGE_CHARACTERS || text.includes("\0")) {
+        this.report(
+          new TransportError("bad_frame", "A message is 1 to 4000 characters without NUL."),
+        );
+      } else if (this.open() && !this.replaying) {
+        this.sendMessage(text);
       } else {
         this.outbox.push(text);
       }
@@ -270,6 +294,8 @@
         reconnectTimer: null,
         upgradeTried: false,
         outbox: [],
+        unconfirmed: [],
+        replaying: false,
       });
       this.epoch += 1;
       this.seen.clear();
@@ -346,7 +372,17 @@
       this.socket = socket;
       this.refusal = null;
       this.endReason = null;
-      socket.onopen = () => socket.send(JSON.stringify(firstFrame));
+      const connecting = setTimeout(() => {
+        if (this.socket === socket) {
+          this.socket = null;
+          socket.close();
+          this.closed(CLOSE_NO_STATUS);
+        }
+      }, CONNECT_TIMEOUT_MS);
+      socket.onopen = () => {
+        clearTimeout(connecting);
+        socket.send(JSON.stringify(firstFrame));
+      };
       socket.onmessage = (event) => {
         let frame;
         try {
@@ -359,15 +395,26 @@
         }
       };
       socket.onclose = (event) => {
+        clearTimeout(connecting);
         if (this.socket === socket) {
           this.socket = null;
+          this.replaying = false;
           this.closed(event.code);
         }
       };
     }
 
+    open() {
+      return this.phase === "open" && this.socket && this.socket.readyState === SOCKET_OPEN;
+    }
+
     transmit(frame) {
       this.socket.send(JSON.stringify(frame));
+    }
+
+    sendMessage(text) {
+      this.transmit({ type: "message", text });
+      this.unconfirmed.push(text);
     }
 
     joined(frame) {
@@ -375,8 +422,34 @@
       this.attempts = 0;
       this.setPhase("open");
       this.remember();
+      if (this.unconfirmed.length) {
+        this.replaying = true;
+        this.transmit(REPLAY_END_PROBE);
+      } else {
+        this.flush();
+      }
+    }
+
+    /* The replay is over: what it did not confirm was lost; send it again, then the outbox. */
+    replayed() {
+      this.replaying = false;
+      const lost = this.unconfirmed.splice(0);
+      this.outbox.unshift(...lost);
+      this.flush();
+    }
+
+    flush() {
       for (const text of this.outbox.splice(0)) {
-        this.transmit({ type: "message", text });
+        this.sendMessage(text);
+      }
+    }
+
+    /* A visitor message of this conversation: the echo of a text sent (from here, in order; a
+       text skipped over was refused, as one socket's messages are stored in order). */
+    confirm(text) {
+      const sent = this.unconfirmed.indexOf(text);
+      if (sent !== -1) {
+        this.unconfirmed.splice(0, sent + 1);
       }
     }
 
@@ -606,6 +679,9 @@
       }
       this.seen.add(id);
       this.lastId = id;
+      if (frame.sender === "visitor") {
+        this.confirm(frame.text);
+      }
       this.emit("message", frame);
     },
     authenticated() {
@@ -625,7 +701,9 @@
     },
     error(frame) {
       const error = new TransportError(String(frame.code), String(frame.detail || ""));
-      if (this.phase === "open") {
+      if (this.phase === "open" && this.replaying) {
+        this.replayed(); // the probe's refusal: nothing else was sent since `resumed`
+      } else if (this.phase === "open") {
         this.report(error); // the socket stays open
       } else {
         this.refusal = error; // the close that follows says the rest
