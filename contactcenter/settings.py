@@ -48,7 +48,7 @@ FIELD_ENCRYPTION_KEYS = envlist("FIELD_ENCRYPTION_KEYS") or [
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "contactcenter.adminsite.site.ContactCenterAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
