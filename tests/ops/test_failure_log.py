@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from datetime import timedelta
 
 import pytest
@@ -17,23 +16,11 @@ from messaging import failure_log
 from messaging.models import SignInFailure
 from tests.api_clients import bearer, create_api_client, fetch_token
 from tests.helpers import Type, deploy, make_chat_widget, make_setting
-from tests.keyserver import ISSUER, claims, make_token
+from tests.keyserver import ISSUER
 from tests.messaging.sockets import SITE, refused_start, socket
-from tests.ops.failures import written
+from tests.ops.failures import KID, SUBJECT, expired, signed, written
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-SUBJECT = "customer-subject-7f3a"
-KID = "portal-2026"
-
-
-def signed(keys, **overrides) -> str:
-    """A token of the portal's signing key naming KID (a single PEM key ignores it)."""
-    return make_token(keys.signing, claims(time.time(), sub=SUBJECT, **overrides), kid=KID)
-
-
-def expired(keys) -> str:
-    return signed(keys, exp=1, iat=0)
 
 
 def test_a_refused_start_is_recorded_without_its_token_or_subject(chat, keys):
