@@ -24,7 +24,7 @@ from functools import partial
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from authsettings import setting_check, tokens
@@ -209,8 +209,9 @@ class Recorder:
             except DatabaseError:
                 logger.exception("%d refused sign-ins could not be written", len(batch))
                 metrics.FAILURES_DROPPED.inc(len(batch))
-            finally:
+                # The next batch starts on a new connection.
                 connection.close()
+            finally:
                 for _ in batch:
                     self.queue.task_done()
 
@@ -231,8 +232,18 @@ recorder = Recorder()
 
 
 def write(batch: list[Failure]) -> None:
-    """Store failures; those of a setting, channel or deployment deleted since are stored
-    without it (a deleted setting's failures are not kept)."""
+    """Store failures in one insert. Where a setting, channel or deployment was deleted since,
+    the failure is stored without it, or not at all for a deleted setting."""
+    from messaging.models import SignInFailure
+
+    try:
+        with transaction.atomic():
+            SignInFailure.objects.bulk_create(SignInFailure(**asdict(entry)) for entry in batch)
+    except IntegrityError:
+        SignInFailure.objects.bulk_create(_without_deleted(batch))
+
+
+def _without_deleted(batch: list[Failure]) -> list:
     from authsettings.models import AuthenticationSetting
     from messaging.models import ChannelInstance, Deployment, SignInFailure
 
@@ -243,7 +254,7 @@ def write(batch: list[Failure]) -> None:
     settings_ = existing(AuthenticationSetting, [f.setting_id for f in batch])
     channels = existing(ChannelInstance, [f.channel_instance_id for f in batch])
     deployments = existing(Deployment, [f.deployment_id for f in batch])
-    SignInFailure.objects.bulk_create(
+    return [
         SignInFailure(
             **{
                 **asdict(entry),
@@ -253,7 +264,7 @@ def write(batch: list[Failure]) -> None:
         )
         for entry in batch
         if entry.setting_id is None or entry.setting_id in settings_
-    )
+    ]
 
 
 def _kept(pk: int | None, existing: set[int]) -> int | None:
