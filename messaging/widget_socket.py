@@ -187,6 +187,7 @@ class VisitorConsumer(FrameConsumer):
             deployment_id = str(uuid.UUID(deployment_id))
         widget_id = self.scope["url_route"]["kwargs"]["widget_id"]
         widget, deployments = await in_database(conversations.find_widget)(widget_id)
+        self.widget = widget  # known to a refusal of the origin
         matched = origins.check_origin(
             scope_header(self.scope, "origin"),
             own=self.own_origin,
