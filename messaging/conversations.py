@@ -387,10 +387,11 @@ def finish_openid_sign_in(setting_id: int, *, state: str, code: str, error: str)
         else None
     )
     if sign_in is None:
-        decisions.refused_apple_sign_in("state_invalid", "An unknown state.", setting_id=setting_id)
-        raise SignInFailed(
+        failure = SignInFailed(
             "state_invalid", "This sign-in link is not known; ask for a new one in Messages."
         )
+        decisions.refused_apple_sign_in(failure.code, failure.detail, setting_id=setting_id)
+        raise failure
     if sign_in.setting_id != setting_id:
         # The state is bound to its setting: used at another's callback, it is used up.
         if actions.do_use_sign_in(sign_in, now=now):
