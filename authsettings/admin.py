@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils import timezone
 
 from authsettings.forms import AuthenticationSettingForm
 from authsettings.models import AuthenticationSetting
@@ -8,6 +9,7 @@ from authsettings.setting_check_page import check_setting_view
 from authsettings.wizard import AuthenticationSettingWizard
 from contactcenter.adminsite.history import HistoryAdmin
 from contactcenter.adminsite.record_pages import admin_path, record_page
+from messaging import failure_log
 from messaging.domains import platform_url
 
 
@@ -114,6 +116,8 @@ class AuthenticationSettingAdmin(HistoryAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["redirect_url"] = redirect_url(obj, request)
+        if obj is not None:
+            context["failures"] = failure_log.summary(obj, now=timezone.now())
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(boolean=True, description="Secret set")

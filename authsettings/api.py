@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from oauth2_provider.models import AccessToken
+from rest_framework import serializers
+from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 
 from authsettings.models import AuthenticationSetting
 from authsettings.serializers import AuthenticationSettingSerializer
 from contactcenter.api.views import ConfigViewSet, save_checked
+from messaging import failure_log
+from messaging.models import SignInFailure
+
+
+class SignInFailureSerializer(serializers.ModelSerializer):
+    """A refused sign-in (CONTRACT.md `failures`): never the token or the subject."""
+
+    class Meta:
+        model = SignInFailure
+        fields = [
+            "at",
+            "code",
+            "detail",
+            "channel_instance",
+            "deployment",
+            "origin_host",
+            "kid",
+            "iss",
+        ]
 
 
 class AuthenticationSettingViewSet(ConfigViewSet):
@@ -24,6 +47,14 @@ class AuthenticationSettingViewSet(ConfigViewSet):
     def perform_update(self, serializer) -> None:
         self.check_secret_permission(serializer)
         save_checked(serializer)
+
+    @extend_schema(responses=SignInFailureSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def failures(self, request, pk=None):
+        """The setting's refused sign-ins of the last CC_FAILURE_LOG_DAYS days, newest first."""
+        setting = self.get_object()
+        page = self.paginate_queryset(failure_log.failures_of(setting, now=timezone.now()))
+        return self.get_paginated_response(SignInFailureSerializer(page, many=True).data)
 
     def check_secret_permission(self, serializer) -> None:
         """API clients with config:write may set secrets and say where they are sent; people

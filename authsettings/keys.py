@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
 from authsettings import last_good
+from contactcenter import metrics
 from contactcenter.lib import fetch
 from contactcenter.lib.strict_json import reject_constant, shown
 
@@ -413,6 +414,7 @@ def _load(url: str) -> dict[str, Any]:
     }
 
 
+@metrics.counted(metrics.KEY_FETCHES, metrics.always_ok)
 def _download(url: str) -> bytes:
     try:
         return fetch.fetch(url, accept=ACCEPT).body

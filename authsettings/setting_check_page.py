@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from authsettings.models import AuthenticationSetting
 from authsettings.setting_check import Finding, check_setting
 from contactcenter.adminsite.record_pages import record_page
+from messaging import failure_log
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -58,6 +60,7 @@ def check_setting_view(
 def _test_context(setting: AuthenticationSetting, request: HttpRequest) -> dict[str, Any]:
     takes_token = setting.authentication_type == Type.OAUTH2_IMPLICIT
     context = {
+        "failures": failure_log.summary(setting, now=timezone.now()),
         "title": f"Test {setting}",
         "takes_token": takes_token,
         "plan": PLANS.get(setting.authentication_type, PLAN_OF_CODE_FLOWS),

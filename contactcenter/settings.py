@@ -49,7 +49,7 @@ FIELD_ENCRYPTION_KEYS = envlist("FIELD_ENCRYPTION_KEYS") or [
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "contactcenter.adminsite.site.ContactCenterAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -249,6 +249,11 @@ CC_JWT_MAX_LIFETIME_SECONDS = envint("CC_JWT_MAX_LIFETIME_SECONDS", 86400, minim
 CC_WIDGET_STARTS_PER_MINUTE = envint("CC_WIDGET_STARTS_PER_MINUTE", 120)
 CC_WIDGET_MESSAGES_PER_SECOND = envint("CC_WIDGET_MESSAGES_PER_SECOND", 5)
 
+# Operations (CONTRACT.md "Operations"): refused sign-ins are kept this many days; /metrics
+# answers only a request bearing this token (404 while it is unset).
+CC_FAILURE_LOG_DAYS = envint("CC_FAILURE_LOG_DAYS", 14, minimum=1)
+CC_METRICS_TOKEN = os.environ.get("CC_METRICS_TOKEN", "").strip()
+
 # Where the platform is reached from outside (`https://cc.example.com`, no trailing slash):
 # the base of every URL it hands out, and its own origin. Empty: the request's own address.
 CC_PUBLIC_URL = envurl("CC_PUBLIC_URL")
@@ -266,6 +271,8 @@ CC_TRUSTED_PROXIES = envnetworks("CC_TRUSTED_PROXIES")
 # come back over https only (HSTS), and http requests are redirected to https.
 CC_SECURE_TRANSPORT = envbool("CC_SECURE_TRANSPORT", not DEBUG)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = CC_SECURE_TRANSPORT
+# Load balancers poll the health check over plain http on the private network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = 365 * 24 * 3600 if CC_SECURE_TRANSPORT else 0
 # The platform has a host of its own (cc.example.com): hosts under it are its own too.
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -7,6 +7,7 @@ from oauth2_provider.views import AuthorizationView, TokenView
 from rest_framework.routers import DefaultRouter
 
 from authsettings.api import AuthenticationSettingViewSet
+from contactcenter import operations
 from contactcenter.api.views import ApiRootView
 from contactcenter.identity_provider.authorization_server import DiscoveryView, leads_to_clients
 from contactcenter.identity_provider.sign_in import throttled_token_view
@@ -71,6 +72,8 @@ router.register("conversations", ConversationViewSet)
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("healthz", operations.healthz, name="healthz"),
+    path("metrics", operations.metrics_view, name="metrics"),
     path("o/", include(authorization_server, namespace="oauth2_provider")),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from contactcenter.lib.errors import Refused
-from messaging import resume_tokens, sweeps
+from messaging import decisions, resume_tokens, sweeps
 from messaging.contacts import contact_for_subject
 from messaging.models import (
     AppleAuthenticationRequest,
@@ -534,6 +534,9 @@ def do_fail_sign_in(sign_in: AppleAuthenticationRequest, *, code: str, detail: s
             outcome=AppleAuthenticationRequest.Outcome.FAILED
         )
         do_tell_sign_in_failed(sign_in.conversation_id, code=code, detail=detail)
+        decisions.refused_apple_sign_in(
+            code, detail, setting_id=sign_in.setting_id, conversation=sign_in.conversation
+        )
 
 
 def do_complete_sign_in(sign_in: AppleAuthenticationRequest, *, identity: Identity) -> Conversation:

@@ -11,6 +11,7 @@ from channels.auth import get_user
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from contactcenter import metrics
 from contactcenter.lib.identifiers import is_uuid
 from messaging import actions, conversations, origins
 from messaging.agent_rights import agent_group, is_agent, session_digest
@@ -31,6 +32,7 @@ NOT_AN_AGENT = "Sign in as an agent to use the console."
 SIGNED_OUT = "You signed out, or are no longer an agent: sign in again to use the console."
 
 
+@metrics.open_sockets("agent")
 class AgentConsumer(FrameConsumer):
     """The agent console's socket (`/ws/agent/`): queues, accepting and chatting.
 

@@ -15,9 +15,10 @@ from django.utils import timezone
 from authsettings import sessions, tokens
 from authsettings.models import AuthenticationSetting
 from authsettings.tokens import TokenRefused, VerifiedToken
+from contactcenter import metrics
 from contactcenter.lib.identifiers import is_uuid
 from contactcenter.lib.strict_json import shown
-from messaging import actions, origins
+from messaging import actions, decisions, origins
 from messaging.apple import authentication as apple_authentication
 from messaging.frames import MAX_MESSAGE_CHARACTERS, FrameRefused, check_message_text
 from messaging.models import (
@@ -82,6 +83,7 @@ def token_reads_database(widget: ChannelInstance) -> bool:
     return setting is not None and setting.authentication_type in setting.CODE_FLOWS
 
 
+@metrics.TOKEN_CHECKS.time()
 def verify_token(widget: ChannelInstance, token: str, *, now: float) -> VerifiedToken:
     """Check a customer's token with the widget's authentication setting. Raises TokenRefused."""
     setting = widget.authentication_setting
@@ -385,9 +387,11 @@ def finish_openid_sign_in(setting_id: int, *, state: str, code: str, error: str)
         else None
     )
     if sign_in is None:
-        raise SignInFailed(
+        failure = SignInFailed(
             "state_invalid", "This sign-in link is not known; ask for a new one in Messages."
         )
+        decisions.refused_apple_sign_in(failure.code, failure.detail, setting_id=setting_id)
+        raise failure
     if sign_in.setting_id != setting_id:
         # The state is bound to its setting: used at another's callback, it is used up.
         if actions.do_use_sign_in(sign_in, now=now):
@@ -408,6 +412,9 @@ def finish_openid_sign_in(setting_id: int, *, state: str, code: str, error: str)
         )
         actions.do_tell_sign_in_failed(
             sign_in.conversation_id, code=failure.code, detail=failure.detail
+        )
+        decisions.refused_apple_sign_in(
+            failure.code, failure.detail, setting_id=setting_id, conversation=sign_in.conversation
         )
         raise failure
     try:
@@ -454,10 +461,14 @@ def complete_sign_in(sign_in, subject: str, *, now) -> Conversation | None:
         authentication_type=setting.authentication_type,
     )
     try:
-        return actions.do_complete_sign_in(sign_in, identity=identity)
+        conversation = actions.do_complete_sign_in(sign_in, identity=identity)
     except actions.ActionRefused:
         actions.do_fail_sign_in(sign_in, code="subject_mismatch", detail=SUBJECT_MISMATCH)
         return None
+    decisions.accepted_apple_sign_in(
+        setting_id=setting.pk, conversation=conversation, subject=subject
+    )
+    return conversation
 
 
 def check_request_authentication(

@@ -573,3 +573,40 @@ class AppleAuthenticationRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Sign-in request {self.request_identifier}"
+
+
+class SignInFailure(models.Model):
+    """A refused start or sign-in, for the administrator's failure panel and the API's
+    `failures` (CONTRACT.md): what was refused and why, never the token or the subject.
+    Written off the request by messaging.failure_log, kept CC_FAILURE_LOG_DAYS days."""
+
+    at = models.DateTimeField(default=timezone.now)
+    setting = models.ForeignKey(
+        "authsettings.AuthenticationSetting",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="sign_in_failures",
+    )
+    channel_instance = models.ForeignKey(
+        ChannelInstance, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    deployment = models.ForeignKey(
+        Deployment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    way = models.CharField(max_length=40)
+    origin_host = models.CharField(max_length=255, blank=True)
+    code = models.CharField(max_length=64)
+    detail = models.TextField(blank=True)
+    kid = models.CharField(max_length=255, blank=True)
+    iss = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["setting", "-at"], name="failure_setting_at"),
+            models.Index(fields=["at"], name="failure_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -26,7 +26,7 @@ from authsettings import codeflow, oauth
 from authsettings.tokens import TokenRefused
 from contactcenter.lib.errors import Refused
 from contactcenter.lib.strict_json import reject_constant
-from messaging import customer_sessions, origins, ratelimits
+from messaging import customer_sessions, decisions, origins, ratelimits
 from messaging.models import ChannelInstance
 
 logger = logging.getLogger(__name__)
@@ -80,9 +80,12 @@ def answer(handler: Handler, request: HttpRequest, widget: ChannelInstance) -> H
     try:
         # REMOTE_ADDR is the visitor's: contactcenter.middleware took it from a trusted proxy.
         address = request.META.get("REMOTE_ADDR", "unknown")
-        if not ratelimits.allow_start(address, settings.CC_WIDGET_STARTS_PER_MINUTE):
-            raise SignInRefused(429, "rate_limited", "Too many sign-ins from here; wait a minute.")
-        result = handler(widget, json_body(request))
+        with decisions.judging(handler.__name__, widget, origin=request.headers.get("Origin")):
+            if not ratelimits.allow_start(address, settings.CC_WIDGET_STARTS_PER_MINUTE):
+                raise SignInRefused(
+                    429, "rate_limited", "Too many sign-ins from here; wait a minute."
+                )
+            result = handler(widget, json_body(request))
     except SignInRefused as refused:
         return error_response(refused)
     except TokenRefused as error:

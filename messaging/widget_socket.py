@@ -13,8 +13,9 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from contactcenter import metrics
 from contactcenter.lib.identifiers import is_uuid
-from messaging import actions, conversations, customer_sessions, origins, ratelimits
+from messaging import actions, conversations, customer_sessions, decisions, origins, ratelimits
 from messaging.frames import (
     CLOSE_AUTHENTICATION,
     CLOSE_BAD_FRAME,
@@ -42,6 +43,7 @@ CLOSE_CODES = {
 }
 
 
+@metrics.open_sockets("widget")
 class VisitorConsumer(FrameConsumer):
     """The chat widget's socket: start or resume, then messages and mid-chat sign-ins; asks
     for a fresh session token before a code-flow sign-in lapses. `clock` tells the time in
@@ -53,6 +55,7 @@ class VisitorConsumer(FrameConsumer):
 
     async def connect(self):
         self.widget = None
+        self.deployment = None
         self.reauthenticate_timer = None
         self.conversation_id = None
         self.started = False
@@ -109,16 +112,17 @@ class VisitorConsumer(FrameConsumer):
 
     # First frames
 
+    @decisions.judged(decisions.CHAT_START)
     async def frame_start(self, content):
         token = content.get("token")
         if token is not None and not isinstance(token, str):
             raise FrameRefused("bad_frame", "The token is a string or null.")
         deployment_id = content.get("deployment_id")
-        self.widget, deployment = await self.admit(deployment_id)
+        self.widget, self.deployment = await self.admit(deployment_id)
         await self.count_start()
         arrival = await self.arrival(token)
         conversation, resume_token = await in_database(customer_sessions.start_or_continue)(
-            self.widget, deployment, arrival
+            self.widget, self.deployment, arrival
         )
         await self.enter(conversation, {"type": "started", "resume_token": resume_token})
 
@@ -149,6 +153,7 @@ class VisitorConsumer(FrameConsumer):
             raise FrameRefused("rate_limited", "Messages are arriving too fast; slow down.")
         await in_database(conversations.post_visitor_message)(self.conversation_id, text)
 
+    @decisions.judged("authenticate")
     async def frame_authenticate(self, content):
         if not await in_database(customer_sessions.may_authenticate)(
             self.widget, self.conversation_id
@@ -182,6 +187,7 @@ class VisitorConsumer(FrameConsumer):
             deployment_id = str(uuid.UUID(deployment_id))
         widget_id = self.scope["url_route"]["kwargs"]["widget_id"]
         widget, deployments = await in_database(conversations.find_widget)(widget_id)
+        self.widget = widget  # known to a refusal of the origin
         matched = origins.check_origin(
             scope_header(self.scope, "origin"),
             own=self.own_origin,

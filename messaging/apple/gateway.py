@@ -7,6 +7,7 @@ import uuid
 
 from django.conf import settings
 
+from contactcenter import metrics
 from contactcenter.lib import fetch
 from messaging.apple import msp
 
@@ -53,6 +54,7 @@ def send_interactive(
     _post(endpoint, message_id, business_id, customer_id, body)
 
 
+@metrics.counted(metrics.APPLE_MESSAGES, metrics.always_ok, direction="out")
 def _post(endpoint: str, message_id: str, business_id: str, customer_id: str, body: dict):
     headers = {
         "Authorization": f"Bearer {msp.gateway_jwt()}",

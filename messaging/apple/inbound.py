@@ -16,6 +16,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from contactcenter import metrics
 from contactcenter.lib.identifiers import is_uuid
 from contactcenter.lib.strict_json import DuplicateMember, reject_constant, without_duplicates
 from messaging import actions, conversations
@@ -38,6 +39,7 @@ class Refusal(Exception):
 
 @csrf_exempt
 @require_POST
+@metrics.counted(metrics.APPLE_MESSAGES, metrics.answer_code, direction="in")
 def receive(request: HttpRequest) -> JsonResponse:
     try:
         channel_instance, inbound = read(request)
