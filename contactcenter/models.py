@@ -1,4 +1,4 @@
-"""Pieces every app shares: timestamps, channel types, and the API clients' scopes."""
+"""Pieces every app shares: timestamps, named records, channel types, API clients' scopes."""
 
 from __future__ import annotations
 
@@ -12,6 +12,17 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class NamedModel(TimeStampedModel):
+    """A record people know by its name: listed and shown by it. Subclasses declare `name`."""
+
+    class Meta:
+        abstract = True
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class ChannelType(models.TextChoices):

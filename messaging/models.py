@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from simple_history.models import HistoricalRecords
 
 from authsettings.fields import EncryptedTextField
-from contactcenter.models import ChannelType, TimeStampedModel
+from contactcenter.models import ChannelType, NamedModel, TimeStampedModel
 from messaging import domains
 
 MAX_RICH_TEXT = 1000
@@ -33,7 +33,7 @@ def agent_users():
     return get_user_model().objects.filter(is_active=True, is_staff=True, groups__name=AGENTS_GROUP)
 
 
-class RichMessage(TimeStampedModel):
+class RichMessage(NamedModel):
     class Type(models.TextChoices):
         AUTHENTICATION = "authentication", "Authentication"
         LIST_PICKER = "list_picker", "List picker"
@@ -56,12 +56,6 @@ class RichMessage(TimeStampedModel):
         '"reply_message": "..."}.',
     )
 
-    class Meta:
-        ordering = ["name", "id"]
-
-    def __str__(self) -> str:
-        return self.name
-
     def clean(self) -> None:
         super().clean()
         if not isinstance(self.content, dict):
@@ -79,7 +73,7 @@ class RichMessage(TimeStampedModel):
                 raise ValidationError({"content": problems})
 
 
-class ChannelInstance(TimeStampedModel):
+class ChannelInstance(NamedModel):
     class Kind(models.TextChoices):
         CHAT_WIDGET = "chat_widget", "Chat widget"
         APPLE_MESSAGES_FOR_BUSINESS = (
@@ -137,8 +131,7 @@ class ChannelInstance(TimeStampedModel):
 
     history = HistoricalRecords()
 
-    class Meta:
-        ordering = ["name", "id"]
+    class Meta(NamedModel.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["business_id"],
@@ -146,9 +139,6 @@ class ChannelInstance(TimeStampedModel):
                 name="unique_apple_business_id",
             )
         ]
-
-    def __str__(self) -> str:
-        return self.name
 
     @property
     def is_apple(self) -> bool:
@@ -242,7 +232,7 @@ class ChannelInstance(TimeStampedModel):
             raise ValidationError(errors)
 
 
-class Deployment(TimeStampedModel):
+class Deployment(NamedModel):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         INACTIVE = "inactive", "Inactive"
@@ -267,12 +257,6 @@ class Deployment(TimeStampedModel):
     deployment_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
     history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["name", "id"]
-
-    def __str__(self) -> str:
-        return self.name
 
     def clean(self) -> None:
         super().clean()

@@ -7,12 +7,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MinLengthValidator
 from django.db import models
 
-from contactcenter.models import ChannelType, TimeStampedModel
+from contactcenter.models import ChannelType, NamedModel, TimeStampedModel
 from workstreams import conditions as rule_conditions
 from workstreams import context
 
 
-class Workstream(TimeStampedModel):
+class Workstream(NamedModel):
     MAX_VARIABLES = 100
 
     name = models.CharField(max_length=200)
@@ -25,12 +25,6 @@ class Workstream(TimeStampedModel):
         related_name="+",
         help_text="Where conversations go when no routing rule matches.",
     )
-
-    class Meta:
-        ordering = ["name", "id"]
-
-    def __str__(self) -> str:
-        return self.name
 
     def clean(self) -> None:
         super().clean()
