@@ -31,8 +31,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from contactcenter.asgi import application
-from messaging import conversations, customer_sessions, origins
-from workstreams.routing import route
+from messaging import conversations, customer_sessions, origins, start_cache
+from workstreams.routing import choose_route
 
 
 async def one_start(widget_id, token: str) -> float:
@@ -79,10 +79,13 @@ def steps(widget_id, token: str, totals, queries) -> None:
     deployment = step("deployment", conversations.find_deployment, matched.deployment_id)
     verified = step("token", conversations.verify_token, widget, token, now=time.time())
     arrival = step("context", conversations.check_arrival, widget, verified)
+    routing = step("routing", start_cache.routing, widget.workstream_id)
     step(
         "routing",
-        route,
-        widget.workstream,
+        choose_route,
+        routing.rules,
+        default_queue_id=routing.default_queue_id,
+        variable_types=routing.variable_types,
         authenticated=True,
         context=arrival.context,
     )
@@ -96,12 +99,12 @@ def steps(widget_id, token: str, totals, queries) -> None:
     inside = pstats.Stats(profile).stats
     cumulative = {
         name: sum(stat[3] for key, stat in inside.items() if key[2] == name)
-        for name in ("route", "tell", "<lambda>")
+        for name in ("routing", "choose_route", "tell", "<lambda>")
     }
     scale = elapsed / max(
         sum(stat[3] for key, stat in inside.items() if key[2] == "start_or_continue"), 1e-9
     )
-    routing_inside = cumulative["route"] * scale
+    routing_inside = (cumulative["routing"] + cumulative["choose_route"]) * scale
     tell_inside = (cumulative["tell"] + cumulative["<lambda>"]) * scale
     totals["writes (transaction)"] += elapsed - routing_inside - tell_inside
     totals["tell"] += tell_inside
