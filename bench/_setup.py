@@ -13,9 +13,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactcenter.settings")
 os.environ.setdefault("CC_OUTBOUND_ALLOWED_HOSTS", "127.0.0.1")
-# Benchmarks run on a throwaway SQLite database, never on var/db.sqlite3 or a server's.
-os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='cc-bench-')}/bench.sqlite3"
-os.environ.pop("REDIS_URL", None)
+# Benchmarks run on a throwaway SQLite database, never on var/db.sqlite3 or a server's; those
+# on PostgreSQL and Redis name theirs in BENCH_DATABASE_URL and BENCH_REDIS_URL.
+os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL") or (
+    f"sqlite:///{tempfile.mkdtemp(prefix='cc-bench-')}/bench.sqlite3"
+)
+if os.environ.get("BENCH_REDIS_URL"):
+    os.environ["REDIS_URL"] = os.environ["BENCH_REDIS_URL"]
+else:
+    os.environ.pop("REDIS_URL", None)
 
 import logging
 

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+import uuid
 
 os.environ["CC_WIDGET_STARTS_PER_MINUTE"] = "0"
 
@@ -47,18 +48,19 @@ def application():
 
 def make_widget(key_url: str) -> ChannelInstance:
     call_command("migrate", verbosity=0)
-    workstream = Workstream.objects.create(name="Bench", channel_type=ChannelType.LIVE_CHAT)
+    name = f"Bench {uuid.uuid4().hex[:8]}"  # a database of a server may hold earlier runs'
+    workstream = Workstream.objects.create(name=name, channel_type=ChannelType.LIVE_CHAT)
     workstream.default_queue = Queue.objects.create(name="All", workstream=workstream)
     workstream.save()
     setting = AuthenticationSetting.objects.create(
-        name="Bench",
+        name=name,
         channel_type=ChannelType.LIVE_CHAT,
         authentication_type=AuthenticationSetting.Type.OAUTH2_IMPLICIT,
         public_key_url=key_url,
         javascript_client_function="auth.getAuthenticationToken",
     )
     widget = ChannelInstance.objects.create(
-        name="Bench",
+        name=name,
         kind=ChannelInstance.Kind.CHAT_WIDGET,
         workstream=workstream,
         authentication_setting=setting,
