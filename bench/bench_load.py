@@ -173,6 +173,10 @@ class Run:
         self.accepted: dict[str, asyncio.Event] = {}
         self.answers: dict[str, asyncio.Queue] = {}
         self.seen_by_agents: dict[str, list[str]] = {}
+        # When each visitor message reached its agent, and how long accepting took.
+        self.reached: dict[str, float] = {}
+        self.accepts: list[float] = []
+        self.legs: list[float] = []
 
     def event(self, conversation: str) -> asyncio.Event:
         return self.accepted.setdefault(conversation, asyncio.Event())
@@ -206,6 +210,7 @@ async def agent(run: Run, url: str, cookie: str, number: int, agents: int, stop:
                 elif kind == "message" and frame["sender"] == "visitor":
                     conversation = frame["conversation"]
                     run.seen_by_agents.setdefault(conversation, []).append(frame["text"])
+                    run.reached[frame["text"]] = time.perf_counter()
                     await socket.send(
                         json.dumps(
                             {
@@ -235,7 +240,9 @@ async def visitor(run: Run, url: str, token: str, number: int) -> None:
             return
         run.starts.append(time.perf_counter() - began)
         conversation = started["conversation"]
+        waited = time.perf_counter()
         await asyncio.wait_for(run.event(conversation).wait(), TIMEOUT)
+        run.accepts.append(time.perf_counter() - waited)
         answers = []
         for index in range(MESSAGES):
             text = f"{number}-{index}"
@@ -250,6 +257,7 @@ async def visitor(run: Run, url: str, token: str, number: int) -> None:
                     if frame["text"] == f"re:{text}":
                         break
             run.round_trips.append(time.perf_counter() - sent)
+            run.legs.append(run.reached.get(text, sent) - sent)
         expected = [f"re:{number}-{index}" for index in range(MESSAGES)]
         if answers != expected:
             run.lost_or_repeated += 1
@@ -361,6 +369,13 @@ def report(name: str, run: Run, elapsed: float, visitors: int) -> None:
         f"{name:5} {len(run.starts) / elapsed:7.1f} starts/s   {starts}   {trips}   "
         f"errors {errors}   lost or repeated {run.lost_or_repeated}"
     )
+    if run.legs:
+        print(
+            f"      visitor to agent p50 {percentile(run.legs, 0.5) * ms:6.1f} ms "
+            f"p99 {percentile(run.legs, 0.99) * ms:6.1f} ms   waiting for an agent p50 "
+            f"{percentile(run.accepts, 0.5) * ms:6.1f} ms "
+            f"p99 {percentile(run.accepts, 0.99) * ms:6.1f} ms"
+        )
     for error in sorted(set(run.errors))[:5]:
         print(f"           {run.errors.count(error)} x {error}")
 
