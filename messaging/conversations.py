@@ -71,6 +71,18 @@ def find_widget(widget_id: str) -> tuple[ChannelInstance, list[origins.Deploymen
     return reads.widget, reads.deployments
 
 
+def admit_page(
+    widget_id: str, *, origin: str | None, own: origins.Origin | None, deployment_id: str | None
+) -> tuple[ChannelInstance, Deployment | None]:
+    """The chat widget and the deployment that lets it run on the page at `origin` (None for
+    the platform's own pages). Raises ActionRefused (`bad_frame`), OriginRefused."""
+    widget, deployments = find_widget(widget_id)
+    matched = origins.check_origin(
+        origin, own=own, deployments=deployments, deployment_id=deployment_id
+    )
+    return widget, None if matched is None else find_deployment(matched.deployment_id)
+
+
 def find_deployment(deployment_id: str) -> Deployment:
     return start_cache.deployment(deployment_id) or Deployment.objects.get(
         deployment_id=deployment_id
