@@ -6,6 +6,7 @@ import os
 import sys
 import tempfile
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,12 +31,21 @@ import django
 django.setup()
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
+import jwt  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
 
 def new_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def token(key: rsa.RSAPrivateKey, lifetime: int = 3600) -> str:
+    """A customer's RS256 token signed with `key`, valid for `lifetime` seconds."""
+    now = int(time.time())
+    return jwt.encode(
+        {"iss": "bench", "sub": "bench", "iat": now, "exp": now + lifetime}, key, algorithm="RS256"
+    )
 
 
 def public_pem(key: rsa.RSAPrivateKey) -> bytes:

@@ -16,7 +16,6 @@ import uuid
 os.environ["CC_WIDGET_STARTS_PER_MINUTE"] = "0"
 
 import _setup
-import jwt
 import websockets
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.routing import ProtocolTypeRouter, URLRouter
@@ -85,10 +84,7 @@ def main(rounds: int) -> None:
     key = _setup.new_key()
     key_server = _setup.KeyServer(_setup.public_pem(key))
     widget = make_widget(key_server.url)
-    now = int(time.time())
-    token = jwt.encode(
-        {"iss": "bench", "sub": "bench", "iat": now, "exp": now + 3600}, key, algorithm="RS256"
-    )
+    token = _setup.token(key)
     server = DaphneProcess(host="127.0.0.1", get_application=application)
     server.start()
     server.ready.wait(timeout=20)

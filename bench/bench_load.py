@@ -36,7 +36,6 @@ if not os.environ.get("BENCH_DATABASE_URL") or not os.environ.get("BENCH_REDIS_U
     sys.exit('Set BENCH_DATABASE_URL and BENCH_REDIS_URL (eval "$(.ci/services start)").')
 
 import _setup
-import jwt
 import websockets
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.routing import ProtocolTypeRouter, URLRouter
@@ -391,10 +390,7 @@ def main() -> None:
     key = _setup.new_key()
     key_server = _setup.KeyServer(_setup.public_pem(key))
     widget_id, cookies = make_setup(key_server.url, args.agents)
-    now = int(time.time())
-    token = jwt.encode(
-        {"iss": "bench", "sub": "bench", "iat": now, "exp": now + 3600}, key, algorithm="RS256"
-    )
+    token = _setup.token(key)
     try:
         echo, echo_elapsed = asyncio.run(echo_run(args))
         chat, chat_elapsed = asyncio.run(chat_run(args, widget_id, cookies, token))

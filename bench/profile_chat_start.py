@@ -24,7 +24,6 @@ from collections import defaultdict
 os.environ["CC_WIDGET_STARTS_PER_MINUTE"] = "0"
 
 import _setup
-import jwt
 from bench_chat_start import SITE, make_widget
 from channels.testing import WebsocketCommunicator
 from django.db import connection
@@ -116,10 +115,7 @@ def main(starts: int) -> None:
     key = _setup.new_key()
     key_server = _setup.KeyServer(_setup.public_pem(key))
     widget = make_widget(key_server.url)
-    now = int(time.time())
-    token = jwt.encode(
-        {"iss": "bench", "sub": "bench", "iat": now, "exp": now + 3600}, key, algorithm="RS256"
-    )
+    token = _setup.token(key)
     try:
         asyncio.run(one_start(widget.widget_id, token))  # warm up: the key fetch
         whole = [asyncio.run(one_start(widget.widget_id, token)) for _ in range(starts)]
