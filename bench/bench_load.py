@@ -170,7 +170,8 @@ class Run:
         self.errors: list[str] = []
         self.lost_or_repeated = 0
         self.accepted: dict[str, asyncio.Event] = {}
-        self.answers: dict[str, asyncio.Queue] = {}
+        # Each finished conversation's answers, as its visitor must have received them.
+        self.answers: dict[str, list[str]] = {}
         self.seen_by_agents: dict[str, list[str]] = {}
         # When each visitor message reached its agent, and how long accepting took.
         self.reached: dict[str, float] = {}
@@ -179,9 +180,6 @@ class Run:
 
     def event(self, conversation: str) -> asyncio.Event:
         return self.accepted.setdefault(conversation, asyncio.Event())
-
-    def answer_queue(self, conversation: str) -> asyncio.Queue:
-        return self.answers.setdefault(conversation, asyncio.Queue())
 
 
 async def agent(run: Run, url: str, cookie: str, number: int, agents: int, stop: asyncio.Event):
