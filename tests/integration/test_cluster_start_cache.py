@@ -44,27 +44,32 @@ async def first_answer(server, widget, token) -> dict:
         return await receive(socket)
 
 
+@pytest.fixture
+def servers(django_db_blocker, chat):
+    with cluster(django_db_blocker) as started:
+        yield started
+
+
 async def test_a_deployment_made_inactive_on_one_process_refuses_the_next_start_on_another(
-    django_db_blocker, chat, keys
+    servers, chat, keys
 ):
     widget, deployment = chat
     credentials = await database_sync_to_async(create_api_client)(
         "Operations", "config:read config:write"
     )
-    with cluster(django_db_blocker) as servers:
-        changer, starter = servers[0], servers[-1]
-        assert (await first_answer(starter, widget, token_for(keys)))["type"] == "started"
-        token = call(
-            changer, "POST", "/o/token/", {"grant_type": "client_credentials"} | credentials
-        )
-        changed = await asyncio.to_thread(
-            call,
-            changer,
-            "PATCH",
-            f"/api/v1/deployments/{deployment.pk}/",
-            {"status": "inactive"},
-            token["access_token"],
-        )
-        assert changed["status"] == "inactive"
-        refused = await first_answer(starter, widget, token_for(keys))
-        assert (refused["type"], refused["code"]) == ("error", "deployment_inactive")
+    changer, starter = servers[0], servers[-1]
+    assert (await first_answer(starter, widget, token_for(keys)))["type"] == "started"
+    token = await asyncio.to_thread(
+        call, changer, "POST", "/o/token/", {"grant_type": "client_credentials"} | credentials
+    )
+    changed = await asyncio.to_thread(
+        call,
+        changer,
+        "PATCH",
+        f"/api/v1/deployments/{deployment.pk}/",
+        {"status": "inactive"},
+        token["access_token"],
+    )
+    assert changed["status"] == "inactive"
+    refused = await first_answer(starter, widget, token_for(keys))
+    assert (refused["type"], refused["code"]) == ("error", "deployment_inactive")
