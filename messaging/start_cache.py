@@ -4,8 +4,9 @@ and its setting), its deployments, and each workstream's routing rules and queue
 Every copy is valid for one version, a value in the shared cache (Redis when REDIS_URL is set,
 so every process sees it). Saving or deleting any record a start reads sets a new version, at
 once and again when the transaction commits, and every process reloads on its next start: a
-change is seen by the next start anywhere. A start then reads the shared cache once (the
-version) and the database not at all for these records.
+change is seen by the next start anywhere. A start then reads the version from the shared
+cache (for its widget, and again for its routing) and the database not at all for these
+records.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def deployment(deployment_id: str):
 
 
 def routing(workstream_id: int) -> Routing:
-    """The workstream's routing, as of the version read by this thread's last start."""
+    """The workstream's rules, variables and queues as a start routes with them."""
     version = current_version()
     _valid_for(version)
     found = _routings.get(workstream_id)
