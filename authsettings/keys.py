@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from functools import cached_property, lru_cache
 from typing import Any
@@ -26,6 +29,7 @@ from typing import Any
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from django.core.cache import cache
 
 from authsettings import last_good
 from contactcenter import metrics
@@ -40,6 +44,10 @@ MIN_KEY_BITS = 2048
 # A kid-list expiry above this is taken for milliseconds (10**11 seconds is the year 5138).
 MILLISECONDS_THRESHOLD = 10**11
 REFETCH_SECONDS = 30
+# On a cold cache one process of the cluster fetches a key URL; the others look for its keys
+# in the shared cache this often, for at most a fetch's time.
+COLD_FETCH_POLL_SECONDS = 0.02
+COLD_FETCH_WAIT_SECONDS = int(fetch.TIMEOUT_SECONDS) + 1
 ACCEPT = "application/json, application/jwk-set+json, application/x-pem-file, text/plain"
 JWK_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth"})
 
@@ -355,9 +363,36 @@ def _held_keys(url: str, now: float) -> tuple[_Held, bool]:
         latest = _cached(url)
         if latest is not None and latest.is_fresh(now):
             return latest, False
-        return _refresh(url, now, latest)
+        if latest is not None:
+            return _refresh(url, now, latest)
+        with _cold_fetch(url) as fetched_elsewhere:
+            if fetched_elsewhere is not None:
+                return fetched_elsewhere, False
+            return _refresh(url, now, None)
     finally:
         lock.release()
+
+
+@contextmanager
+def _cold_fetch(url: str) -> Iterator[_Held | None]:
+    """A key URL no process holds keys of: the keys another process of the cluster fetched
+    while this one waited for them; None when this one is to fetch (it holds the URL's claim
+    in the shared cache meanwhile, or waited a whole fetch's time in vain)."""
+    key = f"authsettings:keys:fetching:{hashlib.sha256(url.encode()).hexdigest()}"
+    wait_until = time.monotonic() + COLD_FETCH_WAIT_SECONDS
+    while not cache.add(key, 1, timeout=COLD_FETCH_WAIT_SECONDS):
+        if time.monotonic() >= wait_until:
+            yield None
+            return
+        time.sleep(COLD_FETCH_POLL_SECONDS)
+        held = _cached(url)
+        if held is not None:
+            yield held
+            return
+    try:
+        yield None
+    finally:
+        cache.delete(key)
 
 
 def _refetch_for_kid(url: str, kid: str | None, now: float, held: _Held) -> _Held:

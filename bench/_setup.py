@@ -6,6 +6,7 @@ import os
 import sys
 import tempfile
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -13,9 +14,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactcenter.settings")
 os.environ.setdefault("CC_OUTBOUND_ALLOWED_HOSTS", "127.0.0.1")
-# Benchmarks run on a throwaway SQLite database, never on var/db.sqlite3 or a server's.
-os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='cc-bench-')}/bench.sqlite3"
-os.environ.pop("REDIS_URL", None)
+# Benchmarks run on a throwaway SQLite database, never on var/db.sqlite3 or a server's; those
+# on PostgreSQL and Redis name theirs in BENCH_DATABASE_URL and BENCH_REDIS_URL.
+os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL") or (
+    f"sqlite:///{tempfile.mkdtemp(prefix='cc-bench-')}/bench.sqlite3"
+)
+if os.environ.get("BENCH_REDIS_URL"):
+    os.environ["REDIS_URL"] = os.environ["BENCH_REDIS_URL"]
+else:
+    os.environ.pop("REDIS_URL", None)
 
 import logging
 
@@ -24,12 +31,21 @@ import django
 django.setup()
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
+import jwt  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
 
 def new_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def token(key: rsa.RSAPrivateKey, lifetime: int = 3600) -> str:
+    """A customer's RS256 token signed with `key`, valid for `lifetime` seconds."""
+    now = int(time.time())
+    return jwt.encode(
+        {"iss": "bench", "sub": "bench", "iat": now, "exp": now + lifetime}, key, algorithm="RS256"
+    )
 
 
 def public_pem(key: rsa.RSAPrivateKey) -> bytes:

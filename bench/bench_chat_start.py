@@ -11,11 +11,11 @@ import json
 import os
 import sys
 import time
+import uuid
 
 os.environ["CC_WIDGET_STARTS_PER_MINUTE"] = "0"
 
 import _setup
-import jwt
 import websockets
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.routing import ProtocolTypeRouter, URLRouter
@@ -47,18 +47,19 @@ def application():
 
 def make_widget(key_url: str) -> ChannelInstance:
     call_command("migrate", verbosity=0)
-    workstream = Workstream.objects.create(name="Bench", channel_type=ChannelType.LIVE_CHAT)
+    name = f"Bench {uuid.uuid4().hex[:8]}"  # a database of a server may hold earlier runs'
+    workstream = Workstream.objects.create(name=name, channel_type=ChannelType.LIVE_CHAT)
     workstream.default_queue = Queue.objects.create(name="All", workstream=workstream)
     workstream.save()
     setting = AuthenticationSetting.objects.create(
-        name="Bench",
+        name=name,
         channel_type=ChannelType.LIVE_CHAT,
         authentication_type=AuthenticationSetting.Type.OAUTH2_IMPLICIT,
         public_key_url=key_url,
         javascript_client_function="auth.getAuthenticationToken",
     )
     widget = ChannelInstance.objects.create(
-        name="Bench",
+        name=name,
         kind=ChannelInstance.Kind.CHAT_WIDGET,
         workstream=workstream,
         authentication_setting=setting,
@@ -83,10 +84,7 @@ def main(rounds: int) -> None:
     key = _setup.new_key()
     key_server = _setup.KeyServer(_setup.public_pem(key))
     widget = make_widget(key_server.url)
-    now = int(time.time())
-    token = jwt.encode(
-        {"iss": "bench", "sub": "bench", "iat": now, "exp": now + 3600}, key, algorithm="RS256"
-    )
+    token = _setup.token(key)
     server = DaphneProcess(host="127.0.0.1", get_application=application)
     server.start()
     server.ready.wait(timeout=20)

@@ -105,7 +105,16 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_health_checks=True)}
+# A server process keeps its database connection between requests and socket frames (each
+# process reaches the database from one thread): opening one costs more than a chat start. No
+# health check before each use either (Channels ends every database call as Django ends a
+# request, so each would cost a round trip more): a connection the server dropped fails the one
+# call that finds it so, and the next call opens a new one.
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=envint("DATABASE_CONN_MAX_AGE", 600), conn_health_checks=False
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     private_sqlite_database(Path(DATABASES["default"]["NAME"]))
     DATABASES["default"].update(

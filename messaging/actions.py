@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from contactcenter.lib.errors import Refused
-from messaging import decisions, resume_tokens, sweeps
+from messaging import decisions, resume_tokens, start_cache, sweeps
 from messaging.contacts import contact_for_subject
 from messaging.models import (
     AppleAuthenticationRequest,
@@ -30,7 +30,7 @@ from messaging.models import (
     agent_users,
 )
 from messaging.summaries import conversation_summary, message_frame
-from workstreams.routing import NoRoute, route
+from workstreams.routing import NoRoute, choose_route, route
 
 
 @dataclass(frozen=True)
@@ -152,16 +152,27 @@ def do_start_conversation(
     with `workstream_unavailable` when no rule routes it and there is no default queue.
     """
     resume_token = secrets.token_urlsafe(32)
+    # Rules, variables and queues as this process keeps them (messaging.start_cache): a change
+    # to any of them is seen by the next start in every process.
+    routing = start_cache.routing(channel_instance.workstream_id)
+    try:
+        chosen = choose_route(
+            routing.rules,
+            default_queue_id=routing.default_queue_id,
+            variable_types=routing.variable_types,
+            authenticated=identity is not None,
+            context=context,
+        )
+    except NoRoute:
+        raise ActionRefused(
+            "workstream_unavailable", "No queue can take this conversation right now."
+        ) from None
+    if customer_id:
+        who = "a customer on Apple Messages for Business"
+    else:
+        who = "a verified customer" if identity else "an anonymous visitor"
+    contact = identity.contact() if identity else None
     with transaction.atomic():
-        # Routed in the same transaction, so the rules and queue read are the ones stored.
-        try:
-            chosen = route(
-                channel_instance.workstream, authenticated=identity is not None, context=context
-            )
-        except NoRoute:
-            raise ActionRefused(
-                "workstream_unavailable", "No queue can take this conversation right now."
-            ) from None
         conversation = Conversation.objects.create(
             channel_instance=channel_instance,
             deployment=deployment,
@@ -169,9 +180,9 @@ def do_start_conversation(
             authenticated_until=identity.authenticated_until if identity else None,
             subject=identity.subject if identity else None,
             authentication=authentication_of(identity, dropped),
-            contact=identity.contact() if identity else None,
+            contact=contact,
             context=context,
-            queue_id=chosen.queue_id,
+            queue=routing.queues[chosen.queue_id],
             priority=chosen.priority,
             resume_token_hash=hash_resume_token(resume_token),
             visitor_seen_at=timezone.now()
@@ -180,16 +191,11 @@ def do_start_conversation(
             customer_id=customer_id,
             capabilities=capabilities,
         )
-        if customer_id:
-            who = "a customer on Apple Messages for Business"
-        else:
-            who = "a verified customer" if identity else "an anonymous visitor"
         Message.objects.create(
             conversation=conversation,
             sender=Message.Sender.SYSTEM,
             text=f"Conversation started by {who}.",
         )
-        conversation = load(conversation.pk)
         tell(
             queue_group(conversation.queue_id),
             {"type": "queue.waiting", "conversation": conversation_summary(conversation)},

@@ -5,6 +5,7 @@ class MessagingConfig(AppConfig):
     name = "messaging"
 
     def ready(self) -> None:
-        from messaging import agent_rights, checks  # noqa: F401  (checks registers itself)
+        from messaging import agent_rights, checks, start_cache  # noqa: F401  (checks registers)
 
         agent_rights.connect_receivers()
+        start_cache.connect_receivers()

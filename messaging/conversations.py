@@ -18,7 +18,7 @@ from authsettings.tokens import TokenRefused, VerifiedToken
 from contactcenter import metrics
 from contactcenter.lib.identifiers import is_uuid
 from contactcenter.lib.strict_json import shown
-from messaging import actions, decisions, origins
+from messaging import actions, decisions, origins, start_cache
 from messaging.apple import authentication as apple_authentication
 from messaging.frames import MAX_MESSAGE_CHARACTERS, FrameRefused, check_message_text
 from messaging.models import (
@@ -64,16 +64,18 @@ def transcript(conversation_id, *, after: int | None = None) -> list[dict]:
 
 
 def find_widget(widget_id: str) -> tuple[ChannelInstance, list[origins.DeploymentDomains]]:
-    """The chat widget and where its deployments let it run. Raises ActionRefused
-    (`bad_frame`) for an unknown id."""
-    widget = ChannelInstance.find_widget(widget_id)
-    if widget is None:
+    """The chat widget and where its deployments let it run, as this process keeps them (see
+    messaging.start_cache). Raises ActionRefused (`bad_frame`) for an unknown id."""
+    reads = start_cache.widget(widget_id)
+    if reads is None:
         raise actions.ActionRefused("bad_frame", "No chat widget has this id.")
-    return widget, origins.deployment_domains(widget)
+    return reads.widget, reads.deployments
 
 
 def find_deployment(deployment_id: str) -> Deployment:
-    return Deployment.objects.get(deployment_id=deployment_id)
+    return start_cache.deployment(deployment_id) or Deployment.objects.get(
+        deployment_id=deployment_id
+    )
 
 
 def token_reads_database(widget: ChannelInstance) -> bool:

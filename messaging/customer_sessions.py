@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from django.db import models, transaction
 
 from authsettings import codeflow
+from authsettings.tokens import VerifiedToken
 from messaging import actions, conversations, resume_tokens
 from messaging.conversations import Arrival
 from messaging.models import ChannelInstance, Conversation, Deployment
@@ -37,6 +38,14 @@ def start_or_continue(
         return conversations.start_conversation(widget, deployment, arrival)
     conversation = conversations.authenticate_conversation(open_one.pk, arrival)
     return conversation, resume_tokens.issue(conversation)
+
+
+def arrive(
+    widget: ChannelInstance, deployment: Deployment | None, verified: VerifiedToken | None
+) -> tuple[Conversation, str]:
+    """Who arrives with the verified token (see conversations.check_arrival), then their chat
+    started or continued (see start_or_continue). Raises Refused."""
+    return start_or_continue(widget, deployment, conversations.check_arrival(widget, verified))
 
 
 def may_authenticate(widget: ChannelInstance, conversation_id) -> bool:

@@ -120,9 +120,9 @@ class VisitorConsumer(FrameConsumer):
         deployment_id = content.get("deployment_id")
         self.widget, self.deployment = await self.admit(deployment_id)
         await self.count_start()
-        arrival = await self.arrival(token)
-        conversation, resume_token = await in_database(customer_sessions.start_or_continue)(
-            self.widget, self.deployment, arrival
+        verified = await self.verified(token)
+        conversation, resume_token = await in_database(customer_sessions.arrive)(
+            self.widget, self.deployment, verified
         )
         await self.enter(conversation, {"type": "started", "resume_token": resume_token})
 
@@ -223,14 +223,18 @@ class VisitorConsumer(FrameConsumer):
         if not allowed:
             raise FrameRefused("rate_limited", "Too many chats started from here; wait a minute.")
 
+    async def verified(self, token: str | None):
+        """The token checked (None without one). Raises Refused: the token's code."""
+        if not token:
+            return None
+        reads_database = conversations.token_reads_database(self.widget)
+        verify = in_database if reads_database else off_the_loop
+        return await verify(conversations.verify_token)(self.widget, token, now=time.time())
+
     async def arrival(self, token: str | None) -> conversations.Arrival:
         """Who arrives with the token (anonymous without one). Raises Refused: the
         token's code, `token_missing` or `context_invalid`."""
-        verified = None
-        if token:
-            reads_database = conversations.token_reads_database(self.widget)
-            verify = in_database if reads_database else off_the_loop
-            verified = await verify(conversations.verify_token)(self.widget, token, now=time.time())
+        verified = await self.verified(token)
         return await in_database(conversations.check_arrival)(self.widget, verified)
 
     async def enter(self, conversation, frame: dict, *, after: int | None = None) -> None:

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.core.management import call_command
+from django.db import connections
 from django.test.utils import override_settings
 
 from authsettings.keys import forget_recent
@@ -38,6 +39,11 @@ def _suite_settings(tmp_path_factory):
     directory of the run's own."""
     overrides = override_settings(STATIC_ROOT=tmp_path_factory.mktemp("static"), **PLAIN_HTTP)
     overrides.enable()
+    # Servers keep their database connections; the suite does not: Channels' one database
+    # thread outlives each test, and a connection it kept would reach into the next test's
+    # database access (which pytest-django refuses where a test has none).
+    for connection in connections.all():
+        connection.settings_dict["CONN_MAX_AGE"] = 0
     call_command("collectstatic", interactive=False, verbosity=0)
     yield
     overrides.disable()

@@ -1,0 +1,406 @@
+"""Load over real WebSockets against K server processes on PostgreSQL and Redis, beside the
+same harness against K processes of a bare echo consumer, in one run.
+
+Each of N visitors (at most C at a time, spread over the processes as a proxy would): connect,
+`start` with a JWT, wait until an agent has accepted, send 5 messages each answered by the agent
+over the agent socket (an agent's socket on another process where K > 1: the answer crosses
+Redis), close. Every visitor message must reach its agent once and in order, every answer its
+visitor once and in order. Prints starts/s, the start's time (connect to `started`), a
+message's round trip (the visitor's text out to the agent's answer in) p50/p99, errors and lost
+or repeated messages. The echo harness does the same socket work with the server echoing:
+connect, a first frame and its echo, 5 messages and their echoes.
+
+The driver is our own asyncio one: one event loop holds thousands of sockets on one core, and
+the checks (each message once, in order, across two sockets and two processes) need the
+visitor's and the agent's sides in one program, which Locust's per-user model does not give.
+
+Run (PostgreSQL and Redis from .ci/services):
+  eval "$(.ci/services start)"
+  BENCH_DATABASE_URL=$DATABASE_URL BENCH_REDIS_URL=$REDIS_URL \\
+      .venv/bin/python bench/bench_load.py --visitors 1000 --concurrency 200 --processes 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+if not os.environ.get("BENCH_DATABASE_URL") or not os.environ.get("BENCH_REDIS_URL"):
+    sys.exit('Set BENCH_DATABASE_URL and BENCH_REDIS_URL (eval "$(.ci/services start)").')
+
+import _setup
+import websockets
+from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.routing import ProtocolTypeRouter, URLRouter
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.test import Client
+from django.urls import path
+
+from authsettings.models import AuthenticationSetting
+from contactcenter.models import ChannelType
+from messaging.models import AGENTS_GROUP, ChannelInstance, Deployment
+from workstreams.models import Queue, Workstream
+
+SITE = "https://portal.example.com"
+MESSAGES = 5
+TIMEOUT = 30
+BENCH = Path(__file__).resolve().parent
+
+
+class EchoConsumer(AsyncWebsocketConsumer):
+    async def receive(self, text_data=None, bytes_data=None):
+        await self.send(text_data=text_data)
+
+
+echo_application = ProtocolTypeRouter(
+    {"websocket": URLRouter([path("ws/echo/", EchoConsumer.as_asgi())])}
+)
+
+
+def address(number: int) -> tuple[str, int]:
+    """A loopback address of the visitor's own: the platform limits sockets per address."""
+    number = abs(number)
+    return (f"127.0.{1 + number // 250 % 250}.{1 + number % 250}", 0)
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+class Servers:
+    """K daphne processes serving `application` on loopback ports."""
+
+    def __init__(self, application: str, count: int, first_port: int):
+        self.ports = [first_port + i for i in range(count)]
+        environment = {
+            **os.environ,
+            "DATABASE_URL": os.environ["BENCH_DATABASE_URL"],
+            "REDIS_URL": os.environ["BENCH_REDIS_URL"],
+            "CC_WIDGET_STARTS_PER_MINUTE": "0",
+            "CC_WIDGET_MESSAGES_PER_SECOND": "0",
+            "CC_OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",
+            "CC_SECURE_TRANSPORT": "false",
+            "PYTHONPATH": f"{BENCH}:{BENCH.parent}",
+        }
+        self.processes = [
+            subprocess.Popen(  # noqa: S603  (our own command line)
+                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), application],
+                env=environment,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for port in self.ports
+        ]
+
+    async def ready(self) -> None:
+        deadline = time.monotonic() + 60
+        for port in self.ports:
+            while True:
+                try:
+                    _, writer = await asyncio.open_connection("127.0.0.1", port)
+                    writer.close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"no server on port {port}") from None
+                    await asyncio.sleep(0.2)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            process.wait(timeout=20)
+
+
+def make_setup(key_url: str, agents: int):
+    """A fresh workstream, widget and deployment, and `agents` agents on its queue; returns
+    the widget's id and the agents' session cookies."""
+    call_command("migrate", verbosity=0)
+    run = uuid.uuid4().hex[:8]
+    workstream = Workstream.objects.create(name=f"Load {run}", channel_type=ChannelType.LIVE_CHAT)
+    queue = Queue.objects.create(name="All", workstream=workstream)
+    workstream.default_queue = queue
+    workstream.save()
+    setting = AuthenticationSetting.objects.create(
+        name=f"Load {run}",
+        channel_type=ChannelType.LIVE_CHAT,
+        authentication_type=AuthenticationSetting.Type.OAUTH2_IMPLICIT,
+        public_key_url=key_url,
+        javascript_client_function="auth.getAuthenticationToken",
+    )
+    widget = ChannelInstance.objects.create(
+        name=f"Load {run}",
+        kind=ChannelInstance.Kind.CHAT_WIDGET,
+        workstream=workstream,
+        authentication_setting=setting,
+    )
+    Deployment.objects.create(
+        name="Load", channel_instance=widget, allowed_domains=["portal.example.com"]
+    )
+    group, _ = Group.objects.get_or_create(name=AGENTS_GROUP)
+    cookies = []
+    for number in range(agents):
+        agent = get_user_model().objects.create_user(f"load-{run}-{number}", is_staff=True)
+        agent.groups.add(group)
+        queue.agents.add(agent)
+        client = Client()
+        client.force_login(agent)
+        cookies.append(f"sessionid={client.cookies['sessionid'].value}")
+    return widget.widget_id, cookies
+
+
+class Run:
+    """What one harness run saw."""
+
+    def __init__(self):
+        self.starts: list[float] = []
+        self.round_trips: list[float] = []
+        self.errors: list[str] = []
+        self.lost_or_repeated = 0
+        self.accepted: dict[str, asyncio.Event] = {}
+        # Each finished conversation's answers, as its visitor must have received them.
+        self.answers: dict[str, list[str]] = {}
+        self.seen_by_agents: dict[str, list[str]] = {}
+        # When each visitor message reached its agent, and how long accepting took.
+        self.reached: dict[str, float] = {}
+        self.accepts: list[float] = []
+        self.legs: list[float] = []
+
+    def event(self, conversation: str) -> asyncio.Event:
+        return self.accepted.setdefault(conversation, asyncio.Event())
+
+
+async def agent(run: Run, url: str, cookie: str, number: int, agents: int, stop: asyncio.Event):
+    """An agent's console: accepts its share of waiting conversations, answers each visitor
+    message with the same text prefixed `re:`."""
+    async with websockets.connect(
+        url,
+        origin=url.replace("ws://", "http://").split("/ws/")[0],
+        additional_headers={"Cookie": cookie},
+        max_queue=None,
+    ) as socket:
+
+        async def read():
+            async for raw in socket:
+                frame = json.loads(raw)
+                kind = frame["type"]
+                if kind == "waiting":
+                    conversation = frame["conversation"]["id"]
+                    if uuid.UUID(conversation).int % agents == number:
+                        await socket.send(
+                            json.dumps({"type": "accept", "conversation": conversation})
+                        )
+                elif kind == "accepted":
+                    run.event(frame["conversation"]["id"]).set()
+                elif kind == "message" and frame["sender"] == "visitor":
+                    conversation = frame["conversation"]
+                    run.seen_by_agents.setdefault(conversation, []).append(frame["text"])
+                    run.reached[frame["text"]] = time.perf_counter()
+                    await socket.send(
+                        json.dumps(
+                            {
+                                "type": "message",
+                                "conversation": conversation,
+                                "text": f"re:{frame['text']}",
+                            }
+                        )
+                    )
+                elif kind == "error":
+                    run.errors.append(f"agent: {frame['code']}")
+
+        reader = asyncio.create_task(read())
+        await stop.wait()
+        reader.cancel()
+
+
+async def visitor(run: Run, url: str, token: str, number: int) -> None:
+    began = time.perf_counter()
+    async with websockets.connect(
+        url, origin=SITE, max_queue=None, local_addr=address(number)
+    ) as socket:
+        await socket.send(json.dumps({"type": "start", "token": token}))
+        started = json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT))
+        if started["type"] != "started":
+            run.errors.append(f"start: {started.get('code')}")
+            return
+        run.starts.append(time.perf_counter() - began)
+        conversation = started["conversation"]
+        waited = time.perf_counter()
+        await asyncio.wait_for(run.event(conversation).wait(), TIMEOUT)
+        run.accepts.append(time.perf_counter() - waited)
+        answers = []
+        for index in range(MESSAGES):
+            text = f"{number}-{index}"
+            sent = time.perf_counter()
+            await socket.send(json.dumps({"type": "message", "text": text}))
+            while True:
+                frame = json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT))
+                if frame["type"] == "error":
+                    run.errors.append(f"visitor: {frame['code']}")
+                if frame["type"] == "message" and frame["sender"] == "agent":
+                    answers.append(frame["text"])
+                    if frame["text"] == f"re:{text}":
+                        break
+            run.round_trips.append(time.perf_counter() - sent)
+            run.legs.append(run.reached.get(text, sent) - sent)
+        expected = [f"re:{number}-{index}" for index in range(MESSAGES)]
+        if answers != expected:
+            run.lost_or_repeated += 1
+        run.answers[conversation] = expected  # what its agent must have seen, in order
+
+
+async def echo_visitor(run: Run, url: str, number: int) -> None:
+    began = time.perf_counter()
+    async with websockets.connect(
+        url, origin=SITE, max_queue=None, local_addr=address(number)
+    ) as socket:
+        await socket.send(json.dumps({"type": "start"}))
+        await asyncio.wait_for(socket.recv(), TIMEOUT)
+        run.starts.append(time.perf_counter() - began)
+        for index in range(MESSAGES):
+            text = json.dumps({"type": "message", "text": f"{number}-{index}"})
+            sent = time.perf_counter()
+            await socket.send(text)
+            if await asyncio.wait_for(socket.recv(), TIMEOUT) != text:
+                run.lost_or_repeated += 1
+            run.round_trips.append(time.perf_counter() - sent)
+
+
+async def drive(visitors: int, concurrency: int, one) -> float:
+    """Run `one(number)` for each visitor, `concurrency` at a time; the seconds it took."""
+    limit = asyncio.Semaphore(concurrency)
+
+    async def limited(number):
+        async with limit:
+            await one(number)
+
+    began = time.perf_counter()
+    results = await asyncio.gather(*(limited(n) for n in range(visitors)), return_exceptions=True)
+    elapsed = time.perf_counter() - began
+    return elapsed, [r for r in results if isinstance(r, BaseException)]
+
+
+async def chat_run(args, widget_id, cookies, token) -> tuple[Run, float]:
+    run = Run()
+    servers = Servers("contactcenter.asgi:application", args.processes, args.port)
+    try:
+        await servers.ready()
+        stop = asyncio.Event()
+        consoles = [
+            asyncio.create_task(
+                agent(
+                    run,
+                    f"ws://127.0.0.1:{servers.ports[(n + 1) % len(servers.ports)]}/ws/agent/",
+                    cookie,
+                    n,
+                    len(cookies),
+                    stop,
+                )
+            )
+            for n, cookie in enumerate(cookies)
+        ]
+        await asyncio.sleep(1)  # the consoles are in their queue's group
+
+        async def one(number):
+            port = servers.ports[number % len(servers.ports)]
+            await visitor(run, f"ws://127.0.0.1:{port}/ws/widget/{widget_id}/", token, number)
+
+        await one(-1)  # warm up: the key fetch
+        run.starts.clear()
+        run.round_trips.clear()
+        elapsed, failures = await drive(args.visitors, args.concurrency, one)
+        run.errors += [f"{type(f).__name__}: {f}" for f in failures]
+        await asyncio.sleep(0.5)
+        for conversation, expected in run.answers.items():
+            seen = run.seen_by_agents.get(conversation, [])
+            if seen != [text.removeprefix("re:") for text in expected]:
+                run.lost_or_repeated += 1
+        stop.set()
+        await asyncio.gather(*consoles, return_exceptions=True)
+    finally:
+        servers.stop()
+    return run, elapsed
+
+
+async def echo_run(args) -> tuple[Run, float]:
+    run = Run()
+    servers = Servers("bench_load:echo_application", args.processes, args.port + 100)
+    try:
+        await servers.ready()
+
+        async def one(number):
+            port = servers.ports[number % len(servers.ports)]
+            await echo_visitor(run, f"ws://127.0.0.1:{port}/ws/echo/", number)
+
+        elapsed, failures = await drive(args.visitors, args.concurrency, one)
+        run.errors += [f"{type(f).__name__}: {f}" for f in failures]
+    finally:
+        servers.stop()
+    return run, elapsed
+
+
+def report(name: str, run: Run, elapsed: float, visitors: int) -> None:
+    ms = 1000
+    starts = (
+        f"start p50 {percentile(run.starts, 0.5) * ms:6.1f} ms "
+        f"p99 {percentile(run.starts, 0.99) * ms:6.1f} ms"
+    )
+    trips = (
+        f"round trip p50 {percentile(run.round_trips, 0.5) * ms:6.1f} ms "
+        f"p99 {percentile(run.round_trips, 0.99) * ms:6.1f} ms"
+    )
+    errors = len(run.errors) + visitors - len(run.starts)
+    print(
+        f"{name:5} {len(run.starts) / elapsed:7.1f} starts/s   {starts}   {trips}   "
+        f"errors {errors}   lost or repeated {run.lost_or_repeated}"
+    )
+    if run.legs:
+        print(
+            f"      visitor to agent p50 {percentile(run.legs, 0.5) * ms:6.1f} ms "
+            f"p99 {percentile(run.legs, 0.99) * ms:6.1f} ms   waiting for an agent p50 "
+            f"{percentile(run.accepts, 0.5) * ms:6.1f} ms "
+            f"p99 {percentile(run.accepts, 0.99) * ms:6.1f} ms"
+        )
+    for error in sorted(set(run.errors))[:5]:
+        print(f"           {run.errors.count(error)} x {error}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--visitors", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=200)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--agents", type=int, default=8)
+    parser.add_argument("--port", type=int, default=18100)
+    args = parser.parse_args()
+    key = _setup.new_key()
+    key_server = _setup.KeyServer(_setup.public_pem(key))
+    widget_id, cookies = make_setup(key_server.url, args.agents)
+    token = _setup.token(key)
+    try:
+        echo, echo_elapsed = asyncio.run(echo_run(args))
+        chat, chat_elapsed = asyncio.run(chat_run(args, widget_id, cookies, token))
+    finally:
+        key_server.stop()
+    print(
+        f"{args.visitors} visitors, {args.concurrency} at a time, {args.processes} processes, "
+        f"{args.agents} agents, {MESSAGES} messages each"
+    )
+    report("echo", echo, echo_elapsed, args.visitors)
+    report("chat", chat, chat_elapsed, args.visitors)
+
+
+if __name__ == "__main__":
+    main()
