@@ -1,6 +1,9 @@
-"""A change made through one server process is seen by the next chat start on every process,
-though each keeps what a start reads: on Redis (make test's integration run) the change goes
-through one process's API and the starts to another; without Redis, one process does both."""
+"""What chat starts read, across the cluster's processes: on Redis (make test's integration
+run) two processes, without Redis the one that serves.
+
+A change made through one process is seen by the next start on every process, though each
+keeps what a start reads; on a cold key cache the starts on every process have the key URL
+fetched once."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from tests.live import cluster, receive
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 SITE = "https://portal.example.com"
+STARTS = 16  # under the open sockets allowed from one address
 
 
 def call(server, method: str, path: str, body: dict, access_token: str | None = None) -> dict:
@@ -73,3 +77,14 @@ async def test_a_deployment_made_inactive_on_one_process_refuses_the_next_start_
     assert changed["status"] == "inactive"
     refused = await first_answer(starter, widget, token_for(keys))
     assert (refused["type"], refused["code"]) == ("error", "deployment_inactive")
+
+
+async def test_concurrent_starts_on_a_cold_cache_fetch_the_key_once_for_the_cluster(
+    servers, chat, keys, key_server
+):
+    widget, _ = chat
+    answers = await asyncio.gather(
+        *(first_answer(servers[n % len(servers)], widget, token_for(keys)) for n in range(STARTS))
+    )
+    assert [answer["type"] for answer in answers] == ["started"] * STARTS
+    assert key_server.hits["/publickey"] == 1
