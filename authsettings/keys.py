@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import threading
 import time
@@ -378,7 +377,7 @@ def _cold_fetch(url: str) -> Iterator[_Held | None]:
     """A key URL no process holds keys of: the keys another process of the cluster fetched
     while this one waited for them; None when this one is to fetch (it holds the URL's claim
     in the shared cache meanwhile, or waited a whole fetch's time in vain)."""
-    key = f"authsettings:keys:fetching:{hashlib.sha256(url.encode()).hexdigest()}"
+    key = _documents.cache_key("fetching", url)
     wait_until = time.monotonic() + COLD_FETCH_WAIT_SECONDS
     while not cache.add(key, 1, timeout=COLD_FETCH_WAIT_SECONDS):
         if time.monotonic() >= wait_until:

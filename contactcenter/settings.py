@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from channels_redis.core import RedisChannelLayer
 from cryptography.fernet import Fernet
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 
@@ -139,8 +138,10 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 # after `socket_timeout`, 5 seconds unless told (since redis-py 8): the two raced, and every
 # socket quiet for 5 seconds closed with 1011. Reads may take the pop's wait and 10 seconds
 # more, so a Redis that stops answering is still noticed.
-REDIS_LAYER_READ_SECONDS = RedisChannelLayer.brpop_timeout + 10
 if REDIS_URL:
+    from channels_redis.core import RedisChannelLayer
+
+    REDIS_LAYER_READ_SECONDS = RedisChannelLayer.brpop_timeout + 10
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",

@@ -185,33 +185,31 @@ class AgentConsumer(FrameConsumer):
         if event["session"] == session_digest(self.session_key):
             await self.revoke(SIGNED_OUT)
 
-    async def queue_waiting(self, event):
+    async def forward(self, frame: dict) -> None:
+        """Send an event's frame while the agent still has the rights to hear it."""
         if await self.may_forward():
-            await self.send_json({"type": "waiting", "conversation": event["conversation"]})
+            await self.send_json(frame)
+
+    async def queue_waiting(self, event):
+        await self.forward({"type": "waiting", "conversation": event["conversation"]})
 
     async def queue_taken(self, event):
-        if await self.may_forward():
-            await self.send_json({"type": "taken", "conversation": event["conversation"]})
+        await self.forward({"type": "taken", "conversation": event["conversation"]})
 
     async def conversation_message(self, event):
-        if await self.may_forward():
-            await self.send_json({**event["message"], "conversation": event["conversation"]})
+        await self.forward({**event["message"], "conversation": event["conversation"]})
 
     async def conversation_authentication(self, event):
-        if await self.may_forward():
-            await self.send_json({**event, "type": "authentication"})
+        await self.forward({**event, "type": "authentication"})
 
     async def conversation_delivery(self, event):
-        if await self.may_forward():
-            await self.send_json({**event, "type": "delivery"})
+        await self.forward({**event, "type": "delivery"})
 
     async def conversation_typing(self, event):
-        if await self.may_forward():
-            await self.send_json({**event, "type": "typing"})
+        await self.forward({**event, "type": "typing"})
 
     async def conversation_error(self, event):
-        if await self.may_forward():
-            await self.send_json({**event, "type": "error"})
+        await self.forward({**event, "type": "error"})
 
     async def conversation_closed(self, event):
         if not await self.may_forward():

@@ -111,6 +111,8 @@ def authenticated_until(widget: ChannelInstance, verified: VerifiedToken) -> dat
 
 def find_deployment_id(conversation: Conversation) -> str | None:
     """The public id of the deployment the conversation started through, if any."""
+    if conversation.deployment_id is None:
+        return None
     deployment = Deployment.objects.filter(pk=conversation.deployment_id).first()
     return str(deployment.deployment_id) if deployment else None
 
@@ -286,7 +288,7 @@ def receive_apple_message(channel_instance: ChannelInstance, inbound: AppleInbou
 
 def customer_conversation(channel_instance, customer_id: str) -> Conversation | None:
     return (
-        Conversation.objects.open_of_customer(channel_instance, customer_id)
+        Conversation.objects.open_of(channel_instance, customer_id=customer_id)
         .order_by("-created_at")
         .first()
     )

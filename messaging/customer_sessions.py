@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from django.db import models, transaction
+from django.db import transaction
 
 from authsettings import codeflow
 from authsettings.tokens import VerifiedToken
@@ -24,7 +24,7 @@ def check_open_conversation(widget: ChannelInstance, arrival: Arrival) -> Conver
     with persistent conversations; None where a new one starts."""
     if not widget.persistent_conversations or arrival.identity is None:
         return None
-    return Conversation.objects.open_of(widget, arrival.identity.subject).first()
+    return Conversation.objects.open_of(widget, subject=arrival.identity.subject).first()
 
 
 def start_or_continue(
@@ -75,18 +75,13 @@ def do_sign_out_conversations(widget: ChannelInstance, subject: str, *, at: date
     with reason `logout`; `keep`: they stay open and read authenticated false from `at` on (the
     agents are told as when any sign-in lapses). Returns how many conversations changed."""
     with transaction.atomic():
-        open_ones = Conversation.objects.open_of(widget, subject)
+        open_ones = Conversation.objects.open_of(widget, subject=subject)
         if widget.on_logout == ChannelInstance.OnLogout.END:
             ended = list(open_ones.select_for_update())
             for conversation in ended:
                 actions.do_close_conversation(conversation, reason=actions.LOGOUT)
             return len(ended)
-        still_signed_in = models.Q(authenticated_until__isnull=True) | models.Q(
-            authenticated_until__gt=at
-        )
-        return open_ones.filter(still_signed_in, authenticated=True).update(
-            authenticated_until=at, modified_at=at
-        )
+        return open_ones.authenticated_at(at).update(authenticated_until=at, modified_at=at)
 
 
 def reauthenticate_delay(until: datetime | None, *, now: float) -> float | None:

@@ -323,8 +323,11 @@ def _authenticated_at(moment: datetime) -> models.Q:
 
 
 class ConversationQuerySet(models.QuerySet):
+    def authenticated_at(self, moment: datetime) -> ConversationQuerySet:
+        return self.filter(_authenticated_at(moment))
+
     def authenticated_now(self) -> ConversationQuerySet:
-        return self.filter(_authenticated_at(timezone.now()))
+        return self.authenticated_at(timezone.now())
 
     def not_authenticated_now(self) -> ConversationQuerySet:
         return self.exclude(_authenticated_at(timezone.now()))
@@ -351,19 +354,11 @@ class ConversationQuerySet(models.QuerySet):
         """The conversations the agent accepted and that are still open, oldest first."""
         return self.filter(agent=agent, status=Conversation.Status.ACTIVE).order_by("created_at")
 
-    def open_of(self, channel_instance, subject: str) -> ConversationQuerySet:
-        """The verified customer's conversations on the channel that are not closed, newest
-        first."""
+    def open_of(self, channel_instance, **customer: str) -> ConversationQuerySet:
+        """A customer's conversations on the channel that are not closed, newest first; the
+        customer named by the verified `subject` or by Apple's `customer_id`."""
         return (
-            self.filter(channel_instance=channel_instance, subject=subject)
-            .exclude(status=Conversation.Status.CLOSED)
-            .order_by("-created_at")
-        )
-
-    def open_of_customer(self, channel_instance, customer_id: str) -> ConversationQuerySet:
-        """The Apple customer's open conversations on a channel instance, newest first."""
-        return (
-            self.filter(channel_instance=channel_instance, customer_id=customer_id)
+            self.filter(channel_instance=channel_instance, **customer)
             .exclude(status=Conversation.Status.CLOSED)
             .order_by("-created_at")
         )

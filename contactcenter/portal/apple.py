@@ -22,15 +22,13 @@ from django.conf import settings
 from django.core.cache import cache
 
 from contactcenter.lib import fetch
+from messaging.apple import msp
+from messaging.apple.authentication import BALLOON_ID
 
 ALGORITHM = "HS256"
 INBOUND_TOKEN_SECONDS = 5 * 60
 # What the simulated device can show: the OpenID Connect sign-in and the earlier one.
 CAPABILITIES = "AUTH,AUTH2"
-AUTHENTICATION_BID = (
-    "com.apple.messages.MSMessageExtensionBalloonPlugin:0000000000:"
-    "com.apple.icloud.apps.messages.business.extension"
-)
 MAX_BODY_BYTES = 1024 * 1024
 # A demo conversation is kept a day after its last message.
 KEEP_SECONDS = 24 * 3600
@@ -46,16 +44,12 @@ class Refused(Exception):
 
 
 def msp_id() -> str:
-    return getattr(settings, "APPLE_MSP_ID", "")
+    return settings.APPLE_MSP_ID
 
 
 def msp_secret() -> bytes:
     """The MSP secret's decoded bytes; b"" when unset."""
-    return getattr(settings, "APPLE_MSP_SECRET", b"")
-
-
-def is_configured() -> bool:
-    return bool(msp_id() and msp_secret())
+    return settings.APPLE_MSP_SECRET
 
 
 def new_customer_id() -> str:
@@ -70,7 +64,7 @@ def verify_platform_jwt(authorization: str) -> dict:
     """The claims of the platform's bearer token, checked as Apple's gateway checks it: HS256
     with the MSP secret, `iss` the MSP id, `iat` and `exp` present, not expired. Raises Refused (401
     without a bearer token, 403 for a token that fails, 503 when the MSP is not configured)."""
-    if not is_configured():
+    if not msp.is_configured():
         raise Refused(503, "Set CC_APPLE_MSP_ID and CC_APPLE_MSP_SECRET.")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -150,7 +144,7 @@ def received_sign_in(body: dict, *, client_id: str, authorize_url: str) -> dict:
         }
     except (KeyError, TypeError, ValueError, AttributeError):
         raise Refused(400, "The body is not an authentication request.") from None
-    if interactive.get("bid") != AUTHENTICATION_BID:
+    if interactive.get("bid") != BALLOON_ID:
         raise Refused(400, "The interactive message names another extension (bid).")
     if "redirectURI" in oauth2:
         query["redirect_uri"] = oauth2["redirectURI"]
@@ -208,7 +202,7 @@ def sign_in_reply(customer_id: str, business_id: str, request_identifier: str, s
     return {
         **envelope(customer_id, business_id, "interactive"),
         "interactiveData": {
-            "bid": AUTHENTICATION_BID,
+            "bid": BALLOON_ID,
             "data": {
                 "version": "1.0",
                 "requestIdentifier": request_identifier,

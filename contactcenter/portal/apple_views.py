@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from contactcenter.lib.fetch import FetchError
 from contactcenter.portal import apple
+from messaging.apple import msp
 from messaging.domains import platform_url
 from messaging.models import ChannelInstance
 
@@ -101,7 +102,7 @@ def messages_page(request):
         "portal/apple.html",
         {
             "channel": channel,
-            "configured": apple.is_configured(),
+            "configured": msp.is_configured(),
             "csrf_cookie_name": settings.CSRF_COOKIE_NAME,
             "customer_id": customer_of(request.session),
         },
@@ -189,7 +190,7 @@ def _business_id(fields: dict) -> str:
 
 
 def _deliver(request, message: dict) -> None:
-    if not apple.is_configured():
+    if not msp.is_configured():
         raise apple.Refused(503, "Set CC_APPLE_MSP_ID and CC_APPLE_MSP_SECRET (make run does).")
     try:
         apple.send_to_platform(platform_url(request) + "/apple/message", message)

@@ -21,8 +21,6 @@ from django.test import Client
 from contactcenter.portal import apple
 from tests.apple.gateway import MSP_ID, MSP_SECRET
 
-__all__ = ["MSP_ID", "MSP_SECRET"]
-
 BUSINESS_ID = "contoso-business-1"
 CUSTOMER = "urn:mbid:AQAAY2hlY2tlZC1jdXN0b21lcg"
 

@@ -20,6 +20,7 @@ import jwt
 
 from contactcenter.portal import apple
 from messaging.apple import gateway as platform_gateway
+from messaging.apple.authentication import BALLOON_ID
 from tests.keyserver import KeyServer, send
 
 # The MSP every Apple test and the browser tests' server is: its id and the secret's bytes.
@@ -126,7 +127,7 @@ def sign_in_request(
         customer_id,
         "interactive",
         interactiveData={
-            "bid": apple.AUTHENTICATION_BID,
+            "bid": BALLOON_ID,
             "data": {
                 "version": "1.0",
                 "requestIdentifier": request_identifier,

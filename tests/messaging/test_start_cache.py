@@ -103,8 +103,7 @@ def start_steps(widget_id, token: str):
     widget, deployments = conversations.find_widget(widget_id)
     deployment = conversations.find_deployment(deployments[0].deployment_id)
     verified = conversations.verify_token(widget, token, now=time.time())
-    arrival = conversations.check_arrival(widget, verified)
-    conversation, _ = customer_sessions.start_or_continue(widget, deployment, arrival)
+    conversation, _ = customer_sessions.arrive(widget, deployment, verified)
     return conversations.transcript(conversation.pk)
 
 

@@ -219,18 +219,23 @@
       if (this.phase !== "connecting") {
         return; // closed meanwhile
       }
-      if (this.conversation) {
-        try {
-          await this.loadConfig();
-        } catch (error) {
+      let config;
+      try {
+        config = await this.loadConfig();
+      } catch (error) {
+        if (this.phase !== "idle") {
           this.fail(error);
-          return;
         }
+        return;
+      }
+      if (this.phase !== "connecting") {
+        return; // closed meanwhile
+      }
+      if (this.conversation) {
         this.reconnect();
         return;
       }
       try {
-        const config = await this.loadConfig();
         let token = null;
         if (config.authentication) {
           this.setPhase("authorizing");
