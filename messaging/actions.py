@@ -12,8 +12,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
@@ -29,6 +27,7 @@ from messaging.models import (
     Message,
     agent_users,
 )
+from messaging.outbox import outbox
 from messaging.summaries import conversation_summary, message_frame
 from workstreams.routing import NoRoute, choose_route, route
 
@@ -80,9 +79,8 @@ def resume_token_matches(conversation: Conversation, token: str) -> bool:
 
 
 def tell(group: str, event: dict) -> None:
-    """Send an event to a group once the current transaction commits."""
-    layer = get_channel_layer()
-    transaction.on_commit(lambda: async_to_sync(layer.group_send)(group, event))
+    """Send an event to a group once the current transaction commits (messaging.outbox)."""
+    transaction.on_commit(lambda: outbox.put(group, event))
 
 
 def message_event(conversation_id, message: Message) -> dict:

@@ -9,6 +9,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from contactcenter import proxies
 from contactcenter.lib.errors import Refused
+from messaging.outbox import outbox
 
 MAX_FRAME_BYTES = 16 * 1024
 MAX_MESSAGE_CHARACTERS = 4000
@@ -29,6 +30,10 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
     to `frame_<type>` methods; anything else is a `bad_frame` error."""
 
     frame_types: frozenset[str] = frozenset()
+
+    async def websocket_connect(self, message):
+        outbox.attach()  # the events this socket's work tells leave from its event loop
+        await super().websocket_connect(message)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         try:

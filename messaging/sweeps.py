@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from messaging import actions
 from messaging.apple import deliveries
+from messaging.outbox import outbox
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,8 @@ def nudge() -> None:
 
 
 class StartSweeps:
-    """ASGI middleware: the process's sweep loop starts with the first request or socket."""
+    """ASGI middleware: the process's sweep loop starts with the first request or socket, and
+    the events they tell leave from its event loop (messaging.outbox)."""
 
     def __init__(self, application) -> None:
         self.application = application
@@ -98,4 +100,5 @@ class StartSweeps:
     async def __call__(self, scope, receive, send):
         if scope["type"] in ("http", "websocket"):
             sweeper.start()
+            outbox.attach()
         return await self.application(scope, receive, send)
