@@ -117,6 +117,15 @@ class Servers:
                         raise RuntimeError(f"no server on port {port}") from None
                     await asyncio.sleep(0.2)
 
+    def cpu_seconds(self) -> float:
+        """The CPU time (user and system) the server processes have used so far."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for process in self.processes:
+            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
+
     def stop(self) -> None:
         for process in self.processes:
             process.terminate()
@@ -177,6 +186,7 @@ class Run:
         self.reached: dict[str, float] = {}
         self.accepts: list[float] = []
         self.legs: list[float] = []
+        self.server_cpu = 0.0
 
     def event(self, conversation: str) -> asyncio.Event:
         return self.accepted.setdefault(conversation, asyncio.Event())
@@ -320,7 +330,9 @@ async def chat_run(args, widget_id, cookies, token) -> tuple[Run, float]:
         await one(-1)  # warm up: the key fetch
         run.starts.clear()
         run.round_trips.clear()
+        cpu_before = servers.cpu_seconds()
         elapsed, failures = await drive(args.visitors, args.concurrency, one)
+        run.server_cpu = servers.cpu_seconds() - cpu_before
         run.errors += [f"{type(f).__name__}: {f}" for f in failures]
         await asyncio.sleep(0.5)
         for conversation, expected in run.answers.items():
@@ -344,7 +356,9 @@ async def echo_run(args) -> tuple[Run, float]:
             port = servers.ports[number % len(servers.ports)]
             await echo_visitor(run, f"ws://127.0.0.1:{port}/ws/echo/", number)
 
+        cpu_before = servers.cpu_seconds()
         elapsed, failures = await drive(args.visitors, args.concurrency, one)
+        run.server_cpu = servers.cpu_seconds() - cpu_before
         run.errors += [f"{type(f).__name__}: {f}" for f in failures]
     finally:
         servers.stop()
@@ -364,7 +378,8 @@ def report(name: str, run: Run, elapsed: float, visitors: int) -> None:
     errors = len(run.errors) + visitors - len(run.starts)
     print(
         f"{name:5} {len(run.starts) / elapsed:7.1f} starts/s   {starts}   {trips}   "
-        f"errors {errors}   lost or repeated {run.lost_or_repeated}"
+        f"errors {errors}   lost or repeated {run.lost_or_repeated}   "
+        f"server CPU {run.server_cpu / visitors * ms:5.1f} ms a visitor"
     )
     if run.legs:
         print(
