@@ -104,8 +104,8 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
-# A server process keeps its database connection between requests and socket frames (each
-# process reaches the database from one thread): opening one costs more than a chat start. No
+# A server process keeps its database connections between requests and socket frames (one per
+# database thread): opening one costs more than a chat start. No
 # health check before each use either (Channels ends every database call as Django ends a
 # request, so each would cost a round trip more): a connection the server dropped fails the one
 # call that finds it so, and the next call opens a new one.
@@ -114,6 +114,11 @@ DATABASES = {
         DATABASE_URL, conn_max_age=envint("DATABASE_CONN_MAX_AGE", 600), conn_health_checks=False
     )
 }
+# Threads that run the sockets' database work, each with its own connection
+# (contactcenter.lib.database_threads); SQLite takes one writer at a time, so it gets one.
+DATABASE_THREADS = envint(
+    "DATABASE_THREADS", 1 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 4
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     private_sqlite_database(Path(DATABASES["default"]["NAME"]))
     DATABASES["default"].update(
@@ -133,18 +138,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
-# channels-redis waits for a socket's next event with a blocking pop that Redis answers empty
-# after `brpop_timeout` seconds of quiet (5), then pops again. redis-py gives up on any read
-# after `socket_timeout`, 5 seconds unless told (since redis-py 8): the two raced, and every
-# socket quiet for 5 seconds closed with 1011. Reads may take the pop's wait and 10 seconds
-# more, so a Redis that stops answering is still noticed.
+# Events cross processes through Redis Pub/Sub: each process holds one subscription
+# connection that Redis pushes every event of its sockets' groups to, and telling a group is
+# one PUBLISH. (channels-redis's list-based layer pops each event with several round trips,
+# one event at a time per process; under load that queue, not the work, set the pace.)
+# REDIS_LAYER_READ_SECONDS bounds a read from a Redis that stopped answering.
+REDIS_LAYER_READ_SECONDS = 15
 if REDIS_URL:
-    from channels_redis.core import RedisChannelLayer
-
-    REDIS_LAYER_READ_SECONDS = RedisChannelLayer.brpop_timeout + 10
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [{"address": REDIS_URL, "socket_timeout": REDIS_LAYER_READ_SECONDS}]
             },

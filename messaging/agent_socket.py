@@ -6,12 +6,13 @@ import time
 from collections.abc import Callable
 from functools import partial
 from importlib import import_module
+from types import SimpleNamespace
 
-from channels.auth import get_user
-from channels.db import database_sync_to_async
 from django.conf import settings
+from django.contrib.auth import get_user
 
 from contactcenter import metrics
+from contactcenter.lib.database_threads import in_database
 from contactcenter.lib.identifiers import is_uuid
 from messaging import actions, conversations, origins
 from messaging.agent_rights import agent_group, is_agent, session_digest
@@ -220,22 +221,21 @@ class AgentConsumer(FrameConsumer):
         await self.leave(actions.conversation_group(conversation_id))
 
 
-async def current_agent(session_key: str | None):
+@in_database
+def current_agent(session_key: str | None):
     """The agent the session holds now, or None. The session is read afresh from its store:
-    the scope's copy would still hold a user who has signed out since. Like Django's own
-    `get_user`, Channels' checks the session's auth hash against the user's, so a session from
-    before a password change holds no one (and is flushed)."""
+    the scope's copy would still hold a user who has signed out since. Django's `get_user`
+    checks the session's auth hash against the user's, so a session from before a password
+    change holds no one (and is flushed)."""
     session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    user = await get_user({"session": session})
-    return user if await database_sync_to_async(is_agent)(user) else None
+    user = get_user(SimpleNamespace(session=session))
+    return user if is_agent(user) else None
 
 
-queue_ids_of = database_sync_to_async(conversations.queue_ids_of)
-waiting_summaries = database_sync_to_async(
-    partial(conversations.waiting_summaries, limit=MAX_QUEUE_FRAME)
-)
-active_conversations_of = database_sync_to_async(conversations.active_conversations_of)
-accept = database_sync_to_async(conversations.accept_conversation)
-post_agent_message = database_sync_to_async(conversations.post_agent_message)
-close_conversation = database_sync_to_async(conversations.close_agent_conversation)
-request_authentication = database_sync_to_async(conversations.request_agent_authentication)
+queue_ids_of = in_database(conversations.queue_ids_of)
+waiting_summaries = in_database(partial(conversations.waiting_summaries, limit=MAX_QUEUE_FRAME))
+active_conversations_of = in_database(conversations.active_conversations_of)
+accept = in_database(conversations.accept_conversation)
+post_agent_message = in_database(conversations.post_agent_message)
+close_conversation = in_database(conversations.close_agent_conversation)
+request_authentication = in_database(conversations.request_agent_authentication)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from asgiref.sync import sync_to_async
-from channels.db import database_sync_to_async
 from django.utils import timezone
 
+from contactcenter.lib.database_threads import in_database
 from messaging import actions, ratelimits
 from messaging.models import Conversation
 
@@ -33,9 +33,15 @@ class Presence:
         self.open: Counter = Counter()
         self.ticker: asyncio.Task | None = None
 
-    async def enter(self, conversation_id) -> None:
-        self.open[conversation_id] += 1
-        await mark_present([conversation_id], timezone.now())
+    async def enter(self, conversation: Conversation) -> None:
+        """The visitor's socket joined: vouch for the chat now, unless it was vouched for in
+        the last PRESENCE_SECONDS (a chat just started was): the next tick vouches for it
+        again, well within ABANDONED_AFTER."""
+        self.open[conversation.pk] += 1
+        now = timezone.now()
+        seen = conversation.visitor_seen_at
+        if seen is None or now - seen >= timedelta(seconds=PRESENCE_SECONDS):
+            await mark_present([conversation.pk], now)
         self.keep_ticking()
 
     async def leave(self, conversation_id) -> None:
@@ -65,13 +71,13 @@ class Presence:
         closed."""
         await mark_present(list(self.open), now)
         await sync_to_async(ratelimits.keep_socket_counts, thread_sensitive=False)()
-        return await database_sync_to_async(actions.do_close_abandoned_conversations)(now=now)
+        return await in_database(actions.do_close_abandoned_conversations)(now=now)
 
 
 presence = Presence()
 
 
-@database_sync_to_async
+@in_database
 def mark_present(conversation_ids: list, now: datetime) -> None:
     Conversation.objects.filter(pk__in=conversation_ids).exclude(
         status=Conversation.Status.CLOSED

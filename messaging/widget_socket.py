@@ -10,10 +10,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from asgiref.sync import sync_to_async
-from channels.db import database_sync_to_async
 from django.conf import settings
 
 from contactcenter import metrics
+from contactcenter.lib.database_threads import in_database
 from contactcenter.lib.identifiers import is_uuid
 from messaging import actions, conversations, customer_sessions, decisions, origins, ratelimits
 from messaging.frames import (
@@ -242,7 +242,7 @@ class VisitorConsumer(FrameConsumer):
         the messages after `after` (all of them without it). All of it goes out before the
         socket's next frame is read, so the answer to that frame marks the end of the replay
         (the transport SDK relies on it)."""
-        await self.join(conversation.pk)
+        await self.join(conversation)
         await self.send_json(
             {
                 **frame,
@@ -253,14 +253,14 @@ class VisitorConsumer(FrameConsumer):
         await self.replay(conversation.pk, after=after)
         self.schedule_reauthenticate(conversation.authenticated_until)
 
-    async def join(self, conversation_id):
+    async def join(self, conversation):
         self.started = True
         self.start_deadline.cancel()
-        self.conversation_id = conversation_id
+        self.conversation_id = conversation.pk
         await self.channel_layer.group_add(
-            actions.conversation_group(conversation_id), self.channel_name
+            actions.conversation_group(conversation.pk), self.channel_name
         )
-        await presence.enter(conversation_id)
+        await presence.enter(conversation)
 
     async def replay(self, conversation_id, *, after: int | None):
         for frame in await in_database(conversations.transcript)(conversation_id, after=after):
@@ -304,6 +304,3 @@ def off_the_loop(function):
     """Run blocking work (the shared cache, which may be Redis; signature checks) outside the
     event loop and Channels' database thread."""
     return sync_to_async(function, thread_sensitive=False)
-
-
-in_database = database_sync_to_async

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 
 def test_the_configured_services_are_the_ones_in_use():
     expected_layer = (
-        "channels_redis.core.RedisChannelLayer"
+        "channels_redis.pubsub.RedisPubSubChannelLayer"
         if os.environ.get("REDIS_URL")
         else "channels.layers.InMemoryChannelLayer"
     )
