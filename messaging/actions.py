@@ -109,6 +109,8 @@ def authentication_of(identity: Identity | None, dropped: list[str]) -> dict | N
 
 
 CLOSED = Conversation.Status.CLOSED
+NOT_IN_YOUR_QUEUES = "No such conversation in your queues."
+ACCEPT_FIRST = "Accept the conversation first."
 WAITING = Conversation.Status.WAITING
 # Why a conversation closed, as the visitor's `closed` frame says.
 BY_AGENT = "agent"
@@ -201,31 +203,30 @@ def do_start_conversation(
     return conversation, resume_token
 
 
-def do_post_message(
-    conversation: Conversation, *, sender: str, text: str, acting_user=None
-) -> Message:
-    """Store a message (an agent's names the agent, `acting_user`), then tell everyone in the
-    conversation. An agent's message to an Apple customer waits for delivery (`pending`),
-    which the sweeps start at once.
+def do_post_message(conversation_id, *, sender: str, text: str, acting_user=None) -> Message:
+    """Store a message, then tell everyone in the conversation. An agent's message names the
+    agent (`acting_user`) and goes only to a conversation the agent has accepted; one to an
+    Apple customer waits for delivery (`pending`), which the sweeps start at once.
 
-    Raises ActionRefused (`bad_frame`) once the conversation is closed.
+    Raises ActionRefused: `not_found` for an agent's message to a conversation not theirs,
+    `bad_frame` once the conversation is closed.
     """
+    by_agent = sender == Message.Sender.AGENT
     with transaction.atomic():
-        current = lock(conversation.pk)
+        current = lock(conversation_id)
+        if by_agent and current.agent_id != acting_user.pk:
+            raise ActionRefused("not_found", ACCEPT_FIRST)
         if current.status == CLOSED:
             raise ActionRefused("bad_frame", "This conversation is closed; start a new chat.")
-        delivered_by_us = sender == Message.Sender.AGENT and current.customer_id
+        delivered_by_us = by_agent and current.customer_id
         message = Message.objects.create(
-            conversation=conversation,
+            conversation=current,
             sender=sender,
             text=text,
             author=acting_user,
             **(pending_delivery() if delivered_by_us else {}),
         )
-        tell(
-            conversation_group(conversation.pk),
-            message_event(conversation.pk, message),
-        )
+        tell(conversation_group(current.pk), message_event(current.pk, message))
         if delivered_by_us:
             transaction.on_commit(sweeps.nudge)
     return message
@@ -273,7 +274,7 @@ def do_record_delivery(
     message.next_delivery_at = next_at
 
 
-def do_accept_conversation(conversation: Conversation, *, acting_user) -> Conversation:
+def do_accept_conversation(conversation_id, *, acting_user) -> Conversation:
     """Give a waiting conversation of one of the agent's queues to the agent (`acting_user`),
     while the agent is still one: active, staff and in the Agents group (queue memberships
     outlive those).
@@ -285,13 +286,13 @@ def do_accept_conversation(conversation: Conversation, *, acting_user) -> Conver
         conversation = (
             Conversation.objects.select_for_update(of=("self",))
             .filter(
-                pk=conversation.pk,
+                pk=conversation_id,
                 queue__agents__in=agent_users().filter(pk=agent.pk),
             )
             .first()
         )
         if conversation is None:
-            raise ActionRefused("not_found", "No such conversation in your queues.")
+            raise ActionRefused("not_found", NOT_IN_YOUR_QUEUES)
         if conversation.status != Conversation.Status.WAITING:
             raise ActionRefused("already_taken", "Another agent has taken this conversation.")
         conversation.status = Conversation.Status.ACTIVE

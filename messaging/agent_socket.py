@@ -133,7 +133,7 @@ class AgentConsumer(FrameConsumer):
     def own_conversation(self, content) -> str:
         conversation_id = content.get("conversation")
         if not isinstance(conversation_id, str) or conversation_id not in self.conversation_ids:
-            raise FrameRefused("not_found", "Accept the conversation first.")
+            raise FrameRefused("not_found", actions.ACCEPT_FIRST)
         return conversation_id
 
     async def frame_accept(self, content):

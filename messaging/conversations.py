@@ -33,7 +33,6 @@ from messaging.models import (
 from messaging.summaries import conversation_summary, message_frame
 from workstreams import context as context_typing
 
-NOT_IN_YOUR_QUEUES = "No such conversation in your queues."
 # The checked claims kept in a conversation's authentication record; others are not stored.
 TRAIL_CLAIMS = ("iss", "sub", "iat", "exp", "nbf")
 
@@ -187,9 +186,7 @@ def authenticate_conversation(conversation_id, arrival: Arrival) -> Conversation
 
 
 def post_visitor_message(conversation_id, text: str) -> None:
-    actions.do_post_message(
-        Conversation.objects.get(pk=conversation_id), sender=Message.Sender.VISITOR, text=text
-    )
+    actions.do_post_message(conversation_id, sender=Message.Sender.VISITOR, text=text)
 
 
 # Agents
@@ -215,23 +212,21 @@ def check_agent_conversation(conversation_id: str, agent) -> Conversation:
     """The conversation the agent has accepted. Raises ActionRefused (`not_found`)."""
     conversation = Conversation.objects.filter(pk=conversation_id, agent=agent).first()
     if conversation is None:
-        raise actions.ActionRefused("not_found", "Accept the conversation first.")
+        raise actions.ActionRefused("not_found", actions.ACCEPT_FIRST)
     return conversation
 
 
 def accept_conversation(conversation_id: str, agent) -> tuple[dict, list[dict]]:
     """Accept a waiting conversation; returns its summary and transcript. Raises ActionRefused
     (`not_found`, `already_taken`)."""
-    conversation = Conversation.objects.filter(pk=conversation_id).first()
-    if conversation is None:
-        raise actions.ActionRefused("not_found", NOT_IN_YOUR_QUEUES)
-    conversation = actions.do_accept_conversation(conversation, acting_user=agent)
+    conversation = actions.do_accept_conversation(conversation_id, acting_user=agent)
     return conversation_summary(conversation), transcript(conversation.pk)
 
 
 def post_agent_message(conversation_id: str, agent, text: str) -> None:
-    conversation = check_agent_conversation(conversation_id, agent)
-    actions.do_post_message(conversation, sender=Message.Sender.AGENT, text=text, acting_user=agent)
+    actions.do_post_message(
+        conversation_id, sender=Message.Sender.AGENT, text=text, acting_user=agent
+    )
 
 
 def close_agent_conversation(conversation_id: str, agent) -> None:
@@ -310,7 +305,7 @@ def post_customer_message(channel_instance, inbound: AppleInbound, text: str) ->
         )
     elif inbound.capabilities is not None:
         actions.do_note_capabilities(conversation, inbound.capabilities)
-    actions.do_post_message(conversation, sender=Message.Sender.VISITOR, text=text)
+    actions.do_post_message(conversation.pk, sender=Message.Sender.VISITOR, text=text)
 
 
 def receive_interactive(channel_instance, inbound: AppleInbound) -> None:

@@ -66,7 +66,7 @@ def test_a_lapsed_sign_in_is_told_to_the_agent_once_whatever_the_processes(
     conversation, _ = actions.do_start_conversation(
         apple_channel, deployment=None, identity=None, context={}, dropped=[], customer_id=CUSTOMER
     )
-    actions.do_accept_conversation(conversation, acting_user=apple_agent)
+    actions.do_accept_conversation(conversation.pk, acting_user=apple_agent)
     for server in servers:
         sweeping(server)
     until = timezone.now() + timedelta(seconds=LAPSE_SECONDS)

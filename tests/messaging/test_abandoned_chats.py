@@ -119,9 +119,7 @@ async def test_a_reconnected_visitor_restarts_the_abandon_clock(chat, keys):
 async def test_an_accepted_chat_is_not_abandoned_when_its_visitor_leaves(chat, keys, on_duty):
     widget, _ = chat
     started = await left_chat(widget, keys)
-    await in_db(actions.do_accept_conversation)(
-        await in_db(Conversation.objects.get)(pk=started["conversation"]), acting_user=on_duty
-    )
+    await in_db(actions.do_accept_conversation)(started["conversation"], acting_user=on_duty)
 
     closed = await presence.tick(timezone.now() + ABANDONED_AFTER * 2)
 

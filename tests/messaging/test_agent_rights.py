@@ -270,7 +270,7 @@ def test_a_user_who_is_no_longer_an_agent_cannot_accept_a_conversation_of_their_
     )
     ACCEPT_REFUSALS[change](on_duty)
     with pytest.raises(actions.ActionRefused) as refused:
-        actions.do_accept_conversation(conversation, acting_user=on_duty)
+        actions.do_accept_conversation(conversation.pk, acting_user=on_duty)
     assert refused.value.code == "not_found"
     conversation.refresh_from_db()
     assert (conversation.status, conversation.agent) == (Conversation.Status.WAITING, None)

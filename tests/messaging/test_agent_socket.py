@@ -177,7 +177,7 @@ async def test_a_closed_conversation_takes_no_more_messages_and_closes_once(chat
     assert await closings() == 1
     with pytest.raises(actions.ActionRefused):
         await database_sync_to_async(actions.do_post_message)(
-            conversation, sender="visitor", text="too late"
+            conversation.pk, sender="visitor", text="too late"
         )
 
 

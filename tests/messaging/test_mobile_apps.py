@@ -153,12 +153,9 @@ async def test_a_frame_sent_right_after_a_resume_is_answered_after_the_whole_rep
     as the end of the replay, to know which of its messages the connection lost."""
     widget, deployment = app
     started = await started_in_app(widget, deployment, keys)
-    conversation = await database_sync_to_async(Conversation.objects.get)(
-        pk=started["conversation"]
-    )
     for n in range(3):
         await database_sync_to_async(actions.do_post_message)(
-            conversation, sender="agent", text=f"Answer {n}"
+            started["conversation"], sender="system", text=f"Note {n}"
         )
 
     async with socket(widget.widget_id, origin=None) as communicator:
@@ -168,7 +165,7 @@ async def test_a_frame_sent_right_after_a_resume_is_answered_after_the_whole_rep
         assert await communicator.receive_nothing(timeout=0.2)
 
     assert [frame["type"] for frame in frames] == ["resumed", *["message"] * 4, "error"]
-    assert [frame["text"] for frame in frames[2:5]] == ["Answer 0", "Answer 1", "Answer 2"]
+    assert [frame["text"] for frame in frames[2:5]] == ["Note 0", "Note 1", "Note 2"]
     assert frames[-1]["code"] == "bad_frame"
 
 

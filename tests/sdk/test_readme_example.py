@@ -34,7 +34,9 @@ def test_the_readme_example_chats_as_the_signed_in_customer_across_a_dropped_con
         link.cut()
         chat.expect("reconnecting ")
         chat.type(OFFLINE)
-        actions.do_post_message(conversation, sender="agent", text=REPLY)
+        agent = conversation.queue.agents.get()
+        actions.do_accept_conversation(conversation.pk, acting_user=agent)
+        actions.do_post_message(conversation.pk, sender="agent", text=REPLY, acting_user=agent)
         # An attempt fails while the network is down (the link hangs up on it, which Node 20's
         # WebSocket answers with silence until the transport gives up on it).
         chat.expect("reconnecting ")
