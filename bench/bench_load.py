@@ -66,6 +66,33 @@ echo_application = ProtocolTypeRouter(
 )
 
 
+SERVER_COMMANDS = {
+    "daphne": lambda port, app: [
+        sys.executable,
+        "-m",
+        "daphne",
+        "-b",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        app,
+    ],
+    "uvicorn": lambda port, app: [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        app,
+    ],
+}
+
+
 def address(number: int) -> tuple[str, int]:
     """A loopback address of the visitor's own: the platform limits sockets per address."""
     number = abs(number)
@@ -82,7 +109,7 @@ def percentile(values: list[float], share: float) -> float:
 class Servers:
     """K daphne processes serving `application` on loopback ports."""
 
-    def __init__(self, application: str, count: int, first_port: int):
+    def __init__(self, application: str, count: int, first_port: int, server: str = "daphne"):
         self.ports = [first_port + i for i in range(count)]
         environment = {
             **os.environ,
@@ -96,7 +123,7 @@ class Servers:
         }
         self.processes = [
             subprocess.Popen(  # noqa: S603  (our own command line)
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), application],
+                SERVER_COMMANDS[server](port, application),
                 env=environment,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -304,7 +331,7 @@ async def drive(visitors: int, concurrency: int, one) -> float:
 
 async def chat_run(args, widget_id, cookies, token) -> tuple[Run, float]:
     run = Run()
-    servers = Servers("contactcenter.asgi:application", args.processes, args.port)
+    servers = Servers("contactcenter.asgi:application", args.processes, args.port, args.server)
     try:
         await servers.ready()
         stop = asyncio.Event()
@@ -348,7 +375,7 @@ async def chat_run(args, widget_id, cookies, token) -> tuple[Run, float]:
 
 async def echo_run(args) -> tuple[Run, float]:
     run = Run()
-    servers = Servers("bench_load:echo_application", args.processes, args.port + 100)
+    servers = Servers("bench_load:echo_application", args.processes, args.port + 100, args.server)
     try:
         await servers.ready()
 
@@ -399,6 +426,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--agents", type=int, default=8)
     parser.add_argument("--port", type=int, default=18100)
+    parser.add_argument("--server", choices=sorted(SERVER_COMMANDS), default="daphne")
     args = parser.parse_args()
     key = _setup.new_key()
     key_server = _setup.KeyServer(_setup.public_pem(key))
@@ -411,7 +439,7 @@ def main() -> None:
         key_server.stop()
     print(
         f"{args.visitors} visitors, {args.concurrency} at a time, {args.processes} processes, "
-        f"{args.agents} agents, {MESSAGES} messages each"
+        f"{args.agents} agents, {MESSAGES} messages each, on {args.server}"
     )
     report("echo", echo, echo_elapsed, args.visitors)
     report("chat", chat, chat_elapsed, args.visitors)
