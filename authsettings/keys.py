@@ -28,11 +28,11 @@ from typing import Any
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
-from django.core.cache import cache
 
 from authsettings import last_good
 from contactcenter import metrics
 from contactcenter.lib import fetch
+from contactcenter.lib.shared_cache import cache
 from contactcenter.lib.strict_json import reject_constant, shown
 
 PEM = "pem"

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 
 from contactcenter.lib.errors import Refused
+from contactcenter.lib.shared_cache import cache
 
 logger = logging.getLogger(__name__)
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import hmac
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from contactcenter import metrics
+from contactcenter.lib.shared_cache import cache
 
 HEALTH_KEY = "operations:healthz"
 

@@ -8,7 +8,7 @@ import contextlib
 import time
 from collections import Counter
 
-from django.core.cache import cache
+from contactcenter.lib.shared_cache import cache
 
 WINDOW_SECONDS = 60
 MAX_SOCKETS_PER_ADDRESS = 20

@@ -15,11 +15,11 @@ import threading
 import uuid
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Prefetch
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from contactcenter.lib.shared_cache import cache
 from messaging import origins
 from workstreams.routing import Rule
 

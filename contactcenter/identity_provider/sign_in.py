@@ -12,9 +12,9 @@ from functools import wraps
 
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from contactcenter.lib.shared_cache import cache
 from messaging.ratelimits import count
 
 

@@ -19,9 +19,9 @@ from urllib.parse import urlencode
 
 import jwt
 from django.conf import settings
-from django.core.cache import cache
 
 from contactcenter.lib import fetch
+from contactcenter.lib.shared_cache import cache
 from messaging.apple import msp
 from messaging.apple.authentication import BALLOON_ID
 
