@@ -1,8 +1,9 @@
 """Sockets with nothing to say stay open: after IDLE_SECONDS of quiet, an agent still hears the
 next chat and both ends of a chat still hear each other, on one server process and across two.
 
-On Redis the channel layer waits for a socket's events with blocking reads that Redis answers
-empty after a few seconds of quiet; an idle socket lives through many of them."""
+On Redis the channel layer waits for a process's events on one subscription connection, whose
+reads give up after REDIS_LAYER_READ_SECONDS of quiet and start again; an idle socket lives
+through them."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from tests.live import agent_cookie, cluster, receive, receive_until, start_serv
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 SITE = "https://portal.example.com"
-# Four times the channel layer's blocking wait on Redis (5 seconds).
+# Longer than a read of the channel layer on Redis may wait (settings.REDIS_LAYER_READ_SECONDS).
 IDLE_SECONDS = 20
 
 
