@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from contactcenter import proxies
@@ -30,6 +31,16 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
     to `frame_<type>` methods; anything else is a `bad_frame` error."""
 
     frame_types: frozenset[str] = frozenset()
+
+    async def dispatch(self, message):
+        """Channels' dispatch, less its hop to the database thread to close stale connections
+        before each frame and event: every database call of ours does that on the thread it
+        runs on (contactcenter.lib.database_threads), and the hop queued each event (a chat
+        message on its way to an agent) behind every other socket's database work."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def websocket_connect(self, message):
         outbox.attach()  # the events this socket's work tells leave from its event loop

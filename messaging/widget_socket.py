@@ -65,7 +65,9 @@ class VisitorConsumer(FrameConsumer):
         self.client = client_address(self.scope)
         self.own_origin = origins.socket_own_origin(self.scope)
         await self.accept()
-        self.start_deadline = asyncio.create_task(self.expire_start())
+        self.start_deadline = asyncio.get_running_loop().call_later(
+            START_TIMEOUT_SECONDS, self.expire_start
+        )
         if self.own_origin is None:
             await self.refuse(
                 "origin_not_allowed",
@@ -87,9 +89,12 @@ class VisitorConsumer(FrameConsumer):
             )
             await presence.leave(self.conversation_id)
 
-    async def expire_start(self):
-        await asyncio.sleep(START_TIMEOUT_SECONDS)
-        await self.refuse("bad_frame", "Send a start frame within 10 seconds.")
+    def expire_start(self) -> None:
+        """No first frame in time. A timer's callback, not a task sleeping: a cancelled timer
+        lets go of everything, a cancelled task keeps its frames while the socket lives."""
+        self.start_deadline = asyncio.ensure_future(
+            self.refuse("bad_frame", "Send a start frame within 10 seconds.")
+        )
 
     def allowed_frame_types(self):
         if self.started:

@@ -9,6 +9,15 @@ one client instead; Django's Redis and local-memory backends are safe to share a
 from __future__ import annotations
 
 from django.core.cache import caches
-from django.utils.functional import SimpleLazyObject
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.functional import SimpleLazyObject, empty
 
 cache = SimpleLazyObject(lambda: caches.create_connection("default"))
+
+
+@receiver(setting_changed)
+def follow_caches_setting(*, setting: str, **kwargs) -> None:
+    """A changed CACHES setting gets a new client, as Django's own cache objects do."""
+    if setting == "CACHES":
+        cache._wrapped = empty
