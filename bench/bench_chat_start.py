@@ -17,7 +17,7 @@ os.environ["CC_WIDGET_STARTS_PER_MINUTE"] = "0"
 
 import _setup
 import websockets
-from channels.generic.websocket import AsyncWebsocketConsumer
+from _servers import EchoConsumer
 from channels.routing import ProtocolTypeRouter, URLRouter
 from daphne.testing import DaphneProcess
 from django.core.management import call_command
@@ -30,13 +30,6 @@ from messaging.models import ChannelInstance, Deployment
 from workstreams.models import Queue, Workstream
 
 SITE = "https://portal.example.com"
-
-
-class EchoConsumer(AsyncWebsocketConsumer):
-    """The baseline: accept, and send back what arrives."""
-
-    async def receive(self, text_data=None, bytes_data=None):
-        await self.send(text_data=text_data)
 
 
 def application():

@@ -31,35 +31,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import _setup
 import bench_chat_start
 import websockets
+from _servers import ECHO, PLATFORM, Servers, address
 
-BENCH = Path(__file__).resolve().parent
 OPENING_AT_ONCE = 200
 TIMEOUT = 60
 REST_SECONDS = 5
-
-# The baseline's process serves this (`bench_idle_sockets:echo_application`): bench_chat_start's
-# echo consumer at /ws/echo/. bench_load.py's cannot be imported without PostgreSQL and Redis.
-echo_application = bench_chat_start.application()
-
-
-def address(number: int) -> tuple[str, int]:
-    """A loopback address of the socket's own, since the platform limits sockets per address:
-    127.1.0.1 and up, never the 127.0.0.1 of the timed starts. (bench_load.py's `address`
-    cannot be imported without PostgreSQL and Redis.)"""
-    return (str(ipaddress.IPv4Address("127.1.0.1") + number), 0)
 
 
 def raise_file_limit() -> int:
@@ -68,50 +54,6 @@ def raise_file_limit() -> int:
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return hard
-
-
-class Server:
-    """One daphne process serving `application` on a loopback port, with the database and
-    channel layer `_setup` chose (its DATABASE_URL and REDIS_URL, inherited)."""
-
-    def __init__(self, application: str, port: int):
-        self.port = port
-        environment = {
-            **os.environ,
-            "CC_WIDGET_STARTS_PER_MINUTE": "0",
-            "CC_WIDGET_MESSAGES_PER_SECOND": "0",
-            "CC_OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",
-            "CC_SECURE_TRANSPORT": "false",
-            "PYTHONPATH": f"{BENCH}:{BENCH.parent}",
-        }
-        self.process = subprocess.Popen(  # noqa: S603  (our own command line)
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), application],
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    async def ready(self) -> None:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
-                writer.close()
-                return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"no server on port {self.port}") from None
-                await asyncio.sleep(0.2)
-
-    def resident_kib(self) -> int:
-        """The process's resident set size (VmRSS), in KiB."""
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
-        return int(line.split()[1])
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=20)
 
 
 @dataclass
@@ -133,7 +75,7 @@ class Held:
         self.open_at_end = sum(1 for socket in self.sockets if socket.close_code is None)
 
 
-async def hold(server: Server, url: str, count: int, frame: dict, answer: str) -> Held:
+async def hold(server: Servers, url: str, count: int, frame: dict, answer: str) -> Held:
     """Open `count` sockets to `url`, OPENING_AT_ONCE at a time, each sending `frame` and
     reading a frame of type `answer`, and keep them open; after REST_SECONDS of quiet, the
     server's resident set again."""
@@ -170,10 +112,10 @@ async def close_all(held: Held) -> None:
 
 
 async def echo_run(args) -> Held:
-    server = Server("bench_idle_sockets:echo_application", args.port + 1)
+    server = Servers(ECHO, 1, args.port + 1)
     try:
         await server.ready()
-        url = f"ws://127.0.0.1:{server.port}/ws/echo/"
+        url = f"ws://127.0.0.1:{server.ports[0]}/ws/echo/"
         await bench_chat_start.timed(5, url, {"type": "ping"})  # warm up
         held = await hold(server, url, args.sockets, {"type": "ping"}, "ping")
         held.count_open()
@@ -184,10 +126,10 @@ async def echo_run(args) -> Held:
 
 
 async def chat_run(args, widget_id, token: str) -> tuple[Held, float, float]:
-    server = Server("contactcenter.asgi:application", args.port)
+    server = Servers(PLATFORM, 1, args.port)
     try:
         await server.ready()
-        url = f"ws://127.0.0.1:{server.port}/ws/widget/{widget_id}/"
+        url = f"ws://127.0.0.1:{server.ports[0]}/ws/widget/{widget_id}/"
         start = {"type": "start", "token": token}
         await bench_chat_start.timed(5, url, start)  # warm up: key fetch, connections
         idle = await bench_chat_start.timed(args.rounds, url, start)

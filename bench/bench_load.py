@@ -26,24 +26,17 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
-
-if not os.environ.get("BENCH_DATABASE_URL") or not os.environ.get("BENCH_REDIS_URL"):
-    sys.exit('Set BENCH_DATABASE_URL and BENCH_REDIS_URL (eval "$(.ci/services start)").')
 
 import _setup
 import websockets
-from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.routing import ProtocolTypeRouter, URLRouter
+from _servers import COMMANDS, ECHO, PLATFORM, Servers, address
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
-from django.urls import path
 
 from authsettings.models import AuthenticationSetting
 from contactcenter.models import ChannelType
@@ -53,50 +46,6 @@ from workstreams.models import Queue, Workstream
 SITE = "https://portal.example.com"
 MESSAGES = 5
 TIMEOUT = 30
-BENCH = Path(__file__).resolve().parent
-
-
-class EchoConsumer(AsyncWebsocketConsumer):
-    async def receive(self, text_data=None, bytes_data=None):
-        await self.send(text_data=text_data)
-
-
-echo_application = ProtocolTypeRouter(
-    {"websocket": URLRouter([path("ws/echo/", EchoConsumer.as_asgi())])}
-)
-
-
-SERVER_COMMANDS = {
-    "daphne": lambda port, app: [
-        sys.executable,
-        "-m",
-        "daphne",
-        "-b",
-        "127.0.0.1",
-        "-p",
-        str(port),
-        app,
-    ],
-    "uvicorn": lambda port, app: [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-        app,
-    ],
-}
-
-
-def address(number: int) -> tuple[str, int]:
-    """A loopback address of the visitor's own: the platform limits sockets per address."""
-    number = abs(number)
-    return (f"127.0.{1 + number // 250 % 250}.{1 + number % 250}", 0)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -104,60 +53,6 @@ def percentile(values: list[float], share: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-class Servers:
-    """K daphne processes serving `application` on loopback ports."""
-
-    def __init__(self, application: str, count: int, first_port: int, server: str = "daphne"):
-        self.ports = [first_port + i for i in range(count)]
-        environment = {
-            **os.environ,
-            "DATABASE_URL": os.environ["BENCH_DATABASE_URL"],
-            "REDIS_URL": os.environ["BENCH_REDIS_URL"],
-            "CC_WIDGET_STARTS_PER_MINUTE": "0",
-            "CC_WIDGET_MESSAGES_PER_SECOND": "0",
-            "CC_OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",
-            "CC_SECURE_TRANSPORT": "false",
-            "PYTHONPATH": f"{BENCH}:{BENCH.parent}",
-        }
-        self.processes = [
-            subprocess.Popen(  # noqa: S603  (our own command line)
-                SERVER_COMMANDS[server](port, application),
-                env=environment,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            for port in self.ports
-        ]
-
-    async def ready(self) -> None:
-        deadline = time.monotonic() + 60
-        for port in self.ports:
-            while True:
-                try:
-                    _, writer = await asyncio.open_connection("127.0.0.1", port)
-                    writer.close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"no server on port {port}") from None
-                    await asyncio.sleep(0.2)
-
-    def cpu_seconds(self) -> float:
-        """The CPU time (user and system) the server processes have used so far."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        total = 0
-        for process in self.processes:
-            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / ticks
-
-    def stop(self) -> None:
-        for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            process.wait(timeout=20)
 
 
 def make_setup(key_url: str, agents: int):
@@ -331,7 +226,7 @@ async def drive(visitors: int, concurrency: int, one) -> float:
 
 async def chat_run(args, widget_id, cookies, token) -> tuple[Run, float]:
     run = Run()
-    servers = Servers("contactcenter.asgi:application", args.processes, args.port, args.server)
+    servers = Servers(PLATFORM, args.processes, args.port, args.server)
     try:
         await servers.ready()
         stop = asyncio.Event()
@@ -375,7 +270,7 @@ async def chat_run(args, widget_id, cookies, token) -> tuple[Run, float]:
 
 async def echo_run(args) -> tuple[Run, float]:
     run = Run()
-    servers = Servers("bench_load:echo_application", args.processes, args.port + 100, args.server)
+    servers = Servers(ECHO, args.processes, args.port + 100, args.server)
     try:
         await servers.ready()
 
@@ -426,8 +321,10 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--agents", type=int, default=8)
     parser.add_argument("--port", type=int, default=18100)
-    parser.add_argument("--server", choices=sorted(SERVER_COMMANDS), default="daphne")
+    parser.add_argument("--server", choices=sorted(COMMANDS), default="daphne")
     args = parser.parse_args()
+    if not os.environ.get("BENCH_DATABASE_URL") or not os.environ.get("BENCH_REDIS_URL"):
+        sys.exit('Set BENCH_DATABASE_URL and BENCH_REDIS_URL (eval "$(.ci/services start)").')
     key = _setup.new_key()
     key_server = _setup.KeyServer(_setup.public_pem(key))
     widget_id, cookies = make_setup(key_server.url, args.agents)
