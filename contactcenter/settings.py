@@ -104,8 +104,8 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
-# A server process keeps its database connections between requests and socket frames (one per
-# database thread): opening one costs more than a chat start. No
+# A server process keeps its database connection between requests and socket frames (each
+# process reaches the database from one thread): opening one costs more than a chat start. No
 # health check before each use either (Channels ends every database call as Django ends a
 # request, so each would cost a round trip more): a connection the server dropped fails the one
 # call that finds it so, and the next call opens a new one.
@@ -114,11 +114,6 @@ DATABASES = {
         DATABASE_URL, conn_max_age=envint("DATABASE_CONN_MAX_AGE", 600), conn_health_checks=False
     )
 }
-# Threads that run the sockets' database work, each with its own connection
-# (contactcenter.lib.database_threads); SQLite takes one writer at a time, so it gets one.
-DATABASE_THREADS = envint(
-    "DATABASE_THREADS", 1 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 4
-)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     private_sqlite_database(Path(DATABASES["default"]["NAME"]))
     DATABASES["default"].update(
@@ -139,17 +134,29 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # Events cross processes through Redis Pub/Sub: each process holds one subscription
-# connection that Redis pushes every event of its sockets' groups to, and telling a group is
-# one PUBLISH. (channels-redis's list-based layer pops each event with several round trips,
-# one event at a time per process; under load that queue, not the work, set the pace.)
-# REDIS_LAYER_READ_SECONDS bounds a read from a Redis that stopped answering.
-REDIS_LAYER_READ_SECONDS = 15
+# connection, which Redis pushes every event of its sockets' groups to, and telling a group is
+# one PUBLISH. (channels-redis's list-based layer pops each event with several round trips, one
+# event at a time per process: under load that queue, not the work, set the pace.) An event
+# reaches the sockets listening when it is told, once: one told while a process's subscription
+# is being made again is missed there, and its agent or visitor finds the message in the
+# transcript at the next reload or resume. A quiet subscription PINGs Redis every
+# REDIS_HEALTH_CHECK_SECONDS, so a connection that died unseen is noticed and made again; other
+# reads give up after REDIS_READ_SECONDS.
+REDIS_HEALTH_CHECK_SECONDS = 10
+REDIS_READ_SECONDS = 15
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_timeout": REDIS_LAYER_READ_SECONDS}]
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": REDIS_READ_SECONDS,
+                        "socket_keepalive": True,
+                        "health_check_interval": REDIS_HEALTH_CHECK_SECONDS,
+                    }
+                ]
             },
         }
     }

@@ -131,6 +131,13 @@ def lock(conversation_id) -> Conversation:
     return Conversation.objects.select_for_update().get(pk=conversation_id)
 
 
+def check_held_by(conversation: Conversation | None, agent) -> Conversation:
+    """The conversation, when the agent has accepted it. Raises ActionRefused (`not_found`)."""
+    if conversation is None or agent is None or conversation.agent_id != agent.pk:
+        raise ActionRefused("not_found", ACCEPT_FIRST)
+    return conversation
+
+
 def load(conversation_id) -> Conversation:
     return Conversation.objects.with_summary_relations().get(pk=conversation_id)
 
@@ -214,8 +221,8 @@ def do_post_message(conversation_id, *, sender: str, text: str, acting_user=None
     by_agent = sender == Message.Sender.AGENT
     with transaction.atomic():
         current = lock(conversation_id)
-        if by_agent and current.agent_id != acting_user.pk:
-            raise ActionRefused("not_found", ACCEPT_FIRST)
+        if by_agent:
+            check_held_by(current, acting_user)
         if current.status == CLOSED:
             raise ActionRefused("bad_frame", "This conversation is closed; start a new chat.")
         delivered_by_us = by_agent and current.customer_id

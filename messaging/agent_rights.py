@@ -12,10 +12,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from importlib import import_module
+from types import SimpleNamespace
 
-from django.contrib.auth import get_user_model, user_logged_out
+from django.conf import settings
+from django.contrib.auth import get_user, get_user_model, user_logged_out
 from django.contrib.auth.models import Group
+from django.contrib.sessions.models import Session
+from django.db.models import Exists
 from django.db.models.signals import m2m_changed, post_init, post_save, pre_delete
+from django.utils import timezone
 
 from messaging.actions import tell
 from messaging.models import AGENTS_GROUP, agent_users
@@ -31,6 +38,61 @@ RIGHTS_FIELDS = ("is_active", "is_staff", "password")
 def is_agent(user) -> bool:
     """Whether the user may use the agent console (messaging.models.agent_users)."""
     return bool(user and user.is_authenticated) and agent_users().filter(pk=user.pk).exists()
+
+
+@dataclass(frozen=True)
+class AgentSession:
+    """An agent as a full check of their session found them, and the session's stored data
+    that check read (None where sessions are not kept in the database)."""
+
+    user: object
+    session_data: str | None
+
+
+DATABASE_SESSIONS = "django.contrib.sessions.backends.db"
+
+
+def agent_of_session(session_key: str | None, known: AgentSession | None = None):
+    """The agent the session holds now (an AgentSession), or None.
+
+    The full check reads the session afresh from its store (a socket's copy would still hold a
+    user who has signed out since), and Django's `get_user` checks the session's auth hash
+    against the user's password, so a session from before a password change holds no one (and
+    is flushed). Where `known` is an earlier full check's answer, one query tells whether it
+    stands: the session's row still holds the same data, unexpired, and the user is still an
+    agent with the same password. Only when it does not is the full check made again.
+    """
+    if known is not None and still_stands(session_key, known):
+        return known
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    user = get_user(SimpleNamespace(session=session))
+    if not is_agent(user):
+        return None
+    return AgentSession(user, stored_session_data(session_key))
+
+
+def stored_session_data(session_key: str | None) -> str | None:
+    if settings.SESSION_ENGINE != DATABASE_SESSIONS:
+        return None
+    return (
+        Session.objects.filter(session_key=session_key)
+        .values_list("session_data", flat=True)
+        .first()
+    )
+
+
+def still_stands(session_key: str | None, known: AgentSession) -> bool:
+    if known.session_data is None or settings.SESSION_ENGINE != DATABASE_SESSIONS:
+        return False
+    same_session = Session.objects.filter(
+        session_key=session_key, session_data=known.session_data, expire_date__gt=timezone.now()
+    )
+    return (
+        agent_users()
+        .filter(pk=known.user.pk, password=known.user.password)
+        .filter(Exists(same_session))
+        .exists()
+    )
 
 
 def agent_group(user_id: int) -> str:

@@ -5,17 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import partial
-from importlib import import_module
-from types import SimpleNamespace
 
-from django.conf import settings
-from django.contrib.auth import get_user
+from channels.db import database_sync_to_async
 
 from contactcenter import metrics
-from contactcenter.lib.database_threads import in_database
 from contactcenter.lib.identifiers import is_uuid
-from messaging import actions, conversations, origins
-from messaging.agent_rights import agent_group, is_agent, session_digest
+from messaging import actions, agent_rights, conversations, origins
+from messaging.agent_rights import AgentSession, agent_group, session_digest
 from messaging.frames import (
     CLOSE_FORBIDDEN,
     FrameConsumer,
@@ -37,10 +33,11 @@ SIGNED_OUT = "You signed out, or are no longer an agent: sign in again to use th
 class AgentConsumer(FrameConsumer):
     """The agent console's socket (`/ws/agent/`): queues, accepting and chatting.
 
-    Rights are read from the session afresh at connect, before each frame, when the agent's
-    group is told they changed (messaging.agent_rights) and before forwarding an event when the
-    last read is RIGHTS_RECHECK_SECONDS old; once they are gone the socket gets an error frame and
-    closes with 4403. `clock` tells the time in seconds for that interval.
+    Rights are checked against the session's store at connect, before each frame, when the
+    agent's group is told they changed and before forwarding an event when the last check is
+    RIGHTS_RECHECK_SECONDS old (messaging.agent_rights.agent_of_session); once they are gone the
+    socket gets an error frame and closes with 4403. `clock` tells the time in seconds for that
+    interval.
     """
 
     frame_types = frozenset({"accept", "message", "close", "request_authentication"})
@@ -49,6 +46,7 @@ class AgentConsumer(FrameConsumer):
         super().__init__(*args, **kwargs)
         self.clock = clock
         self.rights_read_at = clock()
+        self.agent_session: AgentSession | None = None
 
     async def connect(self):
         self.session_key: str | None = self.scope["session"].session_key
@@ -56,9 +54,7 @@ class AgentConsumer(FrameConsumer):
         self.queue_ids: set[int] = set()
         self.conversation_ids: set[str] = set()
         await self.accept()
-        self.user = await current_agent(self.session_key)
-        self.rights_read_at = self.clock()
-        if self.user is None:
+        if not await self.read_rights():
             await self.revoke(NOT_AN_AGENT)
             return
         await self.join(agent_group(self.user.pk))
@@ -79,13 +75,19 @@ class AgentConsumer(FrameConsumer):
         if await self.still_an_agent():
             await super().receive(text_data, bytes_data, **kwargs)
 
+    async def read_rights(self) -> bool:
+        """Whether the session holds an agent now (`self.user`)."""
+        self.agent_session = await agent_of_session(self.session_key, self.agent_session)
+        self.rights_read_at = self.clock()
+        self.user = self.agent_session.user if self.agent_session else None
+        return self.user is not None
+
     async def still_an_agent(self) -> bool:
         """Whether the session still holds an agent; if not, the socket is closed."""
-        self.user = await current_agent(self.session_key)
-        self.rights_read_at = self.clock()
-        if self.user is None:
-            await self.revoke(SIGNED_OUT)
-        return self.user is not None
+        if await self.read_rights():
+            return True
+        await self.revoke(SIGNED_OUT)
+        return False
 
     async def may_forward(self) -> bool:
         """Whether an event may reach the agent: rights read less than RIGHTS_RECHECK_SECONDS
@@ -221,21 +223,13 @@ class AgentConsumer(FrameConsumer):
         await self.leave(actions.conversation_group(conversation_id))
 
 
-@in_database
-def current_agent(session_key: str | None):
-    """The agent the session holds now, or None. The session is read afresh from its store:
-    the scope's copy would still hold a user who has signed out since. Django's `get_user`
-    checks the session's auth hash against the user's, so a session from before a password
-    change holds no one (and is flushed)."""
-    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    user = get_user(SimpleNamespace(session=session))
-    return user if is_agent(user) else None
-
-
-queue_ids_of = in_database(conversations.queue_ids_of)
-waiting_summaries = in_database(partial(conversations.waiting_summaries, limit=MAX_QUEUE_FRAME))
-active_conversations_of = in_database(conversations.active_conversations_of)
-accept = in_database(conversations.accept_conversation)
-post_agent_message = in_database(conversations.post_agent_message)
-close_conversation = in_database(conversations.close_agent_conversation)
-request_authentication = in_database(conversations.request_agent_authentication)
+agent_of_session = database_sync_to_async(agent_rights.agent_of_session)
+queue_ids_of = database_sync_to_async(conversations.queue_ids_of)
+waiting_summaries = database_sync_to_async(
+    partial(conversations.waiting_summaries, limit=MAX_QUEUE_FRAME)
+)
+active_conversations_of = database_sync_to_async(conversations.active_conversations_of)
+accept = database_sync_to_async(conversations.accept_conversation)
+post_agent_message = database_sync_to_async(conversations.post_agent_message)
+close_conversation = database_sync_to_async(conversations.close_agent_conversation)
+request_authentication = database_sync_to_async(conversations.request_agent_authentication)

@@ -210,10 +210,7 @@ def queue_ids_of(agent) -> list[int]:
 
 def check_agent_conversation(conversation_id: str, agent) -> Conversation:
     """The conversation the agent has accepted. Raises ActionRefused (`not_found`)."""
-    conversation = Conversation.objects.filter(pk=conversation_id, agent=agent).first()
-    if conversation is None:
-        raise actions.ActionRefused("not_found", actions.ACCEPT_FIRST)
-    return conversation
+    return actions.check_held_by(Conversation.objects.filter(pk=conversation_id).first(), agent)
 
 
 def accept_conversation(conversation_id: str, agent) -> tuple[dict, list[dict]]:

@@ -14,7 +14,9 @@ plain test client, the admin on WSGI), the event is sent at once, as it is told.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -42,10 +44,11 @@ class Outbox:
     def put(self, group: str, event: dict) -> None:
         """Send `event` to `group` after every event put before it; safe from any thread."""
         loop = self.loop
-        if loop is None or loop.is_closed() or not loop.is_running():
-            async_to_sync(get_channel_layer().group_send)(group, event)
-            return
-        loop.call_soon_threadsafe(self.queue.put_nowait, (group, event))
+        if loop is not None and loop.is_running():
+            with contextlib.suppress(RuntimeError):  # closed since: sent at once below
+                loop.call_soon_threadsafe(self.queue.put_nowait, (group, event))
+                return
+        async_to_sync(get_channel_layer().group_send)(group, event)
 
     async def send_in_order(self, queue: asyncio.Queue) -> None:
         while True:
@@ -57,3 +60,5 @@ class Outbox:
 
 
 outbox = Outbox()
+# A process forked from a serving one starts with no loop of its own yet.
+os.register_at_fork(after_in_child=outbox.__init__)

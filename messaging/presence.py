@@ -9,9 +9,9 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from contactcenter.lib.database_threads import in_database
 from messaging import actions, ratelimits
 from messaging.models import Conversation
 
@@ -71,13 +71,13 @@ class Presence:
         closed."""
         await mark_present(list(self.open), now)
         await sync_to_async(ratelimits.keep_socket_counts, thread_sensitive=False)()
-        return await in_database(actions.do_close_abandoned_conversations)(now=now)
+        return await database_sync_to_async(actions.do_close_abandoned_conversations)(now=now)
 
 
 presence = Presence()
 
 
-@in_database
+@database_sync_to_async
 def mark_present(conversation_ids: list, now: datetime) -> None:
     Conversation.objects.filter(pk__in=conversation_ids).exclude(
         status=Conversation.Status.CLOSED

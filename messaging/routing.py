@@ -6,7 +6,7 @@ refuses; the agent console's socket takes Django's session and only the platform
 
 from __future__ import annotations
 
-from channels.auth import AuthMiddlewareStack
+from channels.sessions import SessionMiddlewareStack
 from django.urls import path
 
 from messaging import origins
@@ -43,5 +43,5 @@ class OwnOriginValidator:
 
 websocket_urlpatterns = [
     path("ws/widget/<uuid:widget_id>/", VisitorConsumer.as_asgi()),
-    path("ws/agent/", OwnOriginValidator(AuthMiddlewareStack(AgentConsumer.as_asgi()))),
+    path("ws/agent/", OwnOriginValidator(SessionMiddlewareStack(AgentConsumer.as_asgi()))),
 ]

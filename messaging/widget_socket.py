@@ -10,10 +10,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.conf import settings
 
 from contactcenter import metrics
-from contactcenter.lib.database_threads import in_database
 from contactcenter.lib.identifiers import is_uuid
 from messaging import actions, conversations, customer_sessions, decisions, origins, ratelimits
 from messaging.frames import (
@@ -92,7 +92,7 @@ class VisitorConsumer(FrameConsumer):
     def expire_start(self) -> None:
         """No first frame in time. A timer's callback, not a task sleeping: a cancelled timer
         lets go of everything, a cancelled task keeps its frames while the socket lives."""
-        self.start_deadline = asyncio.ensure_future(
+        self.expiry = asyncio.ensure_future(
             self.refuse("bad_frame", "Send a start frame within 10 seconds.")
         )
 
@@ -309,3 +309,6 @@ def off_the_loop(function):
     """Run blocking work (the shared cache, which may be Redis; signature checks) outside the
     event loop and Channels' database thread."""
     return sync_to_async(function, thread_sensitive=False)
+
+
+in_database = database_sync_to_async

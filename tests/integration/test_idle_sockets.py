@@ -1,9 +1,8 @@
 """Sockets with nothing to say stay open: after IDLE_SECONDS of quiet, an agent still hears the
 next chat and both ends of a chat still hear each other, on one server process and across two.
 
-On Redis the channel layer waits for a process's events on one subscription connection, whose
-reads give up after REDIS_LAYER_READ_SECONDS of quiet and start again; an idle socket lives
-through them."""
+On Redis the channel layer waits for a process's events on one subscription connection, which
+PINGs Redis every REDIS_HEALTH_CHECK_SECONDS of quiet; an idle socket lives through them."""
 
 from __future__ import annotations
 
@@ -20,7 +19,7 @@ from tests.live import agent_cookie, cluster, receive, receive_until, start_serv
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 SITE = "https://portal.example.com"
-# Longer than a read of the channel layer on Redis may wait (settings.REDIS_LAYER_READ_SECONDS).
+# Longer than the channel layer's health checks and read timeout on Redis (settings.REDIS_*).
 IDLE_SECONDS = 20
 
 
