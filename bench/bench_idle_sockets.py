@@ -12,7 +12,7 @@ resident set (VmRSS), opens N sockets, each from a loopback address of its own a
 started, a few hundred at a time, holds them all open and quiet, rests a few seconds and reads
 the resident set again: (after - before) / N is the memory per socket. Then it times R chat
 starts again with the N sockets held. The baseline: another daphne process with
-bench_chat_start.py's bare echo consumer, N sockets each sending one frame and reading its
+_servers.py's bare echo consumer, N sockets each sending one frame and reading its
 echo, held the same way: what Channels and daphne alone keep per socket.
 
 On the throwaway SQLite database of `_setup` and the in-memory channel layer by default; on
