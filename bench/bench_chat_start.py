@@ -1,5 +1,6 @@
 """Chat start over a real WebSocket (connect, start, started) against a bare echo consumer's
-connect and round trip, on the same daphne server in the same run.
+connect and round trip in the same run, each on a daphne process started from its command line
+as production starts it (bench/_servers.py).
 
 Run: .venv/bin/python bench/bench_chat_start.py [rounds]
 """
@@ -17,25 +18,16 @@ os.environ["CC_WIDGET_STARTS_PER_MINUTE"] = "0"
 
 import _setup
 import websockets
-from _servers import EchoConsumer
-from channels.routing import ProtocolTypeRouter, URLRouter
-from daphne.testing import DaphneProcess
+from _servers import ECHO, PLATFORM, Servers
 from django.core.management import call_command
-from django.urls import path
 
 from authsettings.models import AuthenticationSetting
 from contactcenter.models import ChannelType
-from contactcenter.routing import websocket_urlpatterns
 from messaging.models import ChannelInstance, Deployment
 from workstreams.models import Queue, Workstream
 
 SITE = "https://portal.example.com"
-
-
-def application():
-    return ProtocolTypeRouter(
-        {"websocket": URLRouter([path("ws/echo/", EchoConsumer.as_asgi()), *websocket_urlpatterns])}
-    )
+PORT = 18500
 
 
 def make_widget(key_url: str) -> ChannelInstance:
@@ -73,24 +65,29 @@ async def timed(rounds: int, url: str, first_frame: dict) -> float:
     return (time.perf_counter() - started) / rounds
 
 
+async def measure(rounds: int, widget_id, token: str) -> tuple[float, float]:
+    """Mean seconds of the echo's round trip and of a chat start."""
+    platform, echo = Servers(PLATFORM, 1, PORT), Servers(ECHO, 1, PORT + 1)
+    try:
+        await platform.ready()
+        await echo.ready()
+        start = {"type": "start", "token": token}
+        widget_url = f"ws://127.0.0.1:{PORT}/ws/widget/{widget_id}/"
+        await timed(5, widget_url, start)  # warm up: key fetch, connections
+        echo_time = await timed(rounds, f"ws://127.0.0.1:{PORT + 1}/ws/echo/", {"type": "ping"})
+        return echo_time, await timed(rounds, widget_url, start)
+    finally:
+        platform.stop()
+        echo.stop()
+
+
 def main(rounds: int) -> None:
     key = _setup.new_key()
     key_server = _setup.KeyServer(_setup.public_pem(key))
     widget = make_widget(key_server.url)
-    token = _setup.token(key)
-    server = DaphneProcess(host="127.0.0.1", get_application=application)
-    server.start()
-    server.ready.wait(timeout=20)
-    base = f"ws://127.0.0.1:{server.port.value}"
     try:
-        start = {"type": "start", "token": token}
-        widget_url = f"{base}/ws/widget/{widget.widget_id}/"
-        asyncio.run(timed(5, widget_url, start))  # warm up: key fetch, connections
-        echo = asyncio.run(timed(rounds, f"{base}/ws/echo/", {"type": "ping"}))
-        chat = asyncio.run(timed(rounds, widget_url, start))
+        echo, chat = asyncio.run(measure(rounds, widget.widget_id, _setup.token(key)))
     finally:
-        server.terminate()
-        server.join()
         key_server.stop()
     print(f"bare echo consumer, connect + round trip: {echo * 1000:7.2f} ms")
     print(f"chat start (connect, start, started):     {chat * 1000:7.2f} ms")

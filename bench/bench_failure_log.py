@@ -17,11 +17,17 @@ os.environ["CC_WIDGET_STARTS_PER_MINUTE"] = "0"
 
 import _setup
 import jwt
-from bench_chat_start import application, make_widget, timed
+from bench_chat_start import make_widget, timed
+from channels.routing import ProtocolTypeRouter, URLRouter
 from daphne.testing import DaphneProcess
 
+from contactcenter.routing import websocket_urlpatterns
 from messaging import failure_log
 from messaging.models import SignInFailure
+
+
+def application():
+    return ProtocolTypeRouter({"websocket": URLRouter(websocket_urlpatterns)})
 
 
 def without_failure_log():

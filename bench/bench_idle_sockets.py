@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 import _setup
 import bench_chat_start
 import websockets
-from _servers import ECHO, PLATFORM, Servers, address
+from _servers import COMMANDS, ECHO, PLATFORM, Servers, address
 
 OPENING_AT_ONCE = 200
 TIMEOUT = 60
@@ -112,7 +112,7 @@ async def close_all(held: Held) -> None:
 
 
 async def echo_run(args) -> Held:
-    server = Servers(ECHO, 1, args.port + 1)
+    server = Servers(ECHO, 1, args.port + 1, args.server)
     try:
         await server.ready()
         url = f"ws://127.0.0.1:{server.ports[0]}/ws/echo/"
@@ -126,7 +126,7 @@ async def echo_run(args) -> Held:
 
 
 async def chat_run(args, widget_id, token: str) -> tuple[Held, float, float]:
-    server = Servers(PLATFORM, 1, args.port)
+    server = Servers(PLATFORM, 1, args.port, args.server)
     try:
         await server.ready()
         url = f"ws://127.0.0.1:{server.ports[0]}/ws/widget/{widget_id}/"
@@ -158,6 +158,7 @@ def main() -> None:
     parser.add_argument("--sockets", type=int, default=10000)
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--port", type=int, default=18300)
+    parser.add_argument("--server", choices=sorted(COMMANDS), default="daphne")
     args = parser.parse_args()
     files = raise_file_limit()
     if files < args.sockets + 100:
@@ -176,7 +177,9 @@ def main() -> None:
         if os.environ.get("BENCH_REDIS_URL")
         else "SQLite, in-memory channel layer"
     )
-    print(f"{args.sockets} idle sockets on one daphne process ({shape}), {args.rounds} rounds")
+    print(
+        f"{args.sockets} idle sockets on one {args.server} process ({shape}), {args.rounds} rounds"
+    )
     report("echo", echo, args.sockets)
     report("chat", chat, args.sockets)
     versus = (
