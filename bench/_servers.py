@@ -16,6 +16,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.routing import ProtocolTypeRouter, URLRouter
 from django.urls import path
 
+from contactcenter.lib.shared_cache import cache
+
 BENCH = Path(__file__).resolve().parent
 PLATFORM = "contactcenter.asgi:application"
 ECHO = "_servers:echo_application"
@@ -56,6 +58,9 @@ class Servers:
     no start or message limits."""
 
     def __init__(self, application: str, count: int, first_port: int, server: str = "daphne"):
+        # Socket counts per client address that earlier, stopped servers left in the shared
+        # cache (they expire after ten minutes) would refuse these servers' first clients.
+        cache.clear()
         self.ports = [first_port + i for i in range(count)]
         environment = {
             **os.environ,

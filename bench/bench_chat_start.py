@@ -55,13 +55,16 @@ def make_widget(key_url: str) -> ChannelInstance:
     return widget
 
 
-async def timed(rounds: int, url: str, first_frame: dict) -> float:
-    """Mean seconds for connect, one frame out, one frame back, close."""
+async def timed(rounds: int, url: str, first_frame: dict, *, answer: str) -> float:
+    """Mean seconds for connect, one frame out, one frame back, close. Raises RuntimeError when
+    the frame back is not of type `answer`: a refused start is far quicker than a start."""
     started = time.perf_counter()
     for _ in range(rounds):
         async with websockets.connect(url, origin=SITE) as socket:
             await socket.send(json.dumps(first_frame))
-            await socket.recv()
+            frame = json.loads(await socket.recv())
+            if frame.get("type") != answer:
+                raise RuntimeError(f"{url} answered {frame}, not {answer!r}")
     return (time.perf_counter() - started) / rounds
 
 
@@ -73,9 +76,10 @@ async def measure(rounds: int, widget_id, token: str) -> tuple[float, float]:
         await echo.ready()
         start = {"type": "start", "token": token}
         widget_url = f"ws://127.0.0.1:{PORT}/ws/widget/{widget_id}/"
-        await timed(5, widget_url, start)  # warm up: key fetch, connections
-        echo_time = await timed(rounds, f"ws://127.0.0.1:{PORT + 1}/ws/echo/", {"type": "ping"})
-        return echo_time, await timed(rounds, widget_url, start)
+        await timed(5, widget_url, start, answer="started")  # warm up: key fetch, connections
+        echo_url = f"ws://127.0.0.1:{PORT + 1}/ws/echo/"
+        echo_time = await timed(rounds, echo_url, {"type": "ping"}, answer="ping")
+        return echo_time, await timed(rounds, widget_url, start, answer="started")
     finally:
         platform.stop()
         echo.stop()

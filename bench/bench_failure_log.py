@@ -57,11 +57,17 @@ def main(rounds: int) -> None:
     with_log = without_log = 0.0
     try:
         for url in (logged_url, baseline_url):
-            asyncio.run(timed(5, url + path, start))  # warm up: key fetch, connections
+            asyncio.run(
+                timed(5, url + path, start, answer="error")
+            )  # warm up: key fetch, connections
         batches = 10
         for _ in range(batches):
-            with_log += asyncio.run(timed(rounds // batches, logged_url + path, start))
-            without_log += asyncio.run(timed(rounds // batches, baseline_url + path, start))
+            with_log += asyncio.run(
+                timed(rounds // batches, logged_url + path, start, answer="error")
+            )
+            without_log += asyncio.run(
+                timed(rounds // batches, baseline_url + path, start, answer="error")
+            )
         with_log, without_log = with_log / batches, without_log / batches
         deadline = time.monotonic() + 30
         expected = 5 + (rounds // batches) * batches

@@ -116,7 +116,7 @@ async def echo_run(args) -> Held:
     try:
         await server.ready()
         url = f"ws://127.0.0.1:{server.ports[0]}/ws/echo/"
-        await bench_chat_start.timed(5, url, {"type": "ping"})  # warm up
+        await bench_chat_start.timed(5, url, {"type": "ping"}, answer="ping")  # warm up
         held = await hold(server, url, args.sockets, {"type": "ping"}, "ping")
         held.count_open()
         await close_all(held)
@@ -131,10 +131,12 @@ async def chat_run(args, widget_id, token: str) -> tuple[Held, float, float]:
         await server.ready()
         url = f"ws://127.0.0.1:{server.ports[0]}/ws/widget/{widget_id}/"
         start = {"type": "start", "token": token}
-        await bench_chat_start.timed(5, url, start)  # warm up: key fetch, connections
-        idle = await bench_chat_start.timed(args.rounds, url, start)
+        await bench_chat_start.timed(
+            5, url, start, answer="started"
+        )  # warm up: key fetch, connections
+        idle = await bench_chat_start.timed(args.rounds, url, start, answer="started")
         held = await hold(server, url, args.sockets, start, "started")
-        loaded = await bench_chat_start.timed(args.rounds, url, start)
+        loaded = await bench_chat_start.timed(args.rounds, url, start, answer="started")
         held.count_open()
         await close_all(held)
     finally:
