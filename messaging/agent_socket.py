@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from functools import partial
 
@@ -53,6 +54,8 @@ class AgentConsumer(FrameConsumer):
         self.groups_joined: set[str] = set()
         self.queue_ids: set[int] = set()
         self.conversation_ids: set[str] = set()
+        # The last message id of each transcript sent with `accepted`.
+        self.transcript_ends: dict[str, int] = {}
         await self.accept()
         if not await self.read_rights():
             await self.revoke(NOT_AN_AGENT)
@@ -142,8 +145,17 @@ class AgentConsumer(FrameConsumer):
         conversation_id = content.get("conversation")
         if not is_uuid(conversation_id):
             raise FrameRefused("bad_frame", "Name the conversation to accept.")
-        summary, messages = await accept(conversation_id, self.user)
-        await self.follow(summary["id"])
+        # Listen before the transcript is read, so a message posted meanwhile is not missed;
+        # what the transcript holds is not forwarded again (conversation_message).
+        conversation_id = str(uuid.UUID(conversation_id))
+        await self.follow(conversation_id)
+        try:
+            summary, messages = await accept(conversation_id, self.user)
+        except actions.ActionRefused:
+            self.conversation_ids.discard(conversation_id)
+            await self.leave(actions.conversation_group(conversation_id))
+            raise
+        self.transcript_ends[conversation_id] = max((int(m["id"]) for m in messages), default=0)
         await self.send_json({"type": "accepted", "conversation": summary, "messages": messages})
 
     async def frame_message(self, content):
@@ -200,7 +212,9 @@ class AgentConsumer(FrameConsumer):
         await self.forward({"type": "taken", "conversation": event["conversation"]})
 
     async def conversation_message(self, event):
-        await self.forward({**event["message"], "conversation": event["conversation"]})
+        # A conversation's messages are numbered in the order its row lock lets them in.
+        if int(event["message"]["id"]) > self.transcript_ends.get(event["conversation"], 0):
+            await self.forward({**event["message"], "conversation": event["conversation"]})
 
     async def conversation_authentication(self, event):
         await self.forward({**event, "type": "authentication"})
