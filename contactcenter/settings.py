@@ -139,25 +139,15 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 # event at a time per process: under load that queue, not the work, set the pace.) An event
 # reaches the sockets listening when it is told, once: one told while a process's subscription
 # is being made again is missed there, and its agent or visitor finds the message in the
-# transcript at the next reload or resume. A quiet subscription PINGs Redis every
-# REDIS_HEALTH_CHECK_SECONDS, so a connection that died unseen is noticed and made again; other
-# reads give up after REDIS_READ_SECONDS.
-REDIS_HEALTH_CHECK_SECONDS = 10
+# transcript at the next reload or resume. redis-py keeps TCP keepalive on (probes after 30
+# seconds of quiet), so a subscription whose connection died unseen is noticed within a minute
+# and made again; other reads give up after REDIS_READ_SECONDS.
 REDIS_READ_SECONDS = 15
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "socket_timeout": REDIS_READ_SECONDS,
-                        "socket_keepalive": True,
-                        "health_check_interval": REDIS_HEALTH_CHECK_SECONDS,
-                    }
-                ]
-            },
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": REDIS_READ_SECONDS}]},
         }
     }
     CACHES = {

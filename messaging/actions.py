@@ -133,7 +133,11 @@ def lock(conversation_id) -> Conversation:
 
 def check_held_by(conversation: Conversation | None, agent) -> Conversation:
     """The conversation, when the agent has accepted it. Raises ActionRefused (`not_found`)."""
-    if conversation is None or agent is None or conversation.agent_id != agent.pk:
+    if (
+        conversation is None
+        or getattr(agent, "pk", None) is None
+        or conversation.agent_id != agent.pk
+    ):
         raise ActionRefused("not_found", ACCEPT_FIRST)
     return conversation
 

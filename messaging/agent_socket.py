@@ -146,15 +146,19 @@ class AgentConsumer(FrameConsumer):
         if not is_uuid(conversation_id):
             raise FrameRefused("bad_frame", "Name the conversation to accept.")
         # Listen before the transcript is read, so a message posted meanwhile is not missed;
-        # what the transcript holds is not forwarded again (conversation_message).
+        # its events are forwarded only once the conversation is the agent's, and not the
+        # messages the transcript holds (conversation_message).
         conversation_id = str(uuid.UUID(conversation_id))
-        await self.follow(conversation_id)
+        group = actions.conversation_group(conversation_id)
+        listening = group in self.groups_joined
+        await self.join(group)
         try:
             summary, messages = await accept(conversation_id, self.user)
         except actions.ActionRefused:
-            self.conversation_ids.discard(conversation_id)
-            await self.leave(actions.conversation_group(conversation_id))
+            if not listening:
+                await self.leave(group)
             raise
+        self.conversation_ids.add(conversation_id)
         self.transcript_ends[conversation_id] = max((int(m["id"]) for m in messages), default=0)
         await self.send_json({"type": "accepted", "conversation": summary, "messages": messages})
 
@@ -211,29 +215,37 @@ class AgentConsumer(FrameConsumer):
     async def queue_taken(self, event):
         await self.forward({"type": "taken", "conversation": event["conversation"]})
 
+    async def forward_about(self, event, frame: dict) -> None:
+        """Forward an event about a conversation, while it is the agent's."""
+        if event["conversation"] in self.conversation_ids:
+            await self.forward(frame)
+
     async def conversation_message(self, event):
         # A conversation's messages are numbered in the order its row lock lets them in.
         if int(event["message"]["id"]) > self.transcript_ends.get(event["conversation"], 0):
-            await self.forward({**event["message"], "conversation": event["conversation"]})
+            await self.forward_about(
+                event, {**event["message"], "conversation": event["conversation"]}
+            )
 
     async def conversation_authentication(self, event):
-        await self.forward({**event, "type": "authentication"})
+        await self.forward_about(event, {**event, "type": "authentication"})
 
     async def conversation_delivery(self, event):
-        await self.forward({**event, "type": "delivery"})
+        await self.forward_about(event, {**event, "type": "delivery"})
 
     async def conversation_typing(self, event):
-        await self.forward({**event, "type": "typing"})
+        await self.forward_about(event, {**event, "type": "typing"})
 
     async def conversation_error(self, event):
-        await self.forward({**event, "type": "error"})
+        await self.forward_about(event, {**event, "type": "error"})
 
     async def conversation_closed(self, event):
-        if not await self.may_forward():
-            return
         conversation_id = event["conversation"]
+        if conversation_id not in self.conversation_ids or not await self.may_forward():
+            return
         await self.send_json({"type": "closed", "conversation": conversation_id})
         self.conversation_ids.discard(conversation_id)
+        self.transcript_ends.pop(conversation_id, None)
         await self.leave(actions.conversation_group(conversation_id))
 
 

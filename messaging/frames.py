@@ -35,7 +35,7 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
     async def dispatch(self, message):
         """Channels' dispatch, less its hop to the database thread to close stale connections
         before each frame and event: every database call of ours does that on the thread it
-        runs on (contactcenter.lib.database_threads), and the hop queued each event (a chat
+        runs on (Channels' database_sync_to_async), and the hop queued each event (a chat
         message on its way to an agent) behind every other socket's database work."""
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:

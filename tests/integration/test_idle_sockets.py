@@ -1,8 +1,8 @@
 """Sockets with nothing to say stay open: after IDLE_SECONDS of quiet, an agent still hears the
 next chat and both ends of a chat still hear each other, on one server process and across two.
 
-On Redis the channel layer waits for a process's events on one subscription connection, which
-PINGs Redis every REDIS_HEALTH_CHECK_SECONDS of quiet; an idle socket lives through them."""
+On Redis the channel layer waits for a process's events on one subscription connection, read
+in short timed steps; an idle socket lives through many of them and through REDIS_READ_SECONDS."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tests.live import agent_cookie, cluster, receive, receive_until, start_serv
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 SITE = "https://portal.example.com"
-# Longer than the channel layer's health checks and read timeout on Redis (settings.REDIS_*).
+# Longer than a read of Redis may wait (settings.REDIS_READ_SECONDS).
 IDLE_SECONDS = 20
 
 

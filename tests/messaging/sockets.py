@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 
-from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
+from channels.sessions import SessionMiddlewareStack
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
@@ -65,7 +65,7 @@ async def signed_in(user) -> Client:
 def console_application(clock: Callable[[], float]):
     """The platform's console route, its consumer reading time from `clock`."""
     consumer = AgentConsumer.as_asgi(clock=clock)
-    return URLRouter([path("ws/agent/", OwnOriginValidator(AuthMiddlewareStack(consumer)))])
+    return URLRouter([path("ws/agent/", OwnOriginValidator(SessionMiddlewareStack(consumer)))])
 
 
 def console_socket(

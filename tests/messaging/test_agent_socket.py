@@ -8,8 +8,10 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
+from messaging.agent_rights import agent_group
 from messaging.agent_socket import MAX_QUEUE_FRAME
 from messaging.models import Conversation
+from tests.helpers import make_agent
 from tests.keyserver import token_for
 from tests.messaging.sockets import agent_socket, answer_to, console, refusal, socket
 
@@ -212,3 +214,60 @@ async def test_both_sockets_leave_every_group_when_they_disconnect(chat, keys, o
         assert layer.groups
 
     assert layer.groups == {}
+
+
+async def test_an_agent_refused_a_conversation_hears_nothing_of_it(chat, keys, on_duty, workstream):
+    """Accepting listens to the conversation before its transcript is read: once refused, not
+    an event about it reaches the console, even one that reached its socket meanwhile."""
+    widget, _ = chat
+    carol = await database_sync_to_async(make_agent)("carol")
+    await database_sync_to_async(carol.queues.add)(
+        *await database_sync_to_async(list)(workstream.queues.all())
+    )
+    async with AsyncExitStack() as stack:
+        holder = await stack.enter_async_context(console(on_duty))
+        other = await stack.enter_async_context(console(carol))
+        for agent in (holder, other):
+            assert (await agent.receive_json_from(timeout=5))["type"] == "queue"
+        visitor, started = await visitor_starts(stack, widget, keys)
+        conversation = started["conversation"]
+        for agent in (holder, other):
+            assert (await agent.receive_json_from(timeout=5))["type"] == "waiting"
+        assert (await answer_to(holder, "accept", conversation))["type"] == "accepted"
+        assert (await holder.receive_json_from(timeout=5))["type"] == "taken"
+        await visitor.receive_json_from(timeout=5)  # the agent joined
+        assert (await other.receive_json_from(timeout=5))["type"] == "taken"
+
+        refused = await answer_to(other, "accept", conversation)
+        assert refused["code"] == "already_taken"
+        # As if told while the refused accept was being checked.
+        await get_channel_layer().group_send(
+            agent_group(carol.pk),
+            {
+                "type": "conversation.typing",
+                "conversation": conversation,
+                "typing": True,
+            },
+        )
+        await visitor.send_json_to({"type": "message", "text": "for bob only"})
+
+        assert (await holder.receive_json_from(timeout=5))["text"] == "for bob only"
+        assert await other.receive_nothing(timeout=0.3)
+
+
+async def test_accepting_a_conversation_again_keeps_it(chat, keys, on_duty):
+    widget, _ = chat
+    async with AsyncExitStack() as stack:
+        agent = await stack.enter_async_context(console(on_duty))
+        await agent.receive_json_from(timeout=5)  # queue
+        _, started = await visitor_starts(stack, widget, keys)
+        conversation = started["conversation"]
+        await agent.receive_json_from(timeout=5)  # waiting
+        assert (await answer_to(agent, "accept", conversation))["type"] == "accepted"
+        await agent.receive_json_from(timeout=5)  # taken
+
+        assert (await answer_to(agent, "accept", conversation))["code"] == "already_taken"
+        await agent.send_json_to({"type": "message", "conversation": conversation, "text": "hi"})
+
+        echoed = await agent.receive_json_from(timeout=5)
+        assert (echoed["type"], echoed["text"]) == ("message", "hi")
