@@ -63,12 +63,15 @@ class AgentConsumer(FrameConsumer):
         await self.join(agent_group(self.user.pk))
         await self.follow_queues()
         # The agent's open conversations first: by the queue frame, a reconnecting console
-        # knows every conversation still open.
+        # knows every conversation still open. Listening starts before the transcripts are
+        # read, so a message posted meanwhile is not missed (see frame_accept).
+        listening = {actions.conversation_group(pk) for pk in await active_ids_of(self.user)}
+        for group in listening:
+            await self.join(group)
         for summary, messages in await active_conversations_of(self.user):
-            await self.follow(summary["id"])
-            await self.send_json(
-                {"type": "accepted", "conversation": summary, "messages": messages}
-            )
+            await self.hold(summary, messages)
+        for group in listening - self.groups_of_held():
+            await self.leave(group)
         await self.send_queue()
 
     async def disconnect(self, code):
@@ -131,9 +134,17 @@ class AgentConsumer(FrameConsumer):
         waiting = await waiting_summaries(sorted(self.queue_ids))
         await self.send_json({"type": "queue", "conversations": waiting})
 
-    async def follow(self, conversation_id: str) -> None:
-        self.conversation_ids.add(conversation_id)
+    async def hold(self, summary: dict, messages: list[dict]) -> None:
+        """The conversation is the agent's: its events reach the console from now on, less the
+        messages of the transcript sent with it in `accepted`."""
+        conversation_id = summary["id"]
         await self.join(actions.conversation_group(conversation_id))
+        self.conversation_ids.add(conversation_id)
+        self.transcript_ends[conversation_id] = max((int(m["id"]) for m in messages), default=0)
+        await self.send_json({"type": "accepted", "conversation": summary, "messages": messages})
+
+    def groups_of_held(self) -> set[str]:
+        return {actions.conversation_group(pk) for pk in self.conversation_ids}
 
     def own_conversation(self, content) -> str:
         conversation_id = content.get("conversation")
@@ -158,9 +169,7 @@ class AgentConsumer(FrameConsumer):
             if not listening:
                 await self.leave(group)
             raise
-        self.conversation_ids.add(conversation_id)
-        self.transcript_ends[conversation_id] = max((int(m["id"]) for m in messages), default=0)
-        await self.send_json({"type": "accepted", "conversation": summary, "messages": messages})
+        await self.hold(summary, messages)
 
     async def frame_message(self, content):
         conversation_id = self.own_conversation(content)
@@ -254,6 +263,7 @@ queue_ids_of = database_sync_to_async(conversations.queue_ids_of)
 waiting_summaries = database_sync_to_async(
     partial(conversations.waiting_summaries, limit=MAX_QUEUE_FRAME)
 )
+active_ids_of = database_sync_to_async(conversations.active_ids_of)
 active_conversations_of = database_sync_to_async(conversations.active_conversations_of)
 accept = database_sync_to_async(conversations.accept_conversation)
 post_agent_message = database_sync_to_async(conversations.post_agent_message)

@@ -204,6 +204,11 @@ def active_conversations_of(agent) -> list[tuple[dict, list[dict]]]:
     return [(conversation_summary(c), transcript(c.pk)) for c in active]
 
 
+def active_ids_of(agent) -> list[str]:
+    """The ids of the agent's open conversations."""
+    return [str(pk) for pk in Conversation.objects.active_with(agent).values_list("pk", flat=True)]
+
+
 def queue_ids_of(agent) -> list[int]:
     return list(agent.queues.values_list("id", flat=True))
 
