@@ -52,7 +52,9 @@ class AgentSession:
 DATABASE_SESSIONS = "django.contrib.sessions.backends.db"
 
 
-def agent_of_session(session_key: str | None, known: AgentSession | None = None):
+def agent_of_session(
+    session_key: str | None, known: AgentSession | None = None
+) -> AgentSession | None:
     """The agent the session holds now (an AgentSession), or None.
 
     The full check reads the session afresh from its store (a socket's copy would still hold a
@@ -82,7 +84,7 @@ def stored_session_data(session_key: str | None) -> str | None:
 
 
 def still_stands(session_key: str | None, known: AgentSession) -> bool:
-    if known.session_data is None or settings.SESSION_ENGINE != DATABASE_SESSIONS:
+    if known.session_data is None:  # not kept in the database (stored_session_data)
         return False
     same_session = Session.objects.filter(
         session_key=session_key, session_data=known.session_data, expire_date__gt=timezone.now()

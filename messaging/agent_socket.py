@@ -53,9 +53,9 @@ class AgentConsumer(FrameConsumer):
         self.session_key: str | None = self.scope["session"].session_key
         self.groups_joined: set[str] = set()
         self.queue_ids: set[int] = set()
-        self.conversation_ids: set[str] = set()
-        # The last message id of each transcript sent with `accepted`.
-        self.transcript_ends: dict[str, int] = {}
+        # The conversations the agent holds, each with the last message id of the transcript
+        # sent with its `accepted` frame.
+        self.held: dict[str, int] = {}
         await self.accept()
         if not await self.read_rights():
             await self.revoke(NOT_AN_AGENT)
@@ -139,16 +139,15 @@ class AgentConsumer(FrameConsumer):
         messages of the transcript sent with it in `accepted`."""
         conversation_id = summary["id"]
         await self.join(actions.conversation_group(conversation_id))
-        self.conversation_ids.add(conversation_id)
-        self.transcript_ends[conversation_id] = max((int(m["id"]) for m in messages), default=0)
+        self.held[conversation_id] = max((int(m["id"]) for m in messages), default=0)
         await self.send_json({"type": "accepted", "conversation": summary, "messages": messages})
 
     def groups_of_held(self) -> set[str]:
-        return {actions.conversation_group(pk) for pk in self.conversation_ids}
+        return {actions.conversation_group(pk) for pk in self.held}
 
     def own_conversation(self, content) -> str:
         conversation_id = content.get("conversation")
-        if not isinstance(conversation_id, str) or conversation_id not in self.conversation_ids:
+        if not isinstance(conversation_id, str) or conversation_id not in self.held:
             raise FrameRefused("not_found", actions.ACCEPT_FIRST)
         return conversation_id
 
@@ -226,12 +225,12 @@ class AgentConsumer(FrameConsumer):
 
     async def forward_about(self, event, frame: dict) -> None:
         """Forward an event about a conversation, while it is the agent's."""
-        if event["conversation"] in self.conversation_ids:
+        if event["conversation"] in self.held:
             await self.forward(frame)
 
     async def conversation_message(self, event):
         # A conversation's messages are numbered in the order its row lock lets them in.
-        if int(event["message"]["id"]) > self.transcript_ends.get(event["conversation"], 0):
+        if int(event["message"]["id"]) > self.held.get(event["conversation"], 0):
             await self.forward_about(
                 event, {**event["message"], "conversation": event["conversation"]}
             )
@@ -250,11 +249,10 @@ class AgentConsumer(FrameConsumer):
 
     async def conversation_closed(self, event):
         conversation_id = event["conversation"]
-        if conversation_id not in self.conversation_ids or not await self.may_forward():
+        if conversation_id not in self.held or not await self.may_forward():
             return
         await self.send_json({"type": "closed", "conversation": conversation_id})
-        self.conversation_ids.discard(conversation_id)
-        self.transcript_ends.pop(conversation_id, None)
+        del self.held[conversation_id]
         await self.leave(actions.conversation_group(conversation_id))
 
 
