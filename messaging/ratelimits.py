@@ -4,11 +4,10 @@ token bucket in the consumer)."""
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections import Counter
 
-from contactcenter.lib.shared_cache import cache
+from contactcenter.lib.shared_cache import cache, count_down, count_up
 
 WINDOW_SECONDS = 60
 MAX_SOCKETS_PER_ADDRESS = 20
@@ -25,18 +24,16 @@ def allow_start(client_address: str, per_minute: int, *, now: float | None = Non
     if per_minute <= 0:
         return True
     window = int((now or time.time()) // WINDOW_SECONDS)
-    return count(f"widget-starts:{client_address}:{window}", WINDOW_SECONDS * 2) <= per_minute
+    return count_up(f"widget-starts:{client_address}:{window}", WINDOW_SECONDS * 2) <= per_minute
 
 
 def open_socket(client_address: str) -> bool:
     """Count a socket opened from an address; False, and not counted, when the address
     already has MAX_SOCKETS_PER_ADDRESS open. Each True is paired with a close_socket()."""
     key = socket_key(client_address)
-    if count(key, SOCKET_COUNT_SECONDS) > MAX_SOCKETS_PER_ADDRESS:
-        with contextlib.suppress(ValueError):
-            cache.decr(key)
+    if count_up(key, SOCKET_COUNT_SECONDS, renew=True) > MAX_SOCKETS_PER_ADDRESS:
+        count_down(key)
         return False
-    cache.touch(key, SOCKET_COUNT_SECONDS)
     open_here[client_address] += 1
     return True
 
@@ -45,9 +42,8 @@ def close_socket(client_address: str) -> None:
     open_here[client_address] -= 1
     if open_here[client_address] <= 0:
         del open_here[client_address]
-    # A count that expired meanwhile (ValueError) has been forgotten by the safety net already.
-    with contextlib.suppress(ValueError):
-        cache.decr(socket_key(client_address))
+    # A count that expired meanwhile has been forgotten by the safety net already.
+    count_down(socket_key(client_address))
 
 
 def keep_socket_counts() -> None:
@@ -62,16 +58,6 @@ def keep_socket_counts() -> None:
 
 def socket_key(client_address: str) -> str:
     return f"widget-sockets:{client_address}"
-
-
-def count(key: str, timeout: int) -> int:
-    """Add one to a shared counter that starts at zero and lives `timeout` seconds."""
-    cache.add(key, 0, timeout=timeout)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=timeout)
-        return 1
 
 
 class TokenBucket:

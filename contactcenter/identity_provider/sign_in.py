@@ -14,8 +14,7 @@ from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from contactcenter.lib.shared_cache import cache
-from messaging.ratelimits import count
+from contactcenter.lib.shared_cache import cache, count_up
 
 
 def client_address(request: HttpRequest) -> str | None:
@@ -67,7 +66,7 @@ def throttled_token_view(view: Callable[..., HttpResponse]) -> Callable[..., Htt
             return response
         response = view(request, *args, **kwargs)
         if response.status_code in (400, 401):
-            count(key, window_seconds)
+            count_up(key, window_seconds)
         return response
 
     return throttled

@@ -21,7 +21,7 @@ import jwt
 from django.conf import settings
 
 from contactcenter.lib import fetch
-from contactcenter.lib.shared_cache import cache
+from contactcenter.lib.shared_cache import cache, count_up
 from messaging.apple import msp
 from messaging.apple.authentication import BALLOON_ID
 
@@ -168,10 +168,8 @@ def _key(customer_id: str, suffix: str) -> str:
 def record(customer_id: str, entry: dict) -> int:
     """Add an entry to the customer's conversation; return its number (1, 2, ...)."""
     counter = _key(customer_id, "count")
-    cache.add(counter, 0, KEEP_SECONDS)
-    number = cache.incr(counter)
+    number = count_up(counter, KEEP_SECONDS, renew=True)
     cache.set(_key(customer_id, str(number)), {**entry, "n": number}, KEEP_SECONDS)
-    cache.touch(counter, KEEP_SECONDS)
     return number
 
 
