@@ -4,9 +4,10 @@ Two measures of the same start, in one run:
 - the whole start through the widget's consumer (Channels' WebsocketCommunicator: connect,
   `start` with a JWT, `started`), timed per start;
 - the steps the consumer takes, called in its order on this thread, each timed and its
-  queries counted: widget and deployments, origin, token, context, routing, the writes, the
-  tell to the agents' queue, the replay. The writes are the start's transaction without its
-  routing and tell (both timed inside it with cProfile, which sees only this thread).
+  queries counted: widget and deployments, origin, token, context, routing, the writes (which
+  hand back the transcript, so there is no replay to read), the tell to the agents' queue. The
+  writes are the start's transaction without its routing and tell (both timed inside it with
+  cProfile, which sees only this thread).
 
 Run: .venv/bin/python bench/profile_chat_start.py [starts]
 """
@@ -66,16 +67,17 @@ def steps(widget_id, token: str, totals, queries) -> None:
         queries[name] += len(captured.captured_queries)
         return result
 
-    widget, deployments = step("widget and deployments", conversations.find_widget, widget_id)
+    reads = step("widget and deployments", conversations.find_widget, widget_id)
+    widget = reads.widget
     matched = step(
         "origin",
         origins.check_origin,
         SITE,
         own=origins.parse_origin("http://localhost:8000"),
-        deployments=deployments,
+        deployments=reads.deployments,
         deployment_id=None,
     )
-    deployment = step("deployment", conversations.find_deployment, matched.deployment_id)
+    deployment = step("deployment", reads.deployment_rows.get, str(matched.deployment_id))
     verified = step("token", conversations.verify_token, widget, token, now=time.time())
     arrival = step("context", conversations.check_arrival, widget, verified)
     routing = step("routing", start_cache.routing, widget.workstream_id)
@@ -92,7 +94,7 @@ def steps(widget_id, token: str, totals, queries) -> None:
     with CaptureQueriesContext(connection) as captured:
         began = time.perf_counter()
         profile.enable()
-        conversation, _ = customer_sessions.start_or_continue(widget, deployment, arrival)
+        customer_sessions.start_or_continue(widget, deployment, arrival)
         profile.disable()
         elapsed = time.perf_counter() - began
     inside = pstats.Stats(profile).stats
@@ -108,7 +110,6 @@ def steps(widget_id, token: str, totals, queries) -> None:
     totals["writes (transaction)"] += elapsed - routing_inside - tell_inside
     totals["tell"] += tell_inside
     queries["writes (transaction)"] += len(captured.captured_queries)
-    step("replay", conversations.transcript, conversation.pk)
 
 
 def main(starts: int) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -146,6 +147,17 @@ def load(conversation_id) -> Conversation:
     return Conversation.objects.with_summary_relations().get(pk=conversation_id)
 
 
+@dataclass(frozen=True)
+class Started:
+    """A conversation a start stored or continued, with the resume token it hands out (kept only
+    as a hash). A new conversation comes with its transcript as stored, as frames; a continued
+    one with none (`transcript` None: read it once its events are heard)."""
+
+    conversation: Conversation
+    resume_token: str
+    transcript: list[dict] | None
+
+
 def do_start_conversation(
     channel_instance: ChannelInstance,
     *,
@@ -155,12 +167,14 @@ def do_start_conversation(
     dropped: list[str],
     customer_id: str | None = None,
     capabilities: str = "",
-) -> tuple[Conversation, str]:
+    conversation_id: uuid.UUID | None = None,
+) -> Started:
     """Route and store a new conversation with its first system message; an Apple one names
-    its customer (`customer_id`) and what the customer's device can do (`capabilities`).
+    its customer (`customer_id`) and what the customer's device can do (`capabilities`). It
+    takes `conversation_id` when given: a socket listens to a conversation before it exists.
 
-    Returns the conversation and its resume token (kept only as a hash). Raises ActionRefused
-    with `workstream_unavailable` when no rule routes it and there is no default queue.
+    Raises ActionRefused with `workstream_unavailable` when no rule routes it and there is no
+    default queue.
     """
     resume_token = secrets.token_urlsafe(32)
     # Rules, variables and queues as this process keeps them (messaging.start_cache): a change
@@ -185,6 +199,7 @@ def do_start_conversation(
     contact = identity.contact() if identity else None
     with transaction.atomic():
         conversation = Conversation.objects.create(
+            id=conversation_id or uuid.uuid4(),
             channel_instance=channel_instance,
             deployment=deployment,
             authenticated=identity is not None,
@@ -202,7 +217,7 @@ def do_start_conversation(
             customer_id=customer_id,
             capabilities=capabilities,
         )
-        Message.objects.create(
+        first = Message.objects.create(
             conversation=conversation,
             sender=Message.Sender.SYSTEM,
             text=f"Conversation started by {who}.",
@@ -211,7 +226,7 @@ def do_start_conversation(
             queue_group(conversation.queue_id),
             {"type": "queue.waiting", "conversation": conversation_summary(conversation)},
         )
-    return conversation, resume_token
+    return Started(conversation, resume_token, [message_frame(first)])
 
 
 def do_post_message(conversation_id, *, sender: str, text: str, acting_user=None) -> Message:

@@ -18,7 +18,7 @@ from authsettings.tokens import TokenRefused, VerifiedToken
 from contactcenter import metrics
 from contactcenter.lib.identifiers import is_uuid
 from contactcenter.lib.strict_json import shown
-from messaging import actions, decisions, origins, start_cache
+from messaging import actions, decisions, start_cache
 from messaging.apple import authentication as apple_authentication
 from messaging.frames import MAX_MESSAGE_CHARACTERS, FrameRefused, check_message_text
 from messaging.models import (
@@ -62,19 +62,13 @@ def transcript(conversation_id, *, after: int | None = None) -> list[dict]:
 # Visitors
 
 
-def find_widget(widget_id: str) -> tuple[ChannelInstance, list[origins.DeploymentDomains]]:
-    """The chat widget and where its deployments let it run, as this process keeps them (see
-    messaging.start_cache). Raises ActionRefused (`bad_frame`) for an unknown id."""
+def find_widget(widget_id: str) -> start_cache.WidgetReads:
+    """The chat widget, its deployments and where they let it run, as this process keeps them
+    (see messaging.start_cache). Raises ActionRefused (`bad_frame`) for an unknown id."""
     reads = start_cache.widget(widget_id)
     if reads is None:
         raise actions.ActionRefused("bad_frame", "No chat widget has this id.")
-    return reads.widget, reads.deployments
-
-
-def find_deployment(deployment_id: str) -> Deployment:
-    return start_cache.deployment(deployment_id) or Deployment.objects.get(
-        deployment_id=deployment_id
-    )
+    return reads
 
 
 def token_reads_database(widget: ChannelInstance) -> bool:
@@ -147,14 +141,19 @@ def check_arrival(widget: ChannelInstance, verified: VerifiedToken | None) -> Ar
 
 
 def start_conversation(
-    widget: ChannelInstance, deployment: Deployment | None, arrival: Arrival
-) -> tuple[Conversation, str]:
+    widget: ChannelInstance,
+    deployment: Deployment | None,
+    arrival: Arrival,
+    *,
+    conversation_id: uuid.UUID | None = None,
+) -> actions.Started:
     return actions.do_start_conversation(
         widget,
         deployment=deployment,
         identity=arrival.identity,
         context=arrival.context,
         dropped=arrival.dropped,
+        conversation_id=conversation_id,
     )
 
 
@@ -296,7 +295,7 @@ def post_customer_message(channel_instance, inbound: AppleInbound, text: str) ->
     empty context, routed by the workstream's rules."""
     conversation = customer_conversation(channel_instance, inbound.customer_id)
     if conversation is None:
-        conversation, _ = actions.do_start_conversation(
+        conversation = actions.do_start_conversation(
             channel_instance,
             deployment=None,
             identity=None,
@@ -304,7 +303,7 @@ def post_customer_message(channel_instance, inbound: AppleInbound, text: str) ->
             dropped=[],
             customer_id=inbound.customer_id,
             capabilities=inbound.capabilities or "",
-        )
+        ).conversation
     elif inbound.capabilities is not None:
         actions.do_note_capabilities(conversation, inbound.capabilities)
     actions.do_post_message(conversation.pk, sender=Message.Sender.VISITOR, text=text)

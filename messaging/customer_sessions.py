@@ -5,6 +5,7 @@ for a fresh session token."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 from django.db import transaction
@@ -28,24 +29,33 @@ def check_open_conversation(widget: ChannelInstance, arrival: Arrival) -> Conver
 
 
 def start_or_continue(
-    widget: ChannelInstance, deployment: Deployment | None, arrival: Arrival
-) -> tuple[Conversation, str]:
-    """A new conversation and its resume token; or the customer's open one (see
-    check_open_conversation), signed in afresh with this start's token, and a resume token of
+    widget: ChannelInstance,
+    deployment: Deployment | None,
+    arrival: Arrival,
+    *,
+    new_id: uuid.UUID | None = None,
+) -> actions.Started:
+    """A new conversation (with the id `new_id`, when given); or the customer's open one (see
+    check_open_conversation), signed in afresh with this start's token, with a resume token of
     this socket's own (the other devices keep theirs). Raises ActionRefused."""
     open_one = check_open_conversation(widget, arrival)
     if open_one is None:
-        return conversations.start_conversation(widget, deployment, arrival)
+        return conversations.start_conversation(widget, deployment, arrival, conversation_id=new_id)
     conversation = conversations.authenticate_conversation(open_one.pk, arrival)
-    return conversation, resume_tokens.issue(conversation)
+    return actions.Started(conversation, resume_tokens.issue(conversation), transcript=None)
 
 
 def arrive(
-    widget: ChannelInstance, deployment: Deployment | None, verified: VerifiedToken | None
-) -> tuple[Conversation, str]:
+    widget: ChannelInstance,
+    deployment: Deployment | None,
+    verified: VerifiedToken | None,
+    *,
+    new_id: uuid.UUID | None = None,
+) -> actions.Started:
     """Who arrives with the verified token (see conversations.check_arrival), then their chat
     started or continued (see start_or_continue). Raises Refused."""
-    return start_or_continue(widget, deployment, conversations.check_arrival(widget, verified))
+    arrival = conversations.check_arrival(widget, verified)
+    return start_or_continue(widget, deployment, arrival, new_id=new_id)
 
 
 def may_authenticate(widget: ChannelInstance, conversation_id) -> bool:

@@ -49,7 +49,6 @@ class Routing:
 _lock = threading.Lock()
 _version: str | None = None
 _widgets: dict[str, WidgetReads] = {}
-_deployments: dict[str, object] = {}
 _routings: dict[int, Routing] = {}
 
 
@@ -69,7 +68,6 @@ def _valid_for(version: str) -> None:
         with _lock:
             if version != _version:
                 _widgets.clear()
-                _deployments.clear()
                 _routings.clear()
                 _version = version
 
@@ -88,13 +86,7 @@ def widget(widget_id) -> WidgetReads | None:
         with _lock:
             if _version == version:
                 _widgets[key] = reads
-                _deployments.update(reads.deployment_rows)
     return reads
-
-
-def deployment(deployment_id: str):
-    """A deployment of a widget this process holds (None when it holds none with this id)."""
-    return _deployments.get(str(deployment_id))
 
 
 def routing(workstream_id: int) -> Routing:

@@ -84,10 +84,9 @@ class VisitorConsumer(FrameConsumer):
         if self.counted:
             await off_the_loop(ratelimits.close_socket)(self.client)
         if self.conversation_id:
-            await self.channel_layer.group_discard(
-                actions.conversation_group(self.conversation_id), self.channel_name
-            )
-            await presence.leave(self.conversation_id)
+            conversation_id = self.conversation_id
+            await self.stop_listening()
+            await presence.leave(conversation_id)
 
     def expire_start(self) -> None:
         """No first frame in time. A timer's callback, not a task sleeping: a cancelled timer
@@ -122,14 +121,26 @@ class VisitorConsumer(FrameConsumer):
         token = content.get("token")
         if token is not None and not isinstance(token, str):
             raise FrameRefused("bad_frame", "The token is a string or null.")
-        deployment_id = content.get("deployment_id")
-        self.widget, self.deployment = await self.admit(deployment_id)
-        await self.count_start()
-        verified = await self.verified(token)
-        conversation, resume_token = await in_database(customer_sessions.arrive)(
-            self.widget, self.deployment, verified
+        self.widget, self.deployment = await self.admit(content.get("deployment_id"))
+        verified = await self.counted_and_verified(token)
+        # The socket listens to a new conversation before it is stored: what is said in it
+        # afterwards reaches the socket, and its transcript so far comes back as stored.
+        new_id = uuid.uuid4()
+        await self.listen(new_id)
+        try:
+            started = await in_database(customer_sessions.arrive)(
+                self.widget, self.deployment, verified, new_id=new_id
+            )
+        except Exception:
+            await self.stop_listening()
+            raise
+        if started.conversation.pk != new_id:  # the customer's open conversation, continued
+            await self.stop_listening()
+        await self.enter(
+            started.conversation,
+            {"type": "started", "resume_token": started.resume_token},
+            transcript=started.transcript,
         )
-        await self.enter(conversation, {"type": "started", "resume_token": resume_token})
 
     async def frame_resume(self, content):
         conversation_id = content.get("conversation")
@@ -143,7 +154,7 @@ class VisitorConsumer(FrameConsumer):
             conversation = await self.resume_in_app(conversation_id, resume_token)
         else:
             self.widget, _ = await self.admit(None)
-            await self.count_start()
+            await off_the_loop(self.count_start)()
             conversation = await in_database(conversations.check_resume)(
                 self.widget, conversation_id, resume_token
             )
@@ -185,30 +196,32 @@ class VisitorConsumer(FrameConsumer):
     # Steps
 
     async def admit(self, deployment_id):
-        """Load the widget and check the page's origin. Raises Refused."""
+        """Load the widget and check the page's origin: the widget, and the deployment the
+        page matched (None on the platform's own pages). Raises Refused."""
         if deployment_id is not None:
             if not is_uuid(deployment_id):
                 raise FrameRefused("bad_frame", "The deployment_id is a UUID.")
             deployment_id = str(uuid.UUID(deployment_id))
         widget_id = self.scope["url_route"]["kwargs"]["widget_id"]
-        widget, deployments = await in_database(conversations.find_widget)(widget_id)
-        self.widget = widget  # known to a refusal of the origin
+        reads = await in_database(conversations.find_widget)(widget_id)
+        self.widget = reads.widget  # known to a refusal of the origin
         matched = origins.check_origin(
             scope_header(self.scope, "origin"),
             own=self.own_origin,
-            deployments=deployments,
+            deployments=reads.deployments,
             deployment_id=deployment_id,
         )
         if matched is None:
-            return widget, None
-        return widget, await in_database(conversations.find_deployment)(matched.deployment_id)
+            return reads.widget, None
+        return reads.widget, reads.deployment_rows[str(matched.deployment_id)]
 
     async def resume_in_app(self, conversation_id: str, resume_token: str):
         """The conversation a native app (no Origin) resumes: one started through a deployment
         that still allows mobile apps and is active. Raises Refused."""
         widget_id = self.scope["url_route"]["kwargs"]["widget_id"]
-        self.widget, deployments = await in_database(conversations.find_widget)(widget_id)
-        await self.count_start()
+        reads = await in_database(conversations.find_widget)(widget_id)
+        self.widget = reads.widget
+        await off_the_loop(self.count_start)()
         conversation = await in_database(conversations.check_resume)(
             self.widget, conversation_id, resume_token
         )
@@ -217,24 +230,39 @@ class VisitorConsumer(FrameConsumer):
             raise origins.OriginRefused(
                 "origin_not_allowed", "This conversation started on a web page; resume it there."
             )
-        origins.check_app(deployments, deployment_id)
+        origins.check_app(reads.deployments, deployment_id)
         return conversation
 
-    async def count_start(self) -> None:
-        """Count a start or a resume against the address's limit. Raises FrameRefused."""
-        allowed = await off_the_loop(ratelimits.allow_start)(
-            self.client, settings.CC_WIDGET_STARTS_PER_MINUTE
-        )
-        if not allowed:
+    def count_start(self) -> None:
+        """Count a start or a resume against the address's limit (in the shared cache: off the
+        event loop). Raises FrameRefused."""
+        if not ratelimits.allow_start(self.client, settings.CC_WIDGET_STARTS_PER_MINUTE):
             raise FrameRefused("rate_limited", "Too many chats started from here; wait a minute.")
 
     async def verified(self, token: str | None):
         """The token checked (None without one). Raises Refused: the token's code."""
         if not token:
             return None
-        reads_database = conversations.token_reads_database(self.widget)
-        verify = in_database if reads_database else off_the_loop
-        return await verify(conversations.verify_token)(self.widget, token, now=time.time())
+        return await self.off_the_loop_for(token)(conversations.verify_token)(
+            self.widget, token, now=time.time()
+        )
+
+    async def counted_and_verified(self, token: str | None):
+        """Count the start (see count_start), then check its token (see verified), in one
+        trip off the event loop."""
+
+        def count_and_verify(now: float):
+            self.count_start()
+            return conversations.verify_token(self.widget, token, now=now) if token else None
+
+        return await self.off_the_loop_for(token)(count_and_verify)(time.time())
+
+    def off_the_loop_for(self, token: str | None):
+        """Where the token is checked: a code-flow session token against its sign-in's record,
+        on the database thread; any other as CPU work, on a thread of its own."""
+        if token and conversations.token_reads_database(self.widget):
+            return in_database
+        return off_the_loop
 
     async def arrival(self, token: str | None) -> conversations.Arrival:
         """Who arrives with the token (anonymous without one). Raises Refused: the
@@ -242,11 +270,19 @@ class VisitorConsumer(FrameConsumer):
         verified = await self.verified(token)
         return await in_database(conversations.check_arrival)(self.widget, verified)
 
-    async def enter(self, conversation, frame: dict, *, after: int | None = None) -> None:
+    async def enter(
+        self,
+        conversation,
+        frame: dict,
+        *,
+        after: int | None = None,
+        transcript: list[dict] | None = None,
+    ) -> None:
         """Join the conversation, answer the first frame (`started` or `resumed`), then send
-        the messages after `after` (all of them without it). All of it goes out before the
-        socket's next frame is read, so the answer to that frame marks the end of the replay
-        (the transport SDK relies on it)."""
+        its messages: `transcript` (a new conversation's, stored while the socket listened) or
+        else those after `after` (all of them without it), read once the socket listens. All of
+        it goes out before the socket's next frame is read, so the answer to that frame marks
+        the end of the replay (the transport SDK relies on it)."""
         await self.join(conversation)
         await self.send_json(
             {
@@ -255,21 +291,31 @@ class VisitorConsumer(FrameConsumer):
                 "authenticated": conversation.authenticated_now,
             }
         )
-        await self.replay(conversation.pk, after=after)
+        if transcript is None:
+            transcript = await in_database(conversations.transcript)(conversation.pk, after=after)
+        for message in transcript:
+            await self.send_json(message)
         self.schedule_reauthenticate(conversation.authenticated_until)
 
     async def join(self, conversation):
         self.started = True
         self.start_deadline.cancel()
-        self.conversation_id = conversation.pk
-        await self.channel_layer.group_add(
-            actions.conversation_group(conversation.pk), self.channel_name
-        )
+        if self.conversation_id != conversation.pk:
+            await self.listen(conversation.pk)
         await presence.enter(conversation)
 
-    async def replay(self, conversation_id, *, after: int | None):
-        for frame in await in_database(conversations.transcript)(conversation_id, after=after):
-            await self.send_json(frame)
+    async def listen(self, conversation_id) -> None:
+        """Hear the conversation's events."""
+        self.conversation_id = conversation_id
+        await self.channel_layer.group_add(
+            actions.conversation_group(conversation_id), self.channel_name
+        )
+
+    async def stop_listening(self) -> None:
+        await self.channel_layer.group_discard(
+            actions.conversation_group(self.conversation_id), self.channel_name
+        )
+        self.conversation_id = None
 
     def schedule_reauthenticate(self, until: datetime | None) -> None:
         """Ask for a fresh session token ahead of `until`, when the sign-in lapses (replacing

@@ -63,9 +63,9 @@ async def lapse_heard(server, cookie: str, conversation_id: str) -> list[dict]:
 def test_a_lapsed_sign_in_is_told_to_the_agent_once_whatever_the_processes(
     servers, apple_channel, apple_agent
 ):
-    conversation, _ = actions.do_start_conversation(
+    conversation = actions.do_start_conversation(
         apple_channel, deployment=None, identity=None, context={}, dropped=[], customer_id=CUSTOMER
-    )
+    ).conversation
     actions.do_accept_conversation(conversation.pk, acting_user=apple_agent)
     for server in servers:
         sweeping(server)

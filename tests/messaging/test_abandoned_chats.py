@@ -154,7 +154,7 @@ def test_the_command_closes_abandoned_chats_and_says_how_many(chat):
     conversations = [
         actions.do_start_conversation(
             widget, deployment=None, identity=None, context={}, dropped=[]
-        )[0]
+        ).conversation
         for _ in range(3)
     ]
     gone = timezone.now() - ABANDONED_AFTER - timedelta(seconds=1)

@@ -69,10 +69,10 @@ async def closed_for_rights_leaving_every_group(communicator) -> None:
 
 async def waiting_conversation(widget, *, vip: bool) -> str:
     """A new conversation routed to the VIP queue or, when not vip, to General."""
-    conversation, _ = await in_db(actions.do_start_conversation)(
+    started = await in_db(actions.do_start_conversation)(
         widget, deployment=None, identity=None, context={"msdyn_isvip": vip}, dropped=[]
     )
-    return str(conversation.pk)
+    return str(started.conversation.pk)
 
 
 @pytest.fixture
@@ -265,9 +265,9 @@ def test_a_user_who_is_no_longer_an_agent_cannot_accept_a_conversation_of_their_
     chat, on_duty, change
 ):
     widget, _ = chat
-    conversation, _ = actions.do_start_conversation(
+    conversation = actions.do_start_conversation(
         widget, deployment=None, identity=None, context={}, dropped=[]
-    )
+    ).conversation
     ACCEPT_REFUSALS[change](on_duty)
     with pytest.raises(actions.ActionRefused) as refused:
         actions.do_accept_conversation(conversation.pk, acting_user=on_duty)

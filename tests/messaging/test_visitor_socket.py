@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 
 from messaging import widget_socket
 from messaging.models import Contact, Conversation, Message
@@ -314,13 +315,18 @@ async def test_signing_in_mid_chat_needs_the_widget_to_allow_it(chat, keys):
         assert (await communicator.receive_json_from(timeout=5))["code"] == "upgrade_not_allowed"
 
 
-async def test_a_conversation_nobody_can_take_is_refused(chat, keys):
+async def test_a_conversation_nobody_can_take_is_refused_and_nothing_of_it_is_heard(chat, keys):
     widget, _ = chat
     workstream = widget.workstream
     workstream.default_queue = None
     await database_sync_to_async(workstream.save)()
-    frame, close_code = await refused_start(widget.widget_id, token_for(keys))
+    async with socket(widget.widget_id) as communicator:
+        await communicator.send_json_to({"type": "start", "token": token_for(keys)})
+        frame, close_code = await refusal(communicator)
+        # The socket listened to the conversation it was to start, and no longer does.
+        assert not [group for group in get_channel_layer().groups if "conversation" in group]
     assert (frame["code"], close_code) == ("workstream_unavailable", 4403)
+    assert not await database_sync_to_async(Conversation.objects.exists)()
 
 
 async def test_an_unknown_widget_is_refused(db):
