@@ -18,6 +18,9 @@ from messaging.models import Conversation
 logger = logging.getLogger(__name__)
 
 PRESENCE_SECONDS = 60
+# Visitors who left are written down together, at most this long after they left: one write a
+# second for the whole process, not one for each socket that closes.
+LEFT_SECONDS = 1.0
 
 
 class Presence:
@@ -32,6 +35,8 @@ class Presence:
     def __init__(self) -> None:
         self.open: Counter = Counter()
         self.ticker: asyncio.Task | None = None
+        self.left: set = set()
+        self.left_writer: asyncio.Task | None = None
 
     async def enter(self, conversation: Conversation) -> None:
         """The visitor's socket joined: vouch for the chat now, unless it was vouched for in
@@ -44,12 +49,31 @@ class Presence:
             await mark_present([conversation.pk], now)
         self.keep_ticking()
 
-    async def leave(self, conversation_id) -> None:
-        """The visitor's socket closed: the clock of an abandoned chat starts now."""
+    def leave(self, conversation_id) -> None:
+        """The visitor's socket closed: the clock of an abandoned chat starts now, or within
+        LEFT_SECONDS, when the process writes down the visitors who left. (Should the process
+        stop first, the clock started at the last vouch, at most PRESENCE_SECONDS earlier.)"""
         self.open[conversation_id] -= 1
         if self.open[conversation_id] <= 0:
             del self.open[conversation_id]
-        await mark_present([conversation_id], timezone.now())
+        self.left.add(conversation_id)
+        loop = asyncio.get_running_loop()
+        writer = self.left_writer
+        if writer is None or writer.done() or writer.get_loop() is not loop:
+            self.left_writer = loop.create_task(self.write_left(after=LEFT_SECONDS))
+
+    async def write_left(self, *, after: float = 0) -> None:
+        """Write down the visitors who left as seen now (`after` seconds from now), and those
+        who leave meanwhile in the same way, until none is left to write."""
+        while True:
+            await asyncio.sleep(after)
+            left, self.left = self.left, set()
+            if not left:
+                return
+            try:
+                await mark_present(list(left), timezone.now())
+            except Exception:  # the database may be away a while: the next tick vouches anew
+                logger.exception("Could not write down the visitors who left.")
 
     def keep_ticking(self) -> None:
         """Tick on this event loop from its first socket on."""
@@ -68,7 +92,8 @@ class Presence:
     async def tick(self, now: datetime) -> int:
         """Vouch for this process's visitors as of `now` (their chats, and their addresses'
         socket counts), then close the chats abandoned by then; returns how many were
-        closed."""
+        closed. The visitors who left are written down first."""
+        await self.write_left()
         await mark_present(list(self.open), now)
         await sync_to_async(ratelimits.keep_socket_counts, thread_sensitive=False)()
         return await database_sync_to_async(actions.do_close_abandoned_conversations)(now=now)

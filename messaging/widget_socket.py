@@ -86,7 +86,7 @@ class VisitorConsumer(FrameConsumer):
         if self.conversation_id:
             conversation_id = self.conversation_id
             await self.stop_listening()
-            await presence.leave(conversation_id)
+            presence.leave(conversation_id)
 
     def expire_start(self) -> None:
         """No first frame in time. A timer's callback, not a task sleeping: a cancelled timer

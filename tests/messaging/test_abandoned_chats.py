@@ -4,6 +4,7 @@ agents watching the queue see an abandoned chat leave it. Clocks are moved, neve
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from io import StringIO
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from messaging import actions
 from messaging.models import ABANDONED_AFTER, Conversation, Message
-from messaging.presence import presence
+from messaging.presence import LEFT_SECONDS, presence
 from tests.keyserver import token_for
 from tests.messaging.sockets import console, refusal, socket
 
@@ -72,6 +73,17 @@ async def test_a_waiting_chat_whose_visitor_left_ten_minutes_ago_is_closed_as_ab
         )
         frame, code = await refusal(communicator)
     assert (frame["code"], code) == ("resume_invalid", 4401)
+
+
+async def test_visitors_who_left_are_written_down_together_within_a_second(chat, keys):
+    widget, _ = chat
+    started = [await left_chat(widget, keys) for _ in range(3)]
+    all_left = timezone.now()
+
+    await asyncio.wait_for(presence.left_writer, timeout=LEFT_SECONDS + 2)
+
+    seen = {(await conversation_of(one)).visitor_seen_at for one in started}
+    assert len(seen) == 1 and seen.pop() >= all_left
 
 
 async def test_a_waiting_chat_is_kept_until_its_visitor_has_been_gone_ten_minutes(chat, keys):
