@@ -168,10 +168,12 @@ def do_start_conversation(
     customer_id: str | None = None,
     capabilities: str = "",
     conversation_id: uuid.UUID | None = None,
+    routing: start_cache.Routing | None = None,
 ) -> Started:
     """Route and store a new conversation with its first system message; an Apple one names
     its customer (`customer_id`) and what the customer's device can do (`capabilities`). It
     takes `conversation_id` when given: a socket listens to a conversation before it exists.
+    It is routed with `routing` when the start read it with its widget.
 
     Raises ActionRefused with `workstream_unavailable` when no rule routes it and there is no
     default queue.
@@ -179,7 +181,7 @@ def do_start_conversation(
     resume_token = secrets.token_urlsafe(32)
     # Rules, variables and queues as this process keeps them (messaging.start_cache): a change
     # to any of them is seen by the next start in every process.
-    routing = start_cache.routing(channel_instance.workstream_id)
+    routing = routing or start_cache.routing(channel_instance.workstream_id)
     try:
         chosen = choose_route(
             routing.rules,

@@ -146,6 +146,7 @@ def start_conversation(
     arrival: Arrival,
     *,
     conversation_id: uuid.UUID | None = None,
+    routing: start_cache.Routing | None = None,
 ) -> actions.Started:
     return actions.do_start_conversation(
         widget,
@@ -154,6 +155,7 @@ def start_conversation(
         context=arrival.context,
         dropped=arrival.dropped,
         conversation_id=conversation_id,
+        routing=routing,
     )
 
 

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from authsettings import codeflow
 from authsettings.tokens import VerifiedToken
-from messaging import actions, conversations, resume_tokens
+from messaging import actions, conversations, resume_tokens, start_cache
 from messaging.conversations import Arrival
 from messaging.models import ChannelInstance, Conversation, Deployment
 
@@ -34,13 +34,17 @@ def start_or_continue(
     arrival: Arrival,
     *,
     new_id: uuid.UUID | None = None,
+    routing: start_cache.Routing | None = None,
 ) -> actions.Started:
-    """A new conversation (with the id `new_id`, when given); or the customer's open one (see
-    check_open_conversation), signed in afresh with this start's token, with a resume token of
-    this socket's own (the other devices keep theirs). Raises ActionRefused."""
+    """A new conversation (with the id `new_id` and routed with `routing`, when given); or the
+    customer's open one (see check_open_conversation), signed in afresh with this start's
+    token, with a resume token of this socket's own (the other devices keep theirs). Raises
+    ActionRefused."""
     open_one = check_open_conversation(widget, arrival)
     if open_one is None:
-        return conversations.start_conversation(widget, deployment, arrival, conversation_id=new_id)
+        return conversations.start_conversation(
+            widget, deployment, arrival, conversation_id=new_id, routing=routing
+        )
     conversation = conversations.authenticate_conversation(open_one.pk, arrival)
     return actions.Started(conversation, resume_tokens.issue(conversation), transcript=None)
 
@@ -51,11 +55,12 @@ def arrive(
     verified: VerifiedToken | None,
     *,
     new_id: uuid.UUID | None = None,
+    routing: start_cache.Routing | None = None,
 ) -> actions.Started:
     """Who arrives with the verified token (see conversations.check_arrival), then their chat
     started or continued (see start_or_continue). Raises Refused."""
     arrival = conversations.check_arrival(widget, verified)
-    return start_or_continue(widget, deployment, arrival, new_id=new_id)
+    return start_or_continue(widget, deployment, arrival, new_id=new_id, routing=routing)
 
 
 def may_authenticate(widget: ChannelInstance, conversation_id) -> bool:

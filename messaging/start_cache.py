@@ -5,8 +5,8 @@ Every copy is valid for one version, a value in the shared cache (Redis when RED
 so every process sees it). Saving or deleting any record a start reads sets a new version, at
 once and again when the transaction commits, and every process reloads on its next start: a
 change is seen by the next start anywhere. A start then reads the version from the shared
-cache (for its widget, and again for its routing) and the database not at all for these
-records.
+cache once (with its widget, whose reads hold its workstream's routing) and the database not
+at all for these records.
 """
 
 from __future__ import annotations
@@ -27,16 +27,6 @@ VERSION_KEY = "start-cache:version"
 
 
 @dataclass(frozen=True)
-class WidgetReads:
-    """A chat widget as a start reads it. The model instances are shared by every start of the
-    process: read them, never change them."""
-
-    widget: object  # ChannelInstance, its workstream (variables prefetched) and setting loaded
-    deployments: list[origins.DeploymentDomains]
-    deployment_rows: dict[str, object]  # Deployment by its public id
-
-
-@dataclass(frozen=True)
 class Routing:
     """A workstream's routing rules in order, its default queue and its queues by id."""
 
@@ -44,6 +34,18 @@ class Routing:
     default_queue_id: int | None
     variable_types: dict[str, str]
     queues: dict[int, object]
+
+
+@dataclass(frozen=True)
+class WidgetReads:
+    """A chat widget as a start reads it, with its workstream's routing as of the same version.
+    The model instances are shared by every start of the process: read them, never change
+    them."""
+
+    widget: object  # ChannelInstance, its workstream (variables prefetched) and setting loaded
+    deployments: list[origins.DeploymentDomains]
+    deployment_rows: dict[str, object]  # Deployment by its public id
+    routing: Routing
 
 
 _lock = threading.Lock()
@@ -80,7 +82,7 @@ def widget(widget_id) -> WidgetReads | None:
     key = str(widget_id)
     reads = _widgets.get(key)
     if reads is None:
-        reads = _load_widget(key)
+        reads = _load_widget(key, version)
         if reads is None:
             return None
         with _lock:
@@ -93,6 +95,10 @@ def routing(workstream_id: int) -> Routing:
     """The workstream's rules, variables and queues as a start routes with them."""
     version = current_version()
     _valid_for(version)
+    return _routing(workstream_id, version)
+
+
+def _routing(workstream_id: int, version: str) -> Routing:
     found = _routings.get(workstream_id)
     if found is None:
         found = _load_routing(workstream_id)
@@ -102,7 +108,7 @@ def routing(workstream_id: int) -> Routing:
     return found
 
 
-def _load_widget(widget_id: str) -> WidgetReads | None:
+def _load_widget(widget_id: str, version: str) -> WidgetReads | None:
     from messaging.models import ChannelInstance
 
     found = (
@@ -119,6 +125,7 @@ def _load_widget(widget_id: str) -> WidgetReads | None:
         widget=found,
         deployments=origins.deployment_domains(found),
         deployment_rows={str(d.deployment_id): d for d in found.deployments.all()},
+        routing=_routing(found.workstream_id, version),
     )
 
 

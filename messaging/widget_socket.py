@@ -56,6 +56,7 @@ class VisitorConsumer(FrameConsumer):
     async def connect(self):
         self.widget = None
         self.deployment = None
+        self.routing = None
         self.reauthenticate_timer = None
         self.conversation_id = None
         self.started = False
@@ -129,7 +130,7 @@ class VisitorConsumer(FrameConsumer):
         await self.listen(new_id)
         try:
             started = await in_database(customer_sessions.arrive)(
-                self.widget, self.deployment, verified, new_id=new_id
+                self.widget, self.deployment, verified, new_id=new_id, routing=self.routing
             )
         except Exception:
             await self.stop_listening()
@@ -196,8 +197,9 @@ class VisitorConsumer(FrameConsumer):
     # Steps
 
     async def admit(self, deployment_id):
-        """Load the widget and check the page's origin: the widget, and the deployment the
-        page matched (None on the platform's own pages). Raises Refused."""
+        """Load the widget (and its workstream's routing, for the start) and check the page's
+        origin: the widget, and the deployment the page matched (None on the platform's own
+        pages). Raises Refused."""
         if deployment_id is not None:
             if not is_uuid(deployment_id):
                 raise FrameRefused("bad_frame", "The deployment_id is a UUID.")
@@ -205,6 +207,7 @@ class VisitorConsumer(FrameConsumer):
         widget_id = self.scope["url_route"]["kwargs"]["widget_id"]
         reads = await in_database(conversations.find_widget)(widget_id)
         self.widget = reads.widget  # known to a refusal of the origin
+        self.routing = reads.routing
         matched = origins.check_origin(
             scope_header(self.scope, "origin"),
             own=self.own_origin,

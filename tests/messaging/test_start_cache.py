@@ -103,7 +103,7 @@ def start_steps(widget_id, token: str):
     reads = conversations.find_widget(widget_id)
     deployment = reads.deployment_rows[str(reads.deployments[0].deployment_id)]
     verified = conversations.verify_token(reads.widget, token, now=time.time())
-    return customer_sessions.arrive(reads.widget, deployment, verified)
+    return customer_sessions.arrive(reads.widget, deployment, verified, routing=reads.routing)
 
 
 def test_a_start_after_the_first_reads_nothing_from_the_database_besides_its_writes(
