@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from contactcenter.lib.errors import Refused
-from messaging import decisions, resume_tokens, start_cache, sweeps
+from messaging import decisions, message_insert, resume_tokens, start_cache, sweeps
 from messaging.contacts import contact_for_subject
 from messaging.models import (
     AppleAuthenticationRequest,
@@ -240,23 +240,20 @@ def do_post_message(conversation_id, *, sender: str, text: str, acting_user=None
     `bad_frame` once the conversation is closed.
     """
     by_agent = sender == Message.Sender.AGENT
-    with transaction.atomic():
-        current = lock(conversation_id)
+    message = message_insert.insert_if_open(
+        conversation_id,
+        sender=sender,
+        text=text,
+        author_id=getattr(acting_user, "pk", None) if by_agent else None,
+        apple_delivery=pending_delivery() if by_agent else None,
+    )
+    if message is None:  # not stored: say why
         if by_agent:
-            check_held_by(current, acting_user)
-        if current.status == CLOSED:
-            raise ActionRefused("bad_frame", "This conversation is closed; start a new chat.")
-        delivered_by_us = by_agent and current.customer_id
-        message = Message.objects.create(
-            conversation=current,
-            sender=sender,
-            text=text,
-            author=acting_user,
-            **(pending_delivery() if delivered_by_us else {}),
-        )
-        tell(conversation_group(current.pk), message_event(current.pk, message))
-        if delivered_by_us:
-            transaction.on_commit(sweeps.nudge)
+            check_held_by(Conversation.objects.filter(pk=conversation_id).first(), acting_user)
+        raise ActionRefused("bad_frame", "This conversation is closed; start a new chat.")
+    tell(conversation_group(conversation_id), message_event(conversation_id, message))
+    if message.delivery == Message.Delivery.PENDING:
+        transaction.on_commit(sweeps.nudge)
     return message
 
 

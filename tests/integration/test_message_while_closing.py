@@ -1,0 +1,60 @@
+"""A message and a close of its conversation at the same time: the message waits for the close
+and is refused after it, so nothing is said in a conversation once it has closed."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection, transaction
+
+from messaging import actions
+from messaging.models import Conversation, Message
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+LATE = "Are you still there?"
+
+
+def test_a_message_posted_while_its_conversation_closes_waits_and_is_refused(chat):
+    widget, _ = chat
+    conversation = actions.do_start_conversation(
+        widget, deployment=None, identity=None, context={}, dropped=[]
+    ).conversation
+    closing, may_close = threading.Event(), threading.Event()
+
+    def close() -> None:
+        try:
+            with transaction.atomic():
+                actions.lock(conversation.pk)
+                closing.set()
+                may_close.wait(timeout=10)
+                actions.do_close_conversation(conversation, reason=actions.ABANDONED)
+        finally:
+            connection.close()
+
+    refusals: list[str] = []
+
+    def post() -> None:
+        try:
+            actions.do_post_message(conversation.pk, sender=Message.Sender.VISITOR, text=LATE)
+        except actions.ActionRefused as refused:
+            refusals.append(refused.code)
+        finally:
+            connection.close()
+
+    closer = threading.Thread(target=close)
+    closer.start()
+    assert closing.wait(timeout=10)
+    poster = threading.Thread(target=post)
+    poster.start()
+    poster.join(timeout=0.5)
+    still_waiting = poster.is_alive()
+    may_close.set()
+    closer.join(timeout=10)
+    poster.join(timeout=10)
+
+    assert still_waiting
+    assert refusals == ["bad_frame"]
+    assert Conversation.objects.get(pk=conversation.pk).status == Conversation.Status.CLOSED
+    assert not Message.objects.filter(conversation=conversation, text=LATE).exists()
