@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import import_module
 from types import SimpleNamespace
 
@@ -20,9 +21,10 @@ from django.conf import settings
 from django.contrib.auth import get_user, get_user_model, user_logged_out
 from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.db.models import Exists
+from django.db.models.functions import Now
 from django.db.models.signals import m2m_changed, post_init, post_save, pre_delete
-from django.utils import timezone
 
 from messaging.actions import tell
 from messaging.models import AGENTS_GROUP, agent_users
@@ -42,11 +44,29 @@ def is_agent(user) -> bool:
 
 @dataclass(frozen=True)
 class AgentSession:
-    """An agent as a full check of their session found them, and the session's stored data
-    that check read (None where sessions are not kept in the database)."""
+    """An agent as a full check of their session (`session_key`) found them, and the session's
+    stored data that check read (None where sessions are not kept in the database)."""
 
     user: object
+    session_key: str | None
     session_data: str | None
+
+    @cached_property
+    def standing_query(self) -> tuple[str, tuple]:
+        """The SQL and parameters of still_stands' query, built once for the socket's many
+        checks (building it costs more than asking it): the session's row still holds the
+        same data, unexpired by the database's clock, and the user is still an agent with the
+        same password."""
+        same_session = Session.objects.filter(
+            session_key=self.session_key, session_data=self.session_data, expire_date__gt=Now()
+        )
+        standing = (
+            agent_users()
+            .filter(pk=self.user.pk, password=self.user.password)
+            .filter(Exists(same_session))
+            .values("pk")[:1]
+        )
+        return standing.query.sql_with_params()
 
 
 DATABASE_SESSIONS = "django.contrib.sessions.backends.db"
@@ -64,13 +84,13 @@ def agent_of_session(
     stands: the session's row still holds the same data, unexpired, and the user is still an
     agent with the same password. Only when it does not is the full check made again.
     """
-    if known is not None and still_stands(session_key, known):
+    if known is not None and known.session_key == session_key and still_stands(known):
         return known
     session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
     user = get_user(SimpleNamespace(session=session))
     if not is_agent(user):
         return None
-    return AgentSession(user, stored_session_data(session_key))
+    return AgentSession(user, session_key, stored_session_data(session_key))
 
 
 def stored_session_data(session_key: str | None) -> str | None:
@@ -83,18 +103,12 @@ def stored_session_data(session_key: str | None) -> str | None:
     )
 
 
-def still_stands(session_key: str | None, known: AgentSession) -> bool:
+def still_stands(known: AgentSession) -> bool:
     if known.session_data is None:  # not kept in the database (stored_session_data)
         return False
-    same_session = Session.objects.filter(
-        session_key=session_key, session_data=known.session_data, expire_date__gt=timezone.now()
-    )
-    return (
-        agent_users()
-        .filter(pk=known.user.pk, password=known.user.password)
-        .filter(Exists(same_session))
-        .exists()
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(*known.standing_query)
+        return cursor.fetchone() is not None
 
 
 def agent_group(user_id: int) -> str:
