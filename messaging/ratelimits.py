@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-from contactcenter.lib.shared_cache import cache, count_down, count_up
+from contactcenter.lib.shared_cache import count_down, count_up, keep_counters
 
 WINDOW_SECONDS = 60
 MAX_SOCKETS_PER_ADDRESS = 20
@@ -50,10 +50,8 @@ def keep_socket_counts() -> None:
     """Renew the shared counts of the addresses this process holds sockets of, and bring
     back, at least with this process's sockets, a count the safety net forgot: sockets held
     open longer than SOCKET_COUNT_SECONDS still count."""
-    for client_address, held in list(open_here.items()):
-        key = socket_key(client_address)
-        if not cache.add(key, held, timeout=SOCKET_COUNT_SECONDS):
-            cache.touch(key, SOCKET_COUNT_SECONDS)
+    held = {socket_key(address): count for address, count in list(open_here.items())}
+    keep_counters(held, SOCKET_COUNT_SECONDS)
 
 
 def socket_key(client_address: str) -> str:

@@ -66,6 +66,22 @@ def count_down(key: str) -> int | None:
         return None
 
 
+def keep_counters(counts: dict[str, int], timeout: int) -> None:
+    """Renew each counter for `timeout` seconds, bringing back at `counts[key]` one that has
+    expired. On Redis all of them in one round trip (a pipeline), however many there are."""
+    if isinstance(cache, RedisCache):
+        pipeline = cache._cache.get_client(write=True).pipeline(transaction=False)
+        for key, count in counts.items():
+            stored_key = cache.make_and_validate_key(key)
+            pipeline.set(stored_key, count, ex=timeout, nx=True)
+            pipeline.expire(stored_key, timeout)
+        pipeline.execute()
+        return
+    for key, count in counts.items():
+        if not cache.add(key, count, timeout=timeout):
+            cache.touch(key, timeout)
+
+
 def _redis_script(source: str):
     """The Lua script on the shared cache's Redis (sent by its SHA1 after the first call)."""
     return cache._cache.get_client(write=True).register_script(source)

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from contactcenter.lib.shared_cache import count_down, count_up
+from contactcenter.lib.shared_cache import count_down, count_up, keep_counters
 
 pytestmark = pytest.mark.integration
 
@@ -44,3 +44,16 @@ def test_a_renewed_counter_lives_from_its_last_count(key):
     count_up(key, 1, renew=True)
     time.sleep(0.6)
     assert count_up(key, 1) == 3
+
+
+def test_kept_counters_live_on_and_one_that_expired_comes_back_at_its_count(key):
+    other = f"{key}:other"
+    count_up(key, 1)
+    count_up(key, 1)
+    time.sleep(0.6)
+
+    keep_counters({key: 5, other: 3}, 1)
+    time.sleep(0.6)
+
+    assert count_up(key, 1) == 3
+    assert count_up(other, 1) == 4
