@@ -31,7 +31,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from contactcenter.asgi import application
-from messaging import conversations, customer_sessions, origins, start_cache
+from messaging import conversations, customer_sessions, origins
 from workstreams.routing import choose_route
 
 
@@ -80,7 +80,7 @@ def steps(widget_id, token: str, totals, queries) -> None:
     deployment = step("deployment", reads.deployment_rows.get, str(matched.deployment_id))
     verified = step("token", conversations.verify_token, widget, token, now=time.time())
     arrival = step("context", conversations.check_arrival, widget, verified)
-    routing = step("routing", start_cache.routing, widget.workstream_id)
+    routing = reads.routing  # read with the widget, under the same version
     step(
         "routing",
         choose_route,
@@ -94,7 +94,7 @@ def steps(widget_id, token: str, totals, queries) -> None:
     with CaptureQueriesContext(connection) as captured:
         began = time.perf_counter()
         profile.enable()
-        customer_sessions.start_or_continue(widget, deployment, arrival)
+        customer_sessions.start_or_continue(widget, deployment, arrival, routing=routing)
         profile.disable()
         elapsed = time.perf_counter() - began
     inside = pstats.Stats(profile).stats

@@ -173,7 +173,7 @@ def do_start_conversation(
     """Route and store a new conversation with its first system message; an Apple one names
     its customer (`customer_id`) and what the customer's device can do (`capabilities`). It
     takes `conversation_id` when given: a socket listens to a conversation before it exists.
-    It is routed with `routing` when the start read it with its widget.
+    It is routed with `routing` when the start read it with its widget. Returns a Started.
 
     Raises ActionRefused with `workstream_unavailable` when no rule routes it and there is no
     default queue.
@@ -201,7 +201,7 @@ def do_start_conversation(
     contact = identity.contact() if identity else None
     with transaction.atomic():
         conversation = Conversation.objects.create(
-            id=conversation_id or uuid.uuid4(),
+            **({"id": conversation_id} if conversation_id else {}),
             channel_instance=channel_instance,
             deployment=deployment,
             authenticated=identity is not None,

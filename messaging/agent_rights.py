@@ -55,8 +55,9 @@ class AgentSession:
     def standing_query(self) -> tuple[str, tuple]:
         """The SQL and parameters of still_stands' query, built once for the socket's many
         checks (building it costs more than asking it): the session's row still holds the
-        same data, unexpired by the database's clock, and the user is still an agent with the
-        same password."""
+        same data, unexpired, and the user is still an agent with the same password. Expiry
+        is judged by the database's clock (the query's parameters never change), the full
+        check's by the server's: the two agree as far as the machines' clocks do."""
         same_session = Session.objects.filter(
             session_key=self.session_key, session_data=self.session_data, expire_date__gt=Now()
         )

@@ -17,11 +17,19 @@ from django.utils import timezone
 
 from messaging.models import Conversation, Message
 
-INSERT = """
-INSERT INTO {message} (
-    conversation_id, sender, author_id, text, sent_at,
-    delivery, delivery_attempts, next_delivery_at
+# Every column of a message but its id, in the order the SELECT below gives their values.
+COLUMNS = (
+    "conversation_id",
+    "sender",
+    "author_id",
+    "text",
+    "sent_at",
+    "delivery",
+    "delivery_attempts",
+    "next_delivery_at",
 )
+INSERT = """
+INSERT INTO {message} ({columns})
 SELECT conversation.id, %s, %s, %s, %s, {delivery}, 0, {next_delivery_at}
 FROM {conversation} AS conversation
 WHERE conversation.id = %s AND conversation.status <> %s {held}
@@ -41,12 +49,16 @@ def insert_if_open(
     apple_delivery: dict | None = None,
 ) -> Message | None:
     """Store the message in its conversation, unless the conversation is closed or, for an
-    agent's message, not held by its author. In an Apple customer's conversation it takes the
-    `apple_delivery` fields (`delivery`, `next_delivery_at`) when given. Returns the message,
-    or None when not stored."""
+    agent's message, not held by its author (actions.check_held_by says so in Python, for the
+    refusal). In an Apple customer's conversation it takes the `apple_delivery` fields
+    (`delivery`, `next_delivery_at`) when given. Returns the message, or None when not stored.
+
+    Its `sent_at` is the time the statement leaves: a message that waited for the row lock
+    behind another may read a moment earlier than it (transcripts are in id order)."""
     by_agent = sender == Message.Sender.AGENT
     sql = INSERT.format(
         message=connection.ops.quote_name(Message._meta.db_table),
+        columns=", ".join(COLUMNS),
         conversation=connection.ops.quote_name(Conversation._meta.db_table),
         delivery=FOR_APPLE_CUSTOMER if apple_delivery else "NULL",
         next_delivery_at=FOR_APPLE_CUSTOMER if apple_delivery else "NULL",

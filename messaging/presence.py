@@ -60,20 +60,25 @@ class Presence:
         loop = asyncio.get_running_loop()
         writer = self.left_writer
         if writer is None or writer.done() or writer.get_loop() is not loop:
-            self.left_writer = loop.create_task(self.write_left(after=LEFT_SECONDS))
+            self.left_writer = loop.create_task(self.keep_writing_left())
 
-    async def write_left(self, *, after: float = 0) -> None:
-        """Write down the visitors who left as seen now (`after` seconds from now), and those
-        who leave meanwhile in the same way, until none is left to write."""
-        while True:
-            await asyncio.sleep(after)
-            left, self.left = self.left, set()
-            if not left:
-                return
-            try:
-                await mark_present(list(left), timezone.now())
-            except Exception:  # the database may be away a while: the next tick vouches anew
-                logger.exception("Could not write down the visitors who left.")
+    async def keep_writing_left(self) -> None:
+        """Every LEFT_SECONDS, write down the visitors who left, until none is left to."""
+        while self.left:
+            await asyncio.sleep(LEFT_SECONDS)
+            await self.write_left()
+
+    async def write_left(self) -> None:
+        """Write down the visitors who left so far as seen now. Those a failed write could not
+        are written with the next."""
+        left, self.left = self.left, set()
+        if not left:
+            return
+        try:
+            await mark_present(list(left), timezone.now())
+        except Exception:  # the database may be away a while
+            self.left |= left
+            logger.exception("Could not write down the visitors who left.")
 
     def keep_ticking(self) -> None:
         """Tick on this event loop from its first socket on."""

@@ -30,9 +30,13 @@ def allow_start(client_address: str, per_minute: int, *, now: float | None = Non
 def open_socket(client_address: str) -> bool:
     """Count a socket opened from an address; False, and not counted, when the address
     already has MAX_SOCKETS_PER_ADDRESS open. Each True is paired with a close_socket()."""
-    key = socket_key(client_address)
-    if count_up(key, SOCKET_COUNT_SECONDS, renew=True) > MAX_SOCKETS_PER_ADDRESS:
-        count_down(key)
+    counted = count_up(
+        socket_key(client_address),
+        SOCKET_COUNT_SECONDS,
+        renew=True,
+        limit=MAX_SOCKETS_PER_ADDRESS,
+    )
+    if counted > MAX_SOCKETS_PER_ADDRESS:
         return False
     open_here[client_address] += 1
     return True

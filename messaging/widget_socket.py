@@ -243,29 +243,29 @@ class VisitorConsumer(FrameConsumer):
             raise FrameRefused("rate_limited", "Too many chats started from here; wait a minute.")
 
     async def verified(self, token: str | None):
-        """The token checked (None without one). Raises Refused: the token's code."""
+        """The token checked (None without one): a code-flow session token against its
+        sign-in's record, on the database thread; any other as CPU work, on a thread of its
+        own. Raises Refused: the token's code."""
         if not token:
             return None
-        return await self.off_the_loop_for(token)(conversations.verify_token)(
-            self.widget, token, now=time.time()
-        )
+        check = in_database if self.token_reads_database(token) else off_the_loop
+        return await check(conversations.verify_token)(self.widget, token, now=time.time())
 
     async def counted_and_verified(self, token: str | None):
-        """Count the start (see count_start), then check its token (see verified), in one
-        trip off the event loop."""
+        """Count the start (see count_start), then check its token (see verified): both in one
+        trip off the event loop, unless the check reads the database."""
+        if self.token_reads_database(token):
+            await off_the_loop(self.count_start)()
+            return await self.verified(token)
 
         def count_and_verify(now: float):
             self.count_start()
             return conversations.verify_token(self.widget, token, now=now) if token else None
 
-        return await self.off_the_loop_for(token)(count_and_verify)(time.time())
+        return await off_the_loop(count_and_verify)(time.time())
 
-    def off_the_loop_for(self, token: str | None):
-        """Where the token is checked: a code-flow session token against its sign-in's record,
-        on the database thread; any other as CPU work, on a thread of its own."""
-        if token and conversations.token_reads_database(self.widget):
-            return in_database
-        return off_the_loop
+    def token_reads_database(self, token: str | None) -> bool:
+        return bool(token) and conversations.token_reads_database(self.widget)
 
     async def arrival(self, token: str | None) -> conversations.Arrival:
         """Who arrives with the token (anonymous without one). Raises Refused: the

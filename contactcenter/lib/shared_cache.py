@@ -8,11 +8,15 @@ one client instead; Django's Redis and local-memory backends are safe to share a
 
 from __future__ import annotations
 
+import functools
+
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.functional import SimpleLazyObject, empty
+from redis import Redis
+from redis.commands.core import Script
 
 cache = SimpleLazyObject(lambda: caches.create_connection("default"))
 
@@ -31,7 +35,12 @@ def follow_caches_setting(*, setting: str, **kwargs) -> None:
 COUNT_UP_SCRIPT = """
 redis.call('SET', KEYS[1], 0, 'EX', ARGV[1], 'NX')
 local count = redis.call('INCR', KEYS[1])
-if ARGV[2] == '1' then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local limit = tonumber(ARGV[3])
+if limit > 0 and count > limit then
+    redis.call('DECR', KEYS[1])
+elseif ARGV[2] == '1' then
+    redis.call('EXPIRE', KEYS[1], ARGV[1])
+end
 return count
 """
 COUNT_DOWN_SCRIPT = """
@@ -40,18 +49,21 @@ return false
 """
 
 
-def count_up(key: str, timeout: int, *, renew: bool = False) -> int:
+def count_up(key: str, timeout: int, *, renew: bool = False, limit: int = 0) -> int:
     """Add one to a shared counter that starts at zero and lives `timeout` seconds from its
-    first count (from this count, with `renew`); returns the new count."""
+    first count (from this count, with `renew`); returns the new count. With a `limit`, a
+    count past it is taken back at once and renews nothing: the number returned is then over
+    the limit, and the counter is as it was."""
     if isinstance(cache, RedisCache):
-        script = _redis_script(COUNT_UP_SCRIPT)
-        return script(keys=[cache.make_and_validate_key(key)], args=[timeout, int(renew)])
+        return _run_script(COUNT_UP_SCRIPT, key, timeout, int(renew), limit)
     cache.add(key, 0, timeout=timeout)
     try:
         count = cache.incr(key)
     except ValueError:  # expired between add and incr
         cache.set(key, count := 1, timeout=timeout)
-    if renew:
+    if 0 < limit < count:
+        count_down(key)
+    elif renew:
         cache.touch(key, timeout)
     return count
 
@@ -59,7 +71,7 @@ def count_up(key: str, timeout: int, *, renew: bool = False) -> int:
 def count_down(key: str) -> int | None:
     """Take one from a shared counter; None, and nothing counted, when it has expired."""
     if isinstance(cache, RedisCache):
-        return _redis_script(COUNT_DOWN_SCRIPT)(keys=[cache.make_and_validate_key(key)])
+        return _run_script(COUNT_DOWN_SCRIPT, key)
     try:
         return cache.decr(key)
     except ValueError:
@@ -70,7 +82,7 @@ def keep_counters(counts: dict[str, int], timeout: int) -> None:
     """Renew each counter for `timeout` seconds, bringing back at `counts[key]` one that has
     expired. On Redis all of them in one round trip (a pipeline), however many there are."""
     if isinstance(cache, RedisCache):
-        pipeline = cache._cache.get_client(write=True).pipeline(transaction=False)
+        pipeline = _redis_client().pipeline(transaction=False)
         for key, count in counts.items():
             stored_key = cache.make_and_validate_key(key)
             pipeline.set(stored_key, count, ex=timeout, nx=True)
@@ -82,6 +94,20 @@ def keep_counters(counts: dict[str, int], timeout: int) -> None:
             cache.touch(key, timeout)
 
 
-def _redis_script(source: str):
-    """The Lua script on the shared cache's Redis (sent by its SHA1 after the first call)."""
-    return cache._cache.get_client(write=True).register_script(source)
+def _run_script(source: str, key: str, *args) -> int | None:
+    """Run a Lua script on the shared cache's Redis, on the key as the cache stores it."""
+    return _script(source)(
+        keys=[cache.make_and_validate_key(key)], args=args, client=_redis_client()
+    )
+
+
+@functools.cache
+def _script(source: str) -> Script:
+    """The script, sent by its SHA1 after its first run (bound to no client: each run names
+    the client, which changes with the CACHES setting)."""
+    return Script(None, source.encode())
+
+
+def _redis_client() -> Redis:
+    """A client of the shared cache's Redis (Django's Redis cache keeps its connection pool)."""
+    return cache._cache.get_client(write=True)

@@ -1,6 +1,6 @@
-"""The shared counters the limits count with (sockets and starts per address), on the
-local-memory cache of one process and again on Redis (the integration run), where each is one
-round trip."""
+"""The shared counters the limits count with (sockets, starts and failed token requests per
+address; the sample portal's Apple entries), on the local-memory cache of one process and
+again on Redis (the integration run), where each is one round trip."""
 
 from __future__ import annotations
 
@@ -57,3 +57,13 @@ def test_kept_counters_live_on_and_one_that_expired_comes_back_at_its_count(key)
 
     assert count_up(key, 1) == 3
     assert count_up(other, 1) == 4
+
+
+def test_a_count_past_its_limit_is_taken_back_and_renews_nothing(key):
+    assert [count_up(key, 1, renew=True, limit=2) for _ in range(3)] == [1, 2, 3]
+    time.sleep(0.6)
+    assert count_up(key, 1, renew=True, limit=2) == 3
+    time.sleep(0.6)
+    # The refused counts did not keep the counter alive: it expired a second after its last
+    # count within the limit.
+    assert count_up(key, 1, renew=True, limit=2) == 1

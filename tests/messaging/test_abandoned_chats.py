@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from contextlib import AsyncExitStack
 from datetime import timedelta
 from io import StringIO
 
@@ -15,8 +16,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from messaging import actions
+from messaging import presence as presence_module
 from messaging.models import ABANDONED_AFTER, Conversation, Message
-from messaging.presence import LEFT_SECONDS, presence
+from messaging.presence import presence
 from tests.keyserver import token_for
 from tests.messaging.sockets import console, refusal, socket
 
@@ -75,12 +77,15 @@ async def test_a_waiting_chat_whose_visitor_left_ten_minutes_ago_is_closed_as_ab
     assert (frame["code"], code) == ("resume_invalid", 4401)
 
 
-async def test_visitors_who_left_are_written_down_together_within_a_second(chat, keys):
+async def test_visitors_who_left_are_written_down_together_soon_after(chat, keys, monkeypatch):
+    monkeypatch.setattr(presence_module, "LEFT_SECONDS", 0.5)
     widget, _ = chat
-    started = [await left_chat(widget, keys) for _ in range(3)]
+    async with AsyncExitStack() as pages:
+        sockets = [await pages.enter_async_context(socket(widget.widget_id)) for _ in range(3)]
+        started = [await start(communicator, keys) for communicator in sockets]
     all_left = timezone.now()
 
-    await asyncio.wait_for(presence.left_writer, timeout=LEFT_SECONDS + 2)
+    await asyncio.wait_for(presence.left_writer, timeout=5)
 
     seen = {(await conversation_of(one)).visitor_seen_at for one in started}
     assert len(seen) == 1 and seen.pop() >= all_left

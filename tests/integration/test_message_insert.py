@@ -1,5 +1,6 @@
-"""A message and a close of its conversation at the same time: the message waits for the close
-and is refused after it, so nothing is said in a conversation once it has closed."""
+"""A message stored in one statement (messaging.message_insert): it fills every column of a
+message, and one posted while its conversation closes waits for the close and is refused
+after it, so nothing is said in a conversation once it has closed."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from messaging import actions
+from messaging import actions, message_insert
 from messaging.models import Conversation, Message
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -58,3 +59,9 @@ def test_a_message_posted_while_its_conversation_closes_waits_and_is_refused(cha
     assert refusals == ["bad_frame"]
     assert Conversation.objects.get(pk=conversation.pk).status == Conversation.Status.CLOSED
     assert not Message.objects.filter(conversation=conversation, text=LATE).exists()
+
+
+def test_a_message_stored_in_one_statement_fills_every_column_of_a_message():
+    assert set(message_insert.COLUMNS) == {
+        field.column for field in Message._meta.concrete_fields if not field.primary_key
+    }
