@@ -376,21 +376,26 @@ def do_close_conversation(
 
 def do_close_abandoned_conversations(*, now: datetime) -> int:
     """Close the waiting chats whose visitor has been gone ABANDONED_AFTER at `now`, a batch
-    per transaction, and return how many. Processes sweeping at once each claim rows no other
-    has locked (SKIP LOCKED), so a conversation is closed once."""
+    at a time (see do_close_abandoned_batch), and return how many."""
     closed = 0
-    while True:
-        with transaction.atomic():
-            batch = list(
-                Conversation.objects.abandoned(now)
-                .select_for_update(skip_locked=True)
-                .order_by("visitor_seen_at")[:SWEEP_BATCH]
-            )
-            for conversation in batch:
-                do_close_conversation(conversation, reason=ABANDONED)
-        closed += len(batch)
-        if len(batch) < SWEEP_BATCH:
-            return closed
+    while (batch := do_close_abandoned_batch(now=now)) == SWEEP_BATCH:
+        closed += batch
+    return closed + batch
+
+
+def do_close_abandoned_batch(*, now: datetime) -> int:
+    """Close up to SWEEP_BATCH of the chats abandoned at `now` in one transaction; returns how
+    many. Processes sweeping at once each claim rows no other has locked (SKIP LOCKED), so a
+    conversation is closed once."""
+    with transaction.atomic():
+        batch = list(
+            Conversation.objects.abandoned(now)
+            .select_for_update(skip_locked=True)
+            .order_by("visitor_seen_at")[:SWEEP_BATCH]
+        )
+        for conversation in batch:
+            do_close_conversation(conversation, reason=ABANDONED)
+    return len(batch)
 
 
 def do_authenticate_conversation(

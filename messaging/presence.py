@@ -101,7 +101,13 @@ class Presence:
         await self.write_left()
         await mark_present(list(self.open), now)
         await sync_to_async(ratelimits.keep_socket_counts, thread_sensitive=False)()
-        return await database_sync_to_async(actions.do_close_abandoned_conversations)(now=now)
+        # A batch at a time: the sockets' database work, on the same thread, goes on between
+        # batches, however many chats a crashed process left to close.
+        close_batch = database_sync_to_async(actions.do_close_abandoned_batch)
+        closed = 0
+        while (batch := await close_batch(now=now)) == actions.SWEEP_BATCH:
+            closed += batch
+        return closed + batch
 
 
 presence = Presence()

@@ -185,3 +185,18 @@ def test_the_command_closes_abandoned_chats_and_says_how_many(chat):
     assert json.loads(out.getvalue()) == {"closed": 2}
     assert Conversation.objects.filter(status=Conversation.Status.CLOSED).count() == 2
     assert Message.objects.filter(text__startswith="The customer left").count() == 2
+
+
+async def test_the_presence_tick_closes_every_abandoned_chat_a_batch_at_a_time(chat, monkeypatch):
+    monkeypatch.setattr(actions, "SWEEP_BATCH", 2)
+    widget, _ = chat
+    for _ in range(5):
+        await in_db(actions.do_start_conversation)(
+            widget, deployment=None, identity=None, context={}, dropped=[]
+        )
+
+    closed = await presence.tick(timezone.now() + ABANDONED_AFTER * 2)
+
+    assert closed == 5
+    statuses = await in_db(lambda: set(Conversation.objects.values_list("status", flat=True)))()
+    assert statuses == {Conversation.Status.CLOSED}
