@@ -48,7 +48,10 @@ class Outbox:
             with contextlib.suppress(RuntimeError):  # closed since: sent at once below
                 loop.call_soon_threadsafe(self.queue.put_nowait, (group, event))
                 return
-        async_to_sync(get_channel_layer().group_send)(group, event)
+        # Sent at once, from this thread. Where the loop that served the process has stopped
+        # (the process is ending), on a loop of this thread's own: asgiref would hand the send
+        # to the stopped loop, and the thread, and the process's exit, would wait forever.
+        async_to_sync(get_channel_layer().group_send, force_new_loop=loop is not None)(group, event)
 
     async def send_in_order(self, queue: asyncio.Queue) -> None:
         while True:

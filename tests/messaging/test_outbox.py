@@ -1,0 +1,52 @@
+"""The outbox when the event loop that sent its events has stopped, as a server's does when it
+is told to end while its database thread is still at work."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+
+from messaging.outbox import Outbox
+
+GROUP = "outbox-test"
+
+
+def test_an_event_told_after_the_event_loop_stopped_is_sent_and_the_thread_goes_on():
+    layer = get_channel_layer()
+    outbox = Outbox()
+    loop = asyncio.new_event_loop()
+    at_work, loop_stopped, told = threading.Event(), threading.Event(), threading.Event()
+
+    def database_work() -> None:  # on a worker thread of the loop, as a socket's work is
+        at_work.set()
+        loop_stopped.wait(timeout=10)
+        outbox.put(GROUP, {"type": "test.event"})
+        told.set()
+
+    async def serve() -> str:
+        outbox.attach()
+        channel = await layer.new_channel()
+        await layer.group_add(GROUP, channel)
+        return channel
+
+    channel = loop.run_until_complete(serve())
+    work = loop.create_task(sync_to_async(database_work, thread_sensitive=False)())
+    server = threading.Thread(target=loop.run_forever)
+    server.start()
+    assert at_work.wait(timeout=10)
+    loop.call_soon_threadsafe(loop.stop)
+    server.join(timeout=10)
+    loop_stopped.set()
+    try:
+        assert told.wait(timeout=10)
+        event = loop.run_until_complete(asyncio.wait_for(layer.receive(channel), timeout=5))
+        assert event == {"type": "test.event"}
+    finally:
+        outbox.sender.cancel()
+        loop.run_until_complete(asyncio.gather(work, outbox.sender, return_exceptions=True))
+        loop.run_until_complete(layer.group_discard(GROUP, channel))
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
