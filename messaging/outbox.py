@@ -48,10 +48,12 @@ class Outbox:
             with contextlib.suppress(RuntimeError):  # closed since: sent at once below
                 loop.call_soon_threadsafe(self.queue.put_nowait, (group, event))
                 return
-        # Sent at once, from this thread. Where the loop that served the process has stopped
-        # (the process is ending), on a loop of this thread's own: asgiref would hand the send
-        # to the stopped loop, and the thread, and the process's exit, would wait forever.
-        async_to_sync(get_channel_layer().group_send, force_new_loop=loop is not None)(group, event)
+        # Sent at once, this thread waiting. Where the loop that served the process has stopped
+        # but is not closed yet (the process is ending), on a new event loop: asgiref would
+        # hand the send to the stopped loop, and the thread, and the process's exit, would wait
+        # forever. (Events still queued for the stopped loop are not sent.)
+        stopping = loop is not None and not loop.is_closed()
+        async_to_sync(get_channel_layer().group_send, force_new_loop=stopping)(group, event)
 
     async def send_in_order(self, queue: asyncio.Queue) -> None:
         while True:

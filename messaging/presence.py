@@ -57,6 +57,10 @@ class Presence:
         if self.open[conversation_id] <= 0:
             del self.open[conversation_id]
         self.left.add(conversation_id)
+        self.write_left_soon()
+
+    def write_left_soon(self) -> None:
+        """Have the visitors who left written down within LEFT_SECONDS, by one task per loop."""
         loop = asyncio.get_running_loop()
         writer = self.left_writer
         if writer is None or writer.done() or writer.get_loop() is not loop:
@@ -78,6 +82,7 @@ class Presence:
             await mark_present(list(left), timezone.now())
         except Exception:  # the database may be away a while
             self.left |= left
+            self.write_left_soon()
             logger.exception("Could not write down the visitors who left.")
 
     def keep_ticking(self) -> None:
@@ -105,7 +110,7 @@ class Presence:
         # batches, however many chats a crashed process left to close.
         close_batch = database_sync_to_async(actions.do_close_abandoned_batch)
         closed = 0
-        while (batch := await close_batch(now=now)) == actions.SWEEP_BATCH:
+        while (batch := await close_batch(now=now)) == actions.ABANDONED_BATCH:
             closed += batch
         return closed + batch
 

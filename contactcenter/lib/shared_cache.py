@@ -30,7 +30,7 @@ def follow_caches_setting(*, setting: str, **kwargs) -> None:
 
 # Shared counters. On Redis each is one round trip (a script runs at once, so the steps cannot
 # interleave with another process's); elsewhere (the local-memory cache of one process) the
-# cache's own add, incr and touch do the same.
+# cache's own add, incr, decr and touch do the same.
 
 COUNT_UP_SCRIPT = """
 redis.call('SET', KEYS[1], 0, 'EX', ARGV[1], 'NX')

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from io import StringIO
@@ -187,16 +188,34 @@ def test_the_command_closes_abandoned_chats_and_says_how_many(chat):
     assert Message.objects.filter(text__startswith="The customer left").count() == 2
 
 
-async def test_the_presence_tick_closes_every_abandoned_chat_a_batch_at_a_time(chat, monkeypatch):
-    monkeypatch.setattr(actions, "SWEEP_BATCH", 2)
+async def test_the_presence_tick_lets_socket_work_through_between_batches(chat, monkeypatch):
+    monkeypatch.setattr(actions, "ABANDONED_BATCH", 2)
     widget, _ = chat
     for _ in range(5):
         await in_db(actions.do_start_conversation)(
             widget, deployment=None, identity=None, context={}, dropped=[]
         )
+    order: list[str] = []
+    batch_running, socket_work_queued = threading.Event(), threading.Event()
+    close_batch = actions.do_close_abandoned_batch
 
-    closed = await presence.tick(timezone.now() + ABANDONED_AFTER * 2)
+    def first_batch_waits(*, now):
+        order.append("batch")
+        if len(order) == 1:
+            batch_running.set()
+            socket_work_queued.wait(timeout=5)
+        return close_batch(now=now)
 
-    assert closed == 5
+    monkeypatch.setattr(actions, "do_close_abandoned_batch", first_batch_waits)
+
+    tick = asyncio.ensure_future(presence.tick(timezone.now() + ABANDONED_AFTER * 2))
+    assert await asyncio.to_thread(batch_running.wait, 5)
+    socket_work = asyncio.ensure_future(in_db(order.append)("socket work"))
+    await asyncio.sleep(0.1)  # queued on the database thread, behind the first batch
+    socket_work_queued.set()
+
+    assert await tick == 5
+    await socket_work
+    assert order == ["batch", "socket work", "batch", "batch"]
     statuses = await in_db(lambda: set(Conversation.objects.values_list("status", flat=True)))()
     assert statuses == {Conversation.Status.CLOSED}
