@@ -123,12 +123,8 @@ CLOSED_TEXT = {
     LOGOUT: "The customer signed out; the conversation is closed.",
     BY_CUSTOMER: "The customer closed the conversation.",
 }
-# Lapsed sign-ins announced per sweep (the sweeps run off the sockets' database thread).
+# Lapsed sign-ins announced, or abandoned conversations closed, per transaction of a sweep.
 SWEEP_BATCH = 100
-# Abandoned conversations closed per transaction. A server process closes one batch per trip to
-# its database thread, which its sockets' work waits behind: a small batch keeps that wait
-# short.
-ABANDONED_BATCH = 20
 
 
 def lock(conversation_id) -> Conversation:
@@ -382,20 +378,20 @@ def do_close_abandoned_conversations(*, now: datetime) -> int:
     """Close the waiting chats whose visitor has been gone ABANDONED_AFTER at `now`, a batch
     at a time (see do_close_abandoned_batch), and return how many."""
     closed = 0
-    while (batch := do_close_abandoned_batch(now=now)) == ABANDONED_BATCH:
+    while (batch := do_close_abandoned_batch(now=now)) == SWEEP_BATCH:
         closed += batch
     return closed + batch
 
 
 def do_close_abandoned_batch(*, now: datetime) -> int:
-    """Close up to ABANDONED_BATCH of the chats abandoned at `now` in one transaction; returns how
+    """Close up to SWEEP_BATCH of the chats abandoned at `now` in one transaction; returns how
     many. Processes sweeping at once each claim rows no other has locked (SKIP LOCKED), so a
     conversation is closed once."""
     with transaction.atomic():
         batch = list(
             Conversation.objects.abandoned(now)
             .select_for_update(skip_locked=True)
-            .order_by("visitor_seen_at")[:ABANDONED_BATCH]
+            .order_by("visitor_seen_at")[:SWEEP_BATCH]
         )
         for conversation in batch:
             do_close_conversation(conversation, reason=ABANDONED)

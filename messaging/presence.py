@@ -110,7 +110,7 @@ class Presence:
         # batches, however many chats a crashed process left to close.
         close_batch = database_sync_to_async(actions.do_close_abandoned_batch)
         closed = 0
-        while (batch := await close_batch(now=now)) == actions.ABANDONED_BATCH:
+        while (batch := await close_batch(now=now)) == actions.SWEEP_BATCH:
             closed += batch
         return closed + batch
 

@@ -19,7 +19,7 @@ SWEEPERS = 3
 
 def test_sweeps_running_at_once_close_each_abandoned_chat_once(chat):
     widget, _ = chat
-    due = actions.ABANDONED_BATCH * 2 + 10
+    due = actions.SWEEP_BATCH * 2 + 10
     for _ in range(due):
         actions.do_start_conversation(
             widget, deployment=None, identity=None, context={}, dropped=[]

@@ -189,7 +189,7 @@ def test_the_command_closes_abandoned_chats_and_says_how_many(chat):
 
 
 async def test_the_presence_tick_lets_socket_work_through_between_batches(chat, monkeypatch):
-    monkeypatch.setattr(actions, "ABANDONED_BATCH", 2)
+    monkeypatch.setattr(actions, "SWEEP_BATCH", 2)
     widget, _ = chat
     for _ in range(5):
         await in_db(actions.do_start_conversation)(
