@@ -132,8 +132,9 @@ def lock(conversation_id) -> Conversation:
     return Conversation.objects.select_for_update().get(pk=conversation_id)
 
 
-def check_held_by(conversation: Conversation | None, agent) -> Conversation:
+def check_held_by(conversation_id, agent) -> Conversation:
     """The conversation, when the agent has accepted it. Raises ActionRefused (`not_found`)."""
+    conversation = Conversation.objects.filter(pk=conversation_id).first()
     if (
         conversation is None
         or getattr(agent, "pk", None) is None
@@ -249,7 +250,7 @@ def do_post_message(conversation_id, *, sender: str, text: str, acting_user=None
     )
     if message is None:  # not stored: say why
         if by_agent:
-            check_held_by(Conversation.objects.filter(pk=conversation_id).first(), acting_user)
+            check_held_by(conversation_id, acting_user)
         raise ActionRefused("bad_frame", "This conversation is closed; start a new chat.")
     tell(conversation_group(conversation_id), message_event(conversation_id, message))
     if message.delivery == Message.Delivery.PENDING:

@@ -216,7 +216,7 @@ def queue_ids_of(agent) -> list[int]:
 
 def check_agent_conversation(conversation_id: str, agent) -> Conversation:
     """The conversation the agent has accepted. Raises ActionRefused (`not_found`)."""
-    return actions.check_held_by(Conversation.objects.filter(pk=conversation_id).first(), agent)
+    return actions.check_held_by(conversation_id, agent)
 
 
 def accept_conversation(conversation_id: str, agent) -> tuple[dict, list[dict]]:
