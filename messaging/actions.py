@@ -200,35 +200,32 @@ def do_start_conversation(
     else:
         who = "a verified customer" if identity else "an anonymous visitor"
     contact = identity.contact() if identity else None
-    with transaction.atomic():
-        conversation = Conversation.objects.create(
-            **({"id": conversation_id} if conversation_id else {}),
-            channel_instance=channel_instance,
-            deployment=deployment,
-            authenticated=identity is not None,
-            authenticated_until=identity.authenticated_until if identity else None,
-            subject=identity.subject if identity else None,
-            authentication=authentication_of(identity, dropped),
-            contact=contact,
-            context=context,
-            queue=routing.queues[chosen.queue_id],
-            priority=chosen.priority,
-            resume_token_hash=hash_resume_token(resume_token),
-            visitor_seen_at=timezone.now()
-            if channel_instance.kind == ChannelInstance.Kind.CHAT_WIDGET
-            else None,
-            customer_id=customer_id,
-            capabilities=capabilities,
-        )
-        first = Message.objects.create(
-            conversation=conversation,
-            sender=Message.Sender.SYSTEM,
-            text=f"Conversation started by {who}.",
-        )
-        tell(
-            queue_group(conversation.queue_id),
-            {"type": "queue.waiting", "conversation": conversation_summary(conversation)},
-        )
+    conversation = Conversation(
+        **({"id": conversation_id} if conversation_id else {}),
+        channel_instance=channel_instance,
+        deployment=deployment,
+        authenticated=identity is not None,
+        authenticated_until=identity.authenticated_until if identity else None,
+        subject=identity.subject if identity else None,
+        authentication=authentication_of(identity, dropped),
+        contact=contact,
+        context=context,
+        queue=routing.queues[chosen.queue_id],
+        priority=chosen.priority,
+        resume_token_hash=hash_resume_token(resume_token),
+        visitor_seen_at=timezone.now()
+        if channel_instance.kind == ChannelInstance.Kind.CHAT_WIDGET
+        else None,
+        customer_id=customer_id,
+        capabilities=capabilities,
+    )
+    first = message_insert.insert_with_conversation(
+        conversation, sender=Message.Sender.SYSTEM, text=f"Conversation started by {who}."
+    )
+    tell(
+        queue_group(conversation.queue_id),
+        {"type": "queue.waiting", "conversation": conversation_summary(conversation)},
+    )
     return Started(conversation, resume_token, [message_frame(first)])
 
 

@@ -1,13 +1,15 @@
 """A message stored in one statement (messaging.message_insert): it fills every column of a
 message, and one posted while its conversation closes waits for the close and is refused
-after it, so nothing is said in a conversation once it has closed."""
+after it, so nothing is said in a conversation once it has closed. A new conversation and its
+first message are one statement too: stored as the ORM would store them, or not at all."""
 
 from __future__ import annotations
 
 import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from messaging import actions, message_insert
 from messaging.models import Conversation, Message
@@ -65,3 +67,36 @@ def test_a_message_stored_in_one_statement_fills_every_column_of_a_message():
     assert set(message_insert.COLUMNS) == {
         field.column for field in Message._meta.concrete_fields if not field.primary_key
     }
+
+
+def test_a_conversation_and_its_first_message_are_stored_in_one_statement(chat):
+    widget, _ = chat
+    conversation = Conversation(
+        channel_instance=widget, queue=widget.workstream.default_queue, context={"plan": "gold"}
+    )
+
+    with CaptureQueriesContext(connection) as statements:
+        first = message_insert.insert_with_conversation(
+            conversation, sender=Message.Sender.SYSTEM, text="Conversation started."
+        )
+
+    assert len(statements) == 1
+    stored = Conversation.objects.get(pk=conversation.pk)
+    for field in Conversation._meta.concrete_fields:
+        assert getattr(stored, field.attname) == getattr(conversation, field.attname), field.name
+    assert stored.created_at is not None
+    assert list(stored.messages.values_list("pk", "sender", "text", "sent_at")) == [
+        (first.pk, Message.Sender.SYSTEM, "Conversation started.", first.sent_at)
+    ]
+
+
+def test_a_conversation_whose_first_message_cannot_be_stored_is_not_stored_either(chat):
+    widget, _ = chat
+    conversation = Conversation(channel_instance=widget, queue=widget.workstream.default_queue)
+
+    with pytest.raises(IntegrityError):
+        message_insert.insert_with_conversation(
+            conversation, sender=Message.Sender.SYSTEM, text=None
+        )
+
+    assert not Conversation.objects.filter(pk=conversation.pk).exists()
