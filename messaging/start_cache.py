@@ -74,6 +74,13 @@ def _valid_for(version: str) -> None:
                 _version = version
 
 
+def kept_widget(widget_id) -> WidgetReads | None:
+    """The chat widget with this public id as this process keeps it for the current version;
+    None when it does not (then `widget` reads it). Reads no database: safe on any thread."""
+    _valid_for(current_version())
+    return _widgets.get(str(widget_id))
+
+
 def widget(widget_id) -> WidgetReads | None:
     """The chat widget with this public id as a start reads it; None for an unknown id (which
     is not kept)."""

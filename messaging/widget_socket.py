@@ -13,9 +13,18 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from authsettings.tokens import VerifiedToken
 from contactcenter import metrics
 from contactcenter.lib.identifiers import is_uuid
-from messaging import actions, conversations, customer_sessions, decisions, origins, ratelimits
+from messaging import (
+    actions,
+    conversations,
+    customer_sessions,
+    decisions,
+    origins,
+    ratelimits,
+    start_cache,
+)
 from messaging.frames import (
     CLOSE_AUTHENTICATION,
     CLOSE_BAD_FRAME,
@@ -122,8 +131,7 @@ class VisitorConsumer(FrameConsumer):
         token = content.get("token")
         if token is not None and not isinstance(token, str):
             raise FrameRefused("bad_frame", "The token is a string or null.")
-        self.widget, self.deployment = await self.admit(content.get("deployment_id"))
-        verified = await self.counted_and_verified(token)
+        verified = await self.admitted_and_verified(content.get("deployment_id"), token)
         # The socket listens to a new conversation before it is stored: what is said in it
         # afterwards reaches the socket, and its transcript so far comes back as stored.
         new_id = uuid.uuid4()
@@ -154,7 +162,7 @@ class VisitorConsumer(FrameConsumer):
         if scope_header(self.scope, "origin") is None:
             conversation = await self.resume_in_app(conversation_id, resume_token)
         else:
-            self.widget, _ = await self.admit(None)
+            await self.admit(None)
             await off_the_loop(self.count_start)()
             conversation = await in_database(conversations.check_resume)(
                 self.widget, conversation_id, resume_token
@@ -196,16 +204,42 @@ class VisitorConsumer(FrameConsumer):
 
     # Steps
 
+    async def admitted_and_verified(self, deployment_id, token: str | None):
+        """Admit the start (see admit), count it (see count_start) and check its token (see
+        verified). While this process keeps the widget's reads (messaging.start_cache), the
+        three take one trip off the event loop, unless the token's check reads the database."""
+        deployment_id = checked_deployment_id(deployment_id)
+        widget_id = self.scope["url_route"]["kwargs"]["widget_id"]
+
+        def if_kept(now: float) -> tuple[bool, VerifiedToken | None]:
+            reads = start_cache.kept_widget(widget_id)
+            if reads is None:
+                return False, None
+            self.take_reads(reads, deployment_id)
+            self.count_start()
+            if not token or self.token_reads_database(token):
+                return True, None
+            return True, conversations.verify_token(self.widget, token, now=now)
+
+        kept, verified = await off_the_loop(if_kept)(time.time())
+        if not kept:
+            await self.admit(deployment_id)
+            return await self.counted_and_verified(token)
+        if self.token_reads_database(token):
+            return await self.verified(token)
+        return verified
+
     async def admit(self, deployment_id):
         """Load the widget (and its workstream's routing, for the start) and check the page's
-        origin: the widget, and the deployment the page matched (None on the platform's own
-        pages). Raises Refused."""
-        if deployment_id is not None:
-            if not is_uuid(deployment_id):
-                raise FrameRefused("bad_frame", "The deployment_id is a UUID.")
-            deployment_id = str(uuid.UUID(deployment_id))
+        origin (see take_reads). Raises Refused."""
         widget_id = self.scope["url_route"]["kwargs"]["widget_id"]
         reads = await in_database(conversations.find_widget)(widget_id)
+        self.take_reads(reads, checked_deployment_id(deployment_id))
+
+    def take_reads(self, reads: start_cache.WidgetReads, deployment_id: str | None) -> None:
+        """Check the page's origin against the widget's deployments and keep the widget, the
+        deployment the page matched (None on the platform's own pages) and its routing.
+        Raises Refused."""
         self.widget = reads.widget  # known to a refusal of the origin
         self.routing = reads.routing
         matched = origins.check_origin(
@@ -214,9 +248,9 @@ class VisitorConsumer(FrameConsumer):
             deployments=reads.deployments,
             deployment_id=deployment_id,
         )
-        if matched is None:
-            return reads.widget, None
-        return reads.widget, reads.deployment_rows[str(matched.deployment_id)]
+        self.deployment = (
+            None if matched is None else reads.deployment_rows[str(matched.deployment_id)]
+        )
 
     async def resume_in_app(self, conversation_id: str, resume_token: str):
         """The conversation a native app (no Origin) resumes: one started through a deployment
@@ -352,6 +386,15 @@ class VisitorConsumer(FrameConsumer):
             {"type": "closed", "conversation": event["conversation"], "reason": event["reason"]}
         )
         await self.close(code=CLOSE_ENDED)
+
+
+def checked_deployment_id(deployment_id) -> str | None:
+    """The start frame's deployment_id in its canonical form. Raises FrameRefused."""
+    if deployment_id is None:
+        return None
+    if not is_uuid(deployment_id):
+        raise FrameRefused("bad_frame", "The deployment_id is a UUID.")
+    return str(uuid.UUID(deployment_id))
 
 
 def off_the_loop(function):

@@ -120,6 +120,27 @@ async def test_a_page_from_another_origin_is_refused(chat, keys, origin, code):
     assert (frame["code"], close_code) == (code, 4403)
 
 
+async def test_starts_on_a_widget_the_process_keeps_are_checked_all_the_same(chat, keys):
+    """After a first start the process keeps the widget's reads: later starts still check
+    their origin and token, each with its refusal."""
+    widget, _ = chat
+    async with open_chat(widget, token_for(keys)):
+        pass
+
+    refusals = [
+        await refused_start(widget.widget_id, token_for(keys), origin="https://evil.example.com"),
+        await refused_start(widget.widget_id, token_for(keys, exp=1, iat=0)),
+        await refused_start(widget.widget_id, None),
+    ]
+
+    assert [(frame["code"], code) for frame, code in refusals] == [
+        ("origin_not_allowed", 4403),
+        ("token_expired", 4401),
+        ("token_missing", 4401),
+    ]
+    assert await database_sync_to_async(Conversation.objects.count)() == 1
+
+
 async def test_the_platforms_own_pages_may_run_the_widget(chat, keys):
     widget, _ = chat
     async with socket(widget.widget_id, origin="http://localhost:8000") as communicator:
