@@ -28,6 +28,7 @@ from workstreams.models import Queue, Workstream
 
 SITE = "https://portal.example.com"
 PORT = 18500
+BATCHES = 10
 
 
 def make_widget(key_url: str) -> ChannelInstance:
@@ -69,7 +70,8 @@ async def timed(rounds: int, url: str, first_frame: dict, *, answer: str) -> flo
 
 
 async def measure(rounds: int, widget_id, token: str) -> tuple[float, float]:
-    """Mean seconds of the echo's round trip and of a chat start."""
+    """Mean seconds of the echo's round trip and of a chat start, measured in alternating
+    batches, so that a change in the machine's load weighs on both alike."""
     platform, echo = Servers(PLATFORM, 1, PORT), Servers(ECHO, 1, PORT + 1)
     try:
         await platform.ready()
@@ -78,14 +80,18 @@ async def measure(rounds: int, widget_id, token: str) -> tuple[float, float]:
         widget_url = f"ws://127.0.0.1:{PORT}/ws/widget/{widget_id}/"
         await timed(5, widget_url, start, answer="started")  # warm up: key fetch, connections
         echo_url = f"ws://127.0.0.1:{PORT + 1}/ws/echo/"
-        echo_time = await timed(rounds, echo_url, {"type": "ping"}, answer="ping")
-        return echo_time, await timed(rounds, widget_url, start, answer="started")
+        echo_time = chat_time = 0.0
+        for _ in range(BATCHES):
+            echo_time += await timed(rounds // BATCHES, echo_url, {"type": "ping"}, answer="ping")
+            chat_time += await timed(rounds // BATCHES, widget_url, start, answer="started")
+        return echo_time / BATCHES, chat_time / BATCHES
     finally:
         platform.stop()
         echo.stop()
 
 
 def main(rounds: int) -> None:
+    rounds = max(rounds // BATCHES, 1) * BATCHES
     key = _setup.new_key()
     key_server = _setup.KeyServer(_setup.public_pem(key))
     widget = make_widget(key_server.url)
