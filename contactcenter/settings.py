@@ -152,7 +152,7 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "contactcenter.lib.shared_cache.KeptClientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "cc",
         }

@@ -65,7 +65,7 @@ def test_the_services_follow_the_urls_given():
     assert result.stdout.split() == [
         "django.db.backends.postgresql",
         "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "django.core.cache.backends.redis.RedisCache",
+        "contactcenter.lib.shared_cache.KeptClientRedisCache",
     ]
 
 

@@ -46,7 +46,7 @@ def test_the_health_check_names_redis_when_it_does_not_answer(client, settings):
     settings.REDIS_URL = "redis://127.0.0.1:9/0"  # the discard port: nothing listens
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "contactcenter.lib.shared_cache.KeptClientRedisCache",
             "LOCATION": settings.REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": 1},
         }
