@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from contactcenter import proxies
@@ -45,6 +46,13 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
     async def websocket_connect(self, message):
         outbox.attach()  # the events this socket's work tells leave from its event loop
         await super().websocket_connect(message)
+
+    async def websocket_disconnect(self, message):
+        """Channels' websocket_disconnect, less its trip to the database thread to close stale
+        connections (see dispatch). The sockets join groups themselves, never through the
+        class's `groups`."""
+        await self.disconnect(message["code"])
+        raise StopConsumer()
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         try:
