@@ -15,6 +15,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from servestatic import ServeStaticASGI  # noqa: E402
 
+from contactcenter import daphne_sockets  # noqa: E402
 from contactcenter.routing import websocket_urlpatterns  # noqa: E402
 from messaging.sweeps import StartSweeps  # noqa: E402
 
@@ -39,6 +40,8 @@ static_files = ServeStaticASGI(
     immutable_file_test=HASHED_NAME,
     add_headers_function=cross_origin_headers,
 )
+
+daphne_sockets.install()
 
 application = StartSweeps(
     ProtocolTypeRouter(

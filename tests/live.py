@@ -16,10 +16,14 @@ import json
 import os
 import secrets
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from asgiref.sync import SyncToAsync
 from channels.layers import channel_layers
@@ -28,7 +32,7 @@ from daphne.testing import DaphneProcess
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.core.signals import request_started
-from django.db import connections
+from django.db import connection, connections
 from django.test import Client
 from django.test.utils import override_settings
 from oauth2_provider.models import Application
@@ -97,6 +101,56 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@contextmanager
+def daphne_on_the_test_database(output: IO | None = None) -> Iterator[str]:
+    """`daphne contactcenter.asgi:application` started from its command line, as production
+    starts it (not forked from the test), on a free loopback port and the test database (on
+    PostgreSQL); yields its ws:// address. Its output (the access log, errors) goes to
+    `output` when given."""
+    database = connection.settings_dict
+    port = free_port()
+    environment = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST']}:"
+            f"{database['PORT']}/{database['NAME']}"
+        ),
+        "CC_OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",
+    }
+    server = subprocess.Popen(  # noqa: S603  (our own command line)
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "contactcenter.asgi:application",
+        ],
+        env=environment,
+        stdout=output,
+        stderr=output,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not listening(port):
+            assert time.monotonic() < deadline, "daphne did not start"
+            time.sleep(0.2)
+        yield f"ws://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
 
 
 def start_server(django_db_blocker, port: int = 0) -> LiveServer:

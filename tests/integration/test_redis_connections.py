@@ -6,71 +6,19 @@ serves it: daphne started from its command line, not forked from the test."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import AsyncExitStack, contextmanager
+from contextlib import AsyncExitStack
 
 import pytest
 import redis
 import websockets
-from django.db import connection
 
 from tests.keyserver import token_for
-from tests.live import free_port, receive
+from tests.live import daphne_on_the_test_database, receive
 
 pytestmark = [pytest.mark.integration, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 SITE = "https://portal.example.com"
 SOCKETS = 40
-
-
-@contextmanager
-def daphne_on_the_test_database() -> Iterator[str]:
-    """`daphne contactcenter.asgi:application` on a free loopback port, using the test
-    database; yields its ws:// address."""
-    database = connection.settings_dict
-    port = free_port()
-    environment = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST']}:"
-            f"{database['PORT']}/{database['NAME']}"
-        ),
-        "CC_OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",
-    }
-    server = subprocess.Popen(  # noqa: S603  (our own command line)
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "contactcenter.asgi:application",
-        ],
-        env=environment,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not listening(port):
-            assert time.monotonic() < deadline, "daphne did not start"
-            time.sleep(0.2)
-        yield f"ws://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-
-
-def listening(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    except OSError:
-        return False
-    return True
 
 
 def redis_clients() -> int:
