@@ -74,6 +74,11 @@ class VisitorConsumer(FrameConsumer):
         self.bucket = ratelimits.TokenBucket(settings.CC_WIDGET_MESSAGES_PER_SECOND, MESSAGE_BURST)
         self.client = client_address(self.scope)
         self.own_origin = origins.socket_own_origin(self.scope)
+        # Of its handshake's headers, only the Origin is read from now on: a socket held open
+        # for a whole chat keeps no others (in place: the server holds the same list).
+        headers = self.scope["headers"]
+        if isinstance(headers, list):
+            headers[:] = [(name, value) for name, value in headers if name == b"origin"]
         await self.accept()
         self.start_deadline = asyncio.get_running_loop().call_later(
             START_TIMEOUT_SECONDS, self.expire_start
