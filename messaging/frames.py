@@ -8,9 +8,11 @@ import json
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
 
 from contactcenter import proxies
 from contactcenter.lib.errors import Refused
+from messaging import direct_channels
 from messaging.outbox import outbox
 
 MAX_FRAME_BYTES = 16 * 1024
@@ -32,6 +34,25 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
     to `frame_<type>` methods; anything else is a `bad_frame` error."""
 
     frame_types: frozenset[str] = frozenset()
+
+    async def __call__(self, scope, receive, send):
+        """Channels' consumer, reading the server's messages and the channel layer's events
+        from one queue (messaging.direct_channels) where it can."""
+        layer = get_channel_layer(self.channel_layer_alias)
+        channel_name = direct_channels.open_channel(layer, receive)
+        if channel_name is None:
+            return await super().__call__(scope, receive, send)
+        self.scope = scope
+        self.channel_layer = layer
+        self.channel_name = channel_name
+        self.base_send = send
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
+        finally:
+            direct_channels.close_channel(layer, channel_name)
 
     async def dispatch(self, message):
         """Channels' dispatch, less its hop to the database thread to close stale connections

@@ -1,7 +1,9 @@
 """A server process reaches Redis through a few connections however many sockets it holds:
 the shared cache (rate limits, the start cache, keys) through one client per process, the
-channel layer through one subscription and one publishing connection. Served as production
-serves it: daphne started from its command line, not forked from the test."""
+channel layer through one subscription and one publishing connection; and it subscribes to
+its sockets' conversations, not to a channel of each socket (messaging.direct_channels).
+Served as production serves it: daphne started from its command line, not forked from the
+test."""
 
 from __future__ import annotations
 
@@ -26,6 +28,11 @@ def redis_clients() -> int:
         return len(client.client_list()) - 1  # less this one
 
 
+def subscriptions(pattern: str) -> list[bytes]:
+    with redis.Redis.from_url(os.environ["REDIS_URL"]) as client:
+        return client.pubsub_channels(pattern)
+
+
 async def test_a_process_holding_many_started_sockets_holds_a_few_redis_connections(chat, keys):
     widget, _ = chat
     with daphne_on_the_test_database() as base:
@@ -42,3 +49,5 @@ async def test_a_process_holding_many_started_sockets_holds_a_few_redis_connecti
                     with_one = redis_clients()
 
             assert redis_clients() - with_one < 3
+            assert subscriptions("*specific.*") == []
+            assert len(subscriptions("*__group__conversation*")) == SOCKETS
