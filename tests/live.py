@@ -106,18 +106,15 @@ def free_port() -> int:
 @contextmanager
 def daphne_on_the_test_database(output: IO | None = None) -> Iterator[str]:
     """`daphne contactcenter.asgi:application` started from its command line, as production
-    starts it (not forked from the test), on a free loopback port and the test database (on
-    PostgreSQL); yields its ws:// address. Its output (the access log, errors) goes to
-    `output` when given."""
-    database = connection.settings_dict
+    starts it (not forked from the test), on a free loopback port and the test database;
+    yields its ws:// address. Its output (the access log, errors) goes to `output` when
+    given."""
     port = free_port()
     environment = {
         **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST']}:"
-            f"{database['PORT']}/{database['NAME']}"
-        ),
+        "DATABASE_URL": test_database_url(),
         "CC_OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",
+        "PYTHONUNBUFFERED": "1",  # its access log is read while it runs
     }
     server = subprocess.Popen(  # noqa: S603  (our own command line)
         [
@@ -143,6 +140,17 @@ def daphne_on_the_test_database(output: IO | None = None) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_database_url() -> str:
+    """The test database as a DATABASE_URL (SQLite's test database is a file: see settings)."""
+    database = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{database['NAME']}"
+    return (
+        f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST']}:"
+        f"{database['PORT']}/{database['NAME']}"
+    )
 
 
 def listening(port: int) -> bool:

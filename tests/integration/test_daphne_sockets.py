@@ -5,6 +5,7 @@ as production serves it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -33,7 +34,7 @@ async def test_a_chat_goes_on_once_daphne_let_go_of_the_handshake(chat, keys, tm
                 said = await receive_until(chat_socket, "message")
         deadline = time.monotonic() + 10
         while f"WSDISCONNECT {path}" not in log.read_text() and time.monotonic() < deadline:
-            time.sleep(0.1)
+            await asyncio.sleep(0.1)
 
     written = log.read_text()
     assert f"WSCONNECT {path}" in written
