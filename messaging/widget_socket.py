@@ -96,12 +96,14 @@ class VisitorConsumer(FrameConsumer):
     async def disconnect(self, code):
         self.start_deadline.cancel()
         self.cancel_reauthenticate()
-        if self.counted:
-            await off_the_loop(ratelimits.close_socket)(self.client)
-        if self.conversation_id:
-            conversation_id = self.conversation_id
-            await self.stop_listening()
-            presence.leave(conversation_id)
+        try:
+            if self.counted:
+                await off_the_loop(ratelimits.close_socket)(self.client)
+        finally:  # the shared cache may be away a moment: the socket still leaves its chat
+            if self.conversation_id:
+                conversation_id = self.conversation_id
+                await self.stop_listening()
+                presence.leave(conversation_id)
 
     def expire_start(self) -> None:
         """No first frame in time. A timer's callback, not a task sleeping: a cancelled timer
@@ -209,10 +211,11 @@ class VisitorConsumer(FrameConsumer):
 
     # Steps
 
-    async def admitted_and_verified(self, deployment_id, token: str | None):
+    async def admitted_and_verified(self, deployment_id, token: str | None) -> VerifiedToken | None:
         """Admit the start (see admit), count it (see count_start) and check its token (see
         verified). While this process keeps the widget's reads (messaging.start_cache), the
-        three take one trip off the event loop, unless the token's check reads the database."""
+        three take one trip off the event loop, unless the token's check reads the database;
+        the widget's admission is then kept from that thread, while the socket waits on it."""
         deployment_id = checked_deployment_id(deployment_id)
         widget_id = self.scope["url_route"]["kwargs"]["widget_id"]
 

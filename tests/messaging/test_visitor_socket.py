@@ -7,10 +7,11 @@ import json
 from contextlib import asynccontextmanager
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from messaging import widget_socket
+from messaging import start_cache, widget_socket
 from messaging.models import Contact, Conversation, Message
 from tests.keyserver import SUBJECT, make_token, token_for
 from tests.messaging.sockets import PLATFORM_HOST, SITE, refusal, refused_start, socket
@@ -126,6 +127,7 @@ async def test_starts_on_a_widget_the_process_keeps_are_checked_all_the_same(cha
     widget, _ = chat
     async with open_chat(widget, token_for(keys)):
         pass
+    assert await sync_to_async(start_cache.kept_widget)(widget.widget_id) is not None
 
     refusals = [
         await refused_start(widget.widget_id, token_for(keys), origin="https://evil.example.com"),
@@ -139,6 +141,16 @@ async def test_starts_on_a_widget_the_process_keeps_are_checked_all_the_same(cha
         ("token_missing", 4401),
     ]
     assert await database_sync_to_async(Conversation.objects.count)() == 1
+
+
+async def test_a_connected_widget_socket_keeps_only_the_origin_of_its_handshake(chat, keys):
+    """An idle chat socket holds no more of its handshake than it reads: the Origin, which
+    its first frame checks."""
+    widget, _ = chat
+    async with socket(widget.widget_id) as communicator:
+        await start(communicator, token_for(keys))
+        assert (await communicator.receive_json_from(timeout=5))["type"] == "started"
+        assert communicator.scope["headers"] == [(b"origin", SITE.encode())]
 
 
 async def test_the_platforms_own_pages_may_run_the_widget(chat, keys):

@@ -1,0 +1,71 @@
+"""On the Redis Pub/Sub layer a socket's channel is one of this process only, fed straight into
+the socket's queue (messaging.direct_channels): a chat is heard both ways through it, and once
+its sockets end, started, refused or an agent's, the layer keeps no channel and no group of
+them."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.db import connections
+
+from messaging.direct_channels import ServerQueueChannel
+from tests.keyserver import token_for
+from tests.messaging.sockets import answer_to, console, refusal, socket
+
+pytestmark = [pytest.mark.integration, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+async def database_thread_let_go():
+    """The sockets' database thread closes its connection after each test, so that the test
+    database can be dropped at the end."""
+    yield
+    await database_sync_to_async(connections.close_all)()
+
+
+def kept_by_the_layer() -> tuple[dict, dict]:
+    """This process's channels and groups in the layer."""
+    loop_layer = get_channel_layer()._get_layer()
+    return loop_layer.channels, loop_layer.groups
+
+
+async def test_a_chat_is_heard_through_direct_channels_and_leaves_nothing_behind(
+    chat, keys, on_duty
+):
+    widget, _ = chat
+    async with AsyncExitStack() as stack:
+        agent = await stack.enter_async_context(console(on_duty))
+        await agent.receive_json_from(timeout=5)  # the queue
+        visitor = await stack.enter_async_context(socket(widget.widget_id))
+        await visitor.send_json_to({"type": "start", "token": token_for(keys)})
+        started = await visitor.receive_json_from(timeout=5)
+        await visitor.receive_json_from(timeout=5)  # the system message
+        assert (await agent.receive_json_from(timeout=5))["type"] == "waiting"
+        channels, _ = kept_by_the_layer()
+        assert len(channels) == 2
+        assert all(isinstance(channel, ServerQueueChannel) for channel in channels.values())
+
+        assert (await answer_to(agent, "accept", started["conversation"]))["type"] == "accepted"
+        await agent.receive_json_from(timeout=5)  # taken
+        assert "joined" in (await visitor.receive_json_from(timeout=5))["text"]
+        await visitor.send_json_to({"type": "message", "text": "hello agent"})
+        assert (await visitor.receive_json_from(timeout=5))["text"] == "hello agent"
+        assert (await agent.receive_json_from(timeout=5))["text"] == "hello agent"
+
+    assert kept_by_the_layer() == ({}, {})
+
+
+async def test_a_start_refused_after_it_listened_leaves_nothing_behind(chat, keys):
+    widget, _ = chat
+    workstream = widget.workstream
+    workstream.default_queue = None  # nobody can take it: refused once it listened
+    await database_sync_to_async(workstream.save)()
+    async with socket(widget.widget_id) as visitor:
+        await visitor.send_json_to({"type": "start", "token": token_for(keys)})
+        frame, _ = await refusal(visitor)
+    assert frame["code"] == "workstream_unavailable"
+    assert kept_by_the_layer() == ({}, {})
