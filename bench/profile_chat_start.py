@@ -6,7 +6,7 @@ Two measures of the same start, in one run:
 - the steps the consumer takes, called in its order on this thread, each timed and its
   queries counted: widget and deployments, origin, token, context, routing, the writes (which
   hand back the transcript, so there is no replay to read), the tell to the agents' queue. The
-  writes are the start's transaction without its routing and tell (both timed inside it with
+  writes are the start's inserts without its routing and tell (both timed inside it with
   cProfile, which sees only this thread).
 
 Run: .venv/bin/python bench/profile_chat_start.py [starts]
@@ -107,9 +107,9 @@ def steps(widget_id, token: str, totals, queries) -> None:
     )
     routing_inside = (cumulative["routing"] + cumulative["choose_route"]) * scale
     tell_inside = cumulative["tell"] * scale  # the writes have committed: it sends at once
-    totals["writes (transaction)"] += elapsed - routing_inside - tell_inside
+    totals["writes"] += elapsed - routing_inside - tell_inside
     totals["tell"] += tell_inside
-    queries["writes (transaction)"] += len(captured.captured_queries)
+    queries["writes"] += len(captured.captured_queries)
 
 
 def main(starts: int) -> None:

@@ -6,7 +6,9 @@ keeps the request in its list), and autobahn's parsed handshake (request line, h
 protocols, the response sent). Nothing reads them once the socket is open but daphne's log
 lines, which name the request's path. A chat socket lives for minutes and a process holds
 thousands: letting go of them saves about 5 KiB of each idle socket's 37
-(bench/bench_idle_sockets.py), more with a browser's cookies and headers.
+(bench/bench_idle_sockets.py), more with a browser's cookies and headers. (Where daphne
+terminates TLS itself rather than a reverse proxy, Twisted's TLS layer stands between and the
+upgrade request is kept; autobahn's handshake still goes.)
 """
 
 from __future__ import annotations

@@ -13,7 +13,11 @@ go, decoded, into the server's queue, and the socket reads that queue alone.
 
 This needs the Redis Pub/Sub layer and a server whose `receive` is an asyncio queue's `get`
 (daphne; Channels' test communicators): elsewhere (the in-memory layer, uvicorn)
-`open_channel` gives None, and the socket runs as Channels runs it.
+`open_channel` gives None, and the socket runs as Channels runs it. It reads into the layer as
+channels-redis 4.3 is written (its per-event-loop layer, whose `channels` map a name to what
+`put_nowait` takes the raw message), as requirements.txt pins it;
+tests/messaging/test_direct_channels.py and tests/integration/test_redis_connections.py fail
+should that change.
 """
 
 from __future__ import annotations
@@ -21,8 +25,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 
-from channels.layers import BaseChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 
 logger = logging.getLogger(__name__)
@@ -34,7 +38,7 @@ class ServerQueueChannel:
 
     __slots__ = ("decode", "queue")
 
-    def __init__(self, queue: asyncio.Queue, decode) -> None:
+    def __init__(self, queue: asyncio.Queue, decode: Callable[[bytes], dict]) -> None:
         self.queue = queue
         self.decode = decode
 
@@ -47,7 +51,7 @@ class ServerQueueChannel:
         self.queue.put_nowait(message)
 
 
-def open_channel(layer: BaseChannelLayer | None, receive) -> str | None:
+def open_channel(layer: object, receive: Callable) -> str | None:
     """A channel of this process whose messages go into the queue that `receive` reads, and its
     name; None where the layer or the server is not the kind this works with."""
     queue = getattr(receive, "__self__", None)
@@ -60,4 +64,5 @@ def open_channel(layer: BaseChannelLayer | None, receive) -> str | None:
 
 
 def close_channel(layer: RedisPubSubChannelLayer, name: str) -> None:
+    """Forget the channel `open_channel` gave: its socket has ended."""
     layer._get_layer().channels.pop(name, None)

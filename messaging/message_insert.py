@@ -110,7 +110,11 @@ def insert_if_open(
 def insert_with_conversation(conversation: Conversation, *, sender: str, text: str) -> Message:
     """Store a new conversation (not saved yet) and its first message, which has no author and
     is not delivered by the platform. On PostgreSQL that is one statement, so one round trip
-    and atomic on its own; elsewhere two inserts in a transaction. Returns the message."""
+    and atomic on its own; elsewhere two inserts in a transaction. Returns the message.
+
+    Like insert_if_open, it sends no model signals (nothing listens to a conversation's or a
+    message's save), and it stores each field's value as Python gives it (no field's default
+    is the database's)."""
     if connection.vendor != "postgresql":  # no INSERT inside WITH
         with transaction.atomic():
             conversation.save(force_insert=True)

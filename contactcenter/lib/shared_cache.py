@@ -33,15 +33,18 @@ class KeptClientRedisCache(RedisCache):
 
 
 class KeptRedisCacheClient(RedisCacheClient):
-    def __init__(self, *args, **kwargs):
+    """Django's Redis cache client, with one redis-py client kept for each of its connection
+    pools (which it keeps for good)."""
+
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._clients: dict[int, Redis] = {}
 
-    def get_client(self, key=None, *, write=False) -> Redis:
+    def get_client(self, key=None, *, write: bool = False) -> Redis:
         pool = self._get_connection_pool(write)
-        client = self._clients.get(id(pool))  # a pool lives as long as this object
-        if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        client = self._clients.get(id(pool))
+        if client is None:  # two threads may both build one at first: either will do
+            client = self._clients.setdefault(id(pool), self._client(connection_pool=pool))
         return client
 
 
