@@ -1,10 +1,11 @@
 """On the Redis Pub/Sub layer a socket's channel is one of this process only, fed straight into
 the socket's queue (messaging.direct_channels): a chat is heard both ways through it, and once
-its sockets end, started, refused or an agent's, the layer keeps no channel and no group of
+its sockets end, the visitor's and the agent's, the layer keeps no channel and no group of
 them."""
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import AsyncExitStack
 
 import pytest
@@ -13,17 +14,21 @@ from channels.layers import get_channel_layer
 from django.db import connections
 
 from messaging.direct_channels import ServerQueueChannel
+from messaging.presence import presence
 from tests.keyserver import token_for
-from tests.messaging.sockets import answer_to, console, refusal, socket
+from tests.messaging.sockets import answer_to, console, socket
 
 pytestmark = [pytest.mark.integration, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
 async def database_thread_let_go():
-    """The sockets' database thread closes its connection after each test, so that the test
-    database can be dropped at the end."""
+    """After the test the visitors who left are written down and the sockets' database thread
+    closes its connection, so that the test database (PostgreSQL here) can be dropped."""
     yield
+    writer = presence.left_writer
+    if writer is not None and writer.get_loop() is asyncio.get_running_loop():
+        await asyncio.wait_for(writer, timeout=5)
     await database_sync_to_async(connections.close_all)()
 
 
@@ -56,16 +61,4 @@ async def test_a_chat_is_heard_through_direct_channels_and_leaves_nothing_behind
         assert (await visitor.receive_json_from(timeout=5))["text"] == "hello agent"
         assert (await agent.receive_json_from(timeout=5))["text"] == "hello agent"
 
-    assert kept_by_the_layer() == ({}, {})
-
-
-async def test_a_start_refused_after_it_listened_leaves_nothing_behind(chat, keys):
-    widget, _ = chat
-    workstream = widget.workstream
-    workstream.default_queue = None  # nobody can take it: refused once it listened
-    await database_sync_to_async(workstream.save)()
-    async with socket(widget.widget_id) as visitor:
-        await visitor.send_json_to({"type": "start", "token": token_for(keys)})
-        frame, _ = await refusal(visitor)
-    assert frame["code"] == "workstream_unavailable"
     assert kept_by_the_layer() == ({}, {})
