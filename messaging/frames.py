@@ -68,13 +68,6 @@ class FrameConsumer(AsyncJsonWebsocketConsumer):
         outbox.attach()  # the events this socket's work tells leave from its event loop
         await super().websocket_connect(message)
 
-    async def websocket_disconnect(self, message):
-        """Channels' websocket_disconnect, less its trip to the database thread to close stale
-        connections (see dispatch). The sockets join groups themselves, never through the
-        class's `groups`."""
-        await self.disconnect(message["code"])
-        raise StopConsumer()
-
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         try:
             content = self.decode_frame(text_data, bytes_data)
