@@ -30,6 +30,7 @@ from messaging.models import (
 )
 from messaging.outbox import outbox
 from messaging.summaries import conversation_summary, message_frame
+from workstreams.models import Queue
 from workstreams.routing import NoRoute, choose_route, route
 
 
@@ -305,33 +306,28 @@ def do_accept_conversation(conversation_id, *, acting_user) -> Conversation:
     Raises ActionRefused (`not_found`, `already_taken`).
     """
     agent = acting_user
-    with transaction.atomic():
-        conversation = (
-            Conversation.objects.select_for_update(of=("self",))
-            .filter(
-                pk=conversation_id,
-                queue__agents__in=agent_users().filter(pk=agent.pk),
-            )
-            .first()
-        )
-        if conversation is None:
+    joined = message_insert.take_with_message(
+        conversation_id,
+        agent=agent,
+        agent_queues=Queue.agents.through.objects.filter(
+            user__in=agent_users().filter(pk=agent.pk)
+        ).values("queue_id"),
+        sender=Message.Sender.SYSTEM,
+        text=f"{agent.get_full_name() or agent.get_username()} joined the conversation.",
+    )
+    if joined is None:  # not taken: say why
+        if not Conversation.objects.filter(
+            pk=conversation_id, queue__agents__in=agent_users().filter(pk=agent.pk)
+        ).exists():
             raise ActionRefused("not_found", NOT_IN_YOUR_QUEUES)
-        if conversation.status != Conversation.Status.WAITING:
-            raise ActionRefused("already_taken", "Another agent has taken this conversation.")
-        conversation.status = Conversation.Status.ACTIVE
-        conversation.agent = agent
-        conversation.save(update_fields=["status", "agent", "modified_at"])
-        joined = Message.objects.create(
-            conversation=conversation,
-            sender=Message.Sender.SYSTEM,
-            text=f"{agent.get_full_name() or agent.get_username()} joined the conversation.",
-        )
-        tell(
-            queue_group(conversation.queue_id),
-            {"type": "queue.taken", "conversation": str(conversation.pk)},
-        )
-        tell(conversation_group(conversation.pk), message_event(conversation.pk, joined))
-    return load(conversation.pk)
+        raise ActionRefused("already_taken", "Another agent has taken this conversation.")
+    tell(conversation_group(conversation_id), message_event(conversation_id, joined))
+    conversation = load(conversation_id)
+    tell(
+        queue_group(conversation.queue_id),
+        {"type": "queue.taken", "conversation": str(conversation.pk)},
+    )
+    return conversation
 
 
 def do_close_conversation(

@@ -1,6 +1,7 @@
 """A message stored in one statement: `INSERT … SELECT` from its conversation's row, which
 checks that the conversation is open (and, for an agent's message, the agent's) under the row's
-lock; and a new conversation stored with its first message, in one statement on PostgreSQL.
+lock; a new conversation stored with its first message, and a waiting conversation taken by an
+agent with its "joined" message, each in one statement on PostgreSQL.
 
 A chat's messages are most of what the platform writes. Through the ORM each one is four round
 trips on the process's one database thread (begin, the row locked and read, the insert,
@@ -40,6 +41,19 @@ RETURNING id, delivery
 INSERT_WITH_CONVERSATION = """
 WITH conversation AS (
     INSERT INTO {conversation} ({conversation_columns}) VALUES ({conversation_values})
+    RETURNING id
+)
+INSERT INTO {message} ({columns})
+SELECT conversation.id, %s, NULL, %s, %s, NULL, 0, NULL
+FROM conversation
+RETURNING id
+"""
+# A waiting conversation's update to its agent in a WITH clause of the insert of the message that
+# says so (PostgreSQL only): no row, no message.
+INSERT_ON_TAKE = """
+WITH conversation AS (
+    UPDATE {conversation} SET status = %s, agent_id = %s, modified_at = %s
+    WHERE id = %s AND status = %s AND queue_id IN ({agent_queues})
     RETURNING id
 )
 INSERT INTO {message} ({columns})
@@ -137,6 +151,53 @@ def insert_with_conversation(conversation: Conversation, *, sender: str, text: s
     stored(conversation)
     return stored(
         Message(pk=message_id, conversation=conversation, sender=sender, text=text, sent_at=now)
+    )
+
+
+def take_with_message(
+    conversation_id, *, agent, agent_queues, sender: str, text: str
+) -> Message | None:
+    """Give the conversation to `agent` if it is waiting in one of `agent_queues` (a query of
+    queue ids), and store the message saying so, which has no author and is not delivered by
+    the platform. On PostgreSQL that is one statement (a concurrent take of the same
+    conversation waits for its row, then finds it taken); elsewhere an update and an insert in
+    a transaction. Returns the message, or None when nothing was taken."""
+    now = timezone.now()
+    if connection.vendor != "postgresql":  # no UPDATE inside WITH
+        taken = Conversation.objects.filter(
+            pk=conversation_id, status=Conversation.Status.WAITING, queue_id__in=agent_queues
+        )
+        with transaction.atomic():
+            if not taken.update(status=Conversation.Status.ACTIVE, agent=agent, modified_at=now):
+                return None
+            return Message.objects.create(
+                conversation_id=conversation_id, sender=sender, text=text, sent_at=now
+            )
+    queues_sql, queues_params = agent_queues.query.sql_with_params()
+    sql = INSERT_ON_TAKE.format(
+        conversation=connection.ops.quote_name(Conversation._meta.db_table),
+        agent_queues=queues_sql,
+        message=connection.ops.quote_name(Message._meta.db_table),
+        columns=", ".join(COLUMNS),
+    )
+    params = [
+        Conversation.Status.ACTIVE,
+        agent.pk,
+        Conversation._meta.get_field("modified_at").get_db_prep_value(now, connection),
+        Conversation._meta.pk.get_db_prep_value(conversation_id, connection),
+        Conversation.Status.WAITING,
+        *queues_params,
+        sender,
+        text,
+        as_stored("sent_at", now),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return stored(
+        Message(pk=row[0], conversation_id=conversation_id, sender=sender, text=text, sent_at=now)
     )
 
 

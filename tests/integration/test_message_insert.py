@@ -1,7 +1,9 @@
 """A message stored in one statement (messaging.message_insert): it fills every column of a
 message, and one posted while its conversation closes waits for the close and is refused
 after it, so nothing is said in a conversation once it has closed. A new conversation and its
-first message are one statement too: stored as the ORM would store them, or not at all."""
+first message are one statement too: stored as the ORM would store them, or not at all; and so
+are an agent's taking of a waiting conversation and its "joined" message: of two agents taking
+one conversation at once, one gets it."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from messaging import actions, message_insert
 from messaging.models import Conversation, Message
+from tests.helpers import make_agent
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -101,3 +104,52 @@ def test_a_conversation_whose_first_message_cannot_be_stored_is_not_stored_eithe
         )
 
     assert not Conversation.objects.filter(pk=conversation.pk).exists()
+
+
+def test_of_two_agents_taking_one_conversation_at_once_one_gets_it(chat):
+    widget, _ = chat
+    conversation = actions.do_start_conversation(
+        widget, deployment=None, identity=None, context={}, dropped=[]
+    ).conversation
+    agents = [make_agent(name) for name in ("dora", "eli")]
+    outsider = make_agent("fay")
+    conversation.queue.agents.add(*agents)
+    locked, may_go = threading.Event(), threading.Event()
+
+    def hold_the_row() -> None:
+        try:
+            with transaction.atomic():
+                actions.lock(conversation.pk)
+                locked.set()
+                may_go.wait(timeout=10)
+        finally:
+            connection.close()
+
+    outcomes: list[str] = []
+
+    def take(agent) -> None:
+        try:
+            actions.do_accept_conversation(conversation.pk, acting_user=agent)
+            outcomes.append("taken")
+        except actions.ActionRefused as refused:
+            outcomes.append(refused.code)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    assert locked.wait(timeout=10)
+    takers = [threading.Thread(target=take, args=(agent,)) for agent in agents]
+    for taker in takers:
+        taker.start()
+    may_go.set()
+    for thread in (holder, *takers):
+        thread.join(timeout=10)
+
+    assert sorted(outcomes) == ["already_taken", "taken"]
+    taken = Conversation.objects.get(pk=conversation.pk)
+    assert (taken.status, taken.agent in agents) == (Conversation.Status.ACTIVE, True)
+    assert Message.objects.filter(conversation=conversation, text__contains="joined").count() == 1
+    with pytest.raises(actions.ActionRefused) as refused:
+        actions.do_accept_conversation(conversation.pk, acting_user=outsider)
+    assert refused.value.code == "not_found"
