@@ -306,28 +306,24 @@ def do_accept_conversation(conversation_id, *, acting_user) -> Conversation:
     Raises ActionRefused (`not_found`, `already_taken`).
     """
     agent = acting_user
-    joined = message_insert.take_with_message(
+    agent_queues = Queue.agents.through.objects.filter(
+        user__in=agent_users().filter(pk=agent.pk)
+    ).values("queue_id")
+    taken = message_insert.take_with_message(
         conversation_id,
         agent=agent,
-        agent_queues=Queue.agents.through.objects.filter(
-            user__in=agent_users().filter(pk=agent.pk)
-        ).values("queue_id"),
+        agent_queues=agent_queues,
         sender=Message.Sender.SYSTEM,
         text=f"{agent.get_full_name() or agent.get_username()} joined the conversation.",
     )
-    if joined is None:  # not taken: say why
-        if not Conversation.objects.filter(
-            pk=conversation_id, queue__agents__in=agent_users().filter(pk=agent.pk)
-        ).exists():
+    if taken is None:  # not taken: say why
+        if not Conversation.objects.filter(pk=conversation_id, queue_id__in=agent_queues).exists():
             raise ActionRefused("not_found", NOT_IN_YOUR_QUEUES)
         raise ActionRefused("already_taken", "Another agent has taken this conversation.")
+    joined, queue_id = taken
+    tell(queue_group(queue_id), {"type": "queue.taken", "conversation": str(conversation_id)})
     tell(conversation_group(conversation_id), message_event(conversation_id, joined))
-    conversation = load(conversation_id)
-    tell(
-        queue_group(conversation.queue_id),
-        {"type": "queue.taken", "conversation": str(conversation.pk)},
-    )
-    return conversation
+    return load(conversation_id)
 
 
 def do_close_conversation(

@@ -14,6 +14,7 @@ conversation after it closed.
 from __future__ import annotations
 
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from messaging.models import Conversation, Message
@@ -48,18 +49,20 @@ SELECT conversation.id, %s, NULL, %s, %s, NULL, 0, NULL
 FROM conversation
 RETURNING id
 """
-# A waiting conversation's update to its agent in a WITH clause of the insert of the message that
-# says so (PostgreSQL only): no row, no message.
+# A waiting conversation's update to its agent and the insert of the message that says so, in
+# one statement (PostgreSQL only): no row, no message. It gives the message's id and the queue.
 INSERT_ON_TAKE = """
 WITH conversation AS (
     UPDATE {conversation} SET status = %s, agent_id = %s, modified_at = %s
     WHERE id = %s AND status = %s AND queue_id IN ({agent_queues})
+    RETURNING id, queue_id
+), message AS (
+    INSERT INTO {message} ({columns})
+    SELECT conversation.id, %s, NULL, %s, %s, NULL, 0, NULL
+    FROM conversation
     RETURNING id
 )
-INSERT INTO {message} ({columns})
-SELECT conversation.id, %s, NULL, %s, %s, NULL, 0, NULL
-FROM conversation
-RETURNING id
+SELECT message.id, conversation.queue_id FROM message, conversation
 """
 # The value of a field for an Apple customer's conversation only.
 FOR_APPLE_CUSTOMER = "CASE WHEN COALESCE(conversation.customer_id, '') <> '' THEN %s END"
@@ -155,13 +158,14 @@ def insert_with_conversation(conversation: Conversation, *, sender: str, text: s
 
 
 def take_with_message(
-    conversation_id, *, agent, agent_queues, sender: str, text: str
-) -> Message | None:
+    conversation_id, *, agent, agent_queues: QuerySet, sender: str, text: str
+) -> tuple[Message, int] | None:
     """Give the conversation to `agent` if it is waiting in one of `agent_queues` (a query of
     queue ids), and store the message saying so, which has no author and is not delivered by
     the platform. On PostgreSQL that is one statement (a concurrent take of the same
     conversation waits for its row, then finds it taken); elsewhere an update and an insert in
-    a transaction. Returns the message, or None when nothing was taken."""
+    a transaction. Returns the message and the conversation's queue id, or None when nothing
+    was taken."""
     now = timezone.now()
     if connection.vendor != "postgresql":  # no UPDATE inside WITH
         taken = Conversation.objects.filter(
@@ -170,10 +174,14 @@ def take_with_message(
         with transaction.atomic():
             if not taken.update(status=Conversation.Status.ACTIVE, agent=agent, modified_at=now):
                 return None
-            return Message.objects.create(
+            message = Message.objects.create(
                 conversation_id=conversation_id, sender=sender, text=text, sent_at=now
             )
-    queues_sql, queues_params = agent_queues.query.sql_with_params()
+            queue_id = Conversation.objects.values_list("queue_id", flat=True).get(
+                pk=conversation_id
+            )
+            return message, queue_id
+    queues_sql, queues_params = agent_queues.query.get_compiler(connection=connection).as_sql()
     sql = INSERT_ON_TAKE.format(
         conversation=connection.ops.quote_name(Conversation._meta.db_table),
         agent_queues=queues_sql,
@@ -196,9 +204,11 @@ def take_with_message(
         row = cursor.fetchone()
     if row is None:
         return None
-    return stored(
-        Message(pk=row[0], conversation_id=conversation_id, sender=sender, text=text, sent_at=now)
+    message_id, queue_id = row
+    message = Message(
+        pk=message_id, conversation_id=conversation_id, sender=sender, text=text, sent_at=now
     )
+    return stored(message), queue_id
 
 
 def stored(instance):

@@ -8,6 +8,7 @@ one conversation at once, one gets it."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -112,8 +113,15 @@ def test_of_two_agents_taking_one_conversation_at_once_one_gets_it(chat):
         widget, deployment=None, identity=None, context={}, dropped=[]
     ).conversation
     agents = [make_agent(name) for name in ("dora", "eli")]
-    outsider = make_agent("fay")
-    conversation.queue.agents.add(*agents)
+    no_longer_staff = make_agent("gus")
+    conversation.queue.agents.add(*agents, no_longer_staff)
+    no_longer_staff.is_staff = False
+    no_longer_staff.save()
+    for refused_agent in (make_agent("fay"), no_longer_staff):  # off the queue; not an agent
+        with pytest.raises(actions.ActionRefused) as refused:
+            actions.do_accept_conversation(conversation.pk, acting_user=refused_agent)
+        assert refused.value.code == "not_found"
+    assert Conversation.objects.get(pk=conversation.pk).status == Conversation.Status.WAITING
     locked, may_go = threading.Event(), threading.Event()
 
     def hold_the_row() -> None:
@@ -142,14 +150,32 @@ def test_of_two_agents_taking_one_conversation_at_once_one_gets_it(chat):
     takers = [threading.Thread(target=take, args=(agent,)) for agent in agents]
     for taker in takers:
         taker.start()
+    waiting_on_the_row = takers_waiting(len(takers))
     may_go.set()
     for thread in (holder, *takers):
         thread.join(timeout=10)
 
+    assert waiting_on_the_row
+    assert not any(thread.is_alive() for thread in (holder, *takers))
     assert sorted(outcomes) == ["already_taken", "taken"]
     taken = Conversation.objects.get(pk=conversation.pk)
     assert (taken.status, taken.agent in agents) == (Conversation.Status.ACTIVE, True)
     assert Message.objects.filter(conversation=conversation, text__contains="joined").count() == 1
-    with pytest.raises(actions.ActionRefused) as refused:
-        actions.do_accept_conversation(conversation.pk, acting_user=outsider)
-    assert refused.value.code == "not_found"
+
+
+def takers_waiting(count: int) -> bool:
+    """Whether `count` other sessions are seen waiting on a row lock, within ten seconds. Only
+    PostgreSQL shows them; SQLite lets one writer in at a time, and says nothing of the others."""
+    if connection.vendor != "postgresql":
+        return True
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0] == count:
+                return True
+        time.sleep(0.05)
+    return False
