@@ -84,10 +84,8 @@ def insert_if_open(
     Its `sent_at` is the time the statement leaves: a message that waited for the row lock
     behind another may read a moment earlier than it (transcripts are in id order)."""
     by_agent = sender == Message.Sender.AGENT
-    sql = INSERT.format(
-        message=connection.ops.quote_name(Message._meta.db_table),
-        columns=", ".join(COLUMNS),
-        conversation=connection.ops.quote_name(Conversation._meta.db_table),
+    sql = statement(
+        INSERT,
         delivery=FOR_APPLE_CUSTOMER if apple_delivery else "NULL",
         next_delivery_at=FOR_APPLE_CUSTOMER if apple_delivery else "NULL",
         held="AND conversation.agent_id = %s" if by_agent else "",
@@ -140,12 +138,10 @@ def insert_with_conversation(conversation: Conversation, *, sender: str, text: s
     values = [
         field.get_db_prep_save(field.pre_save(conversation, True), connection) for field in fields
     ]
-    sql = INSERT_WITH_CONVERSATION.format(
-        conversation=connection.ops.quote_name(Conversation._meta.db_table),
+    sql = statement(
+        INSERT_WITH_CONVERSATION,
         conversation_columns=", ".join(connection.ops.quote_name(field.column) for field in fields),
         conversation_values=", ".join(["%s"] * len(fields)),
-        message=connection.ops.quote_name(Message._meta.db_table),
-        columns=", ".join(COLUMNS),
     )
     now = timezone.now()
     with connection.cursor() as cursor:
@@ -182,12 +178,7 @@ def take_with_message(
             )
             return message, queue_id
     queues_sql, queues_params = agent_queues.query.get_compiler(connection=connection).as_sql()
-    sql = INSERT_ON_TAKE.format(
-        conversation=connection.ops.quote_name(Conversation._meta.db_table),
-        agent_queues=queues_sql,
-        message=connection.ops.quote_name(Message._meta.db_table),
-        columns=", ".join(COLUMNS),
-    )
+    sql = statement(INSERT_ON_TAKE, agent_queues=queues_sql)
     params = [
         Conversation.Status.ACTIVE,
         agent.pk,
@@ -209,6 +200,17 @@ def take_with_message(
         pk=message_id, conversation_id=conversation_id, sender=sender, text=text, sent_at=now
     )
     return stored(message), queue_id
+
+
+def statement(template: str, **parts: str) -> str:
+    """One of the statements above, with the tables' names, the message's columns and `parts`
+    filled in."""
+    return template.format(
+        conversation=connection.ops.quote_name(Conversation._meta.db_table),
+        message=connection.ops.quote_name(Message._meta.db_table),
+        columns=", ".join(COLUMNS),
+        **parts,
+    )
 
 
 def stored(instance):
