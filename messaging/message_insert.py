@@ -104,9 +104,7 @@ def insert_if_open(
     ]
     if by_agent:
         params.append(author_id)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    row = first_row(sql, params)
     if row is None:
         return None
     message_id, delivery = row
@@ -144,9 +142,7 @@ def insert_with_conversation(conversation: Conversation, *, sender: str, text: s
         conversation_values=", ".join(["%s"] * len(fields)),
     )
     now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, sender, text, as_stored("sent_at", now)])
-        (message_id,) = cursor.fetchone()
+    (message_id,) = first_row(sql, [*values, sender, text, as_stored("sent_at", now)])
     stored(conversation)
     return stored(
         Message(pk=message_id, conversation=conversation, sender=sender, text=text, sent_at=now)
@@ -190,9 +186,7 @@ def take_with_message(
         text,
         as_stored("sent_at", now),
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    row = first_row(sql, params)
     if row is None:
         return None
     message_id, queue_id = row
@@ -200,6 +194,13 @@ def take_with_message(
         pk=message_id, conversation_id=conversation_id, sender=sender, text=text, sent_at=now
     )
     return stored(message), queue_id
+
+
+def first_row(sql: str, params: list) -> tuple | None:
+    """The statement's first row back, or None when it returned none."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 def statement(template: str, **parts: str) -> str:
