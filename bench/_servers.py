@@ -26,6 +26,12 @@ COMMANDS = {
     "daphne": lambda port, app: [
         sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app,
     ],
+    "daphne-uvloop": lambda port, app: [
+        sys.executable, "-c",
+        "import asyncio, uvloop; asyncio.set_event_loop_policy(uvloop.EventLoopPolicy()); "
+        "from daphne.cli import CommandLineInterface; CommandLineInterface.entrypoint()",
+        "-b", "127.0.0.1", "-p", str(port), app,
+    ],
     # Not installed by requirements.txt: `pip install 'uvicorn[standard]'` to compare.
     "uvicorn": lambda port, app: [
         sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),

@@ -29,6 +29,7 @@ import os
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import _setup
 import websockets
@@ -109,6 +110,13 @@ class Run:
         self.accepts: list[float] = []
         self.legs: list[float] = []
         self.server_cpu = 0.0
+        # The whole machine's busy CPU and the driver's own (this process) over the same span.
+        self.machine_cpu = 0.0
+        self.driver_cpu = 0.0
+        self.frames = 0  # frames the driver's sockets sent and received
+
+    def count(self, frames: int = 1) -> None:
+        self.frames += frames
 
     def event(self, conversation: str) -> asyncio.Event:
         return self.accepted.setdefault(conversation, asyncio.Event())
@@ -126,11 +134,13 @@ async def agent(run: Run, url: str, cookie: str, number: int, agents: int, stop:
 
         async def read():
             async for raw in socket:
+                run.count()
                 frame = json.loads(raw)
                 kind = frame["type"]
                 if kind == "waiting":
                     conversation = frame["conversation"]["id"]
                     if uuid.UUID(conversation).int % agents == number:
+                        run.count()
                         await socket.send(
                             json.dumps({"type": "accept", "conversation": conversation})
                         )
@@ -140,6 +150,7 @@ async def agent(run: Run, url: str, cookie: str, number: int, agents: int, stop:
                     conversation = frame["conversation"]
                     run.seen_by_agents.setdefault(conversation, []).append(frame["text"])
                     run.reached[frame["text"]] = time.perf_counter()
+                    run.count()
                     await socket.send(
                         json.dumps(
                             {
@@ -164,6 +175,7 @@ async def visitor(run: Run, url: str, token: str, number: int) -> None:
     ) as socket:
         await socket.send(json.dumps({"type": "start", "token": token}))
         started = json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT))
+        run.count(2)
         if started["type"] != "started":
             run.errors.append(f"start: {started.get('code')}")
             return
@@ -177,8 +189,10 @@ async def visitor(run: Run, url: str, token: str, number: int) -> None:
             text = f"{number}-{index}"
             sent = time.perf_counter()
             await socket.send(json.dumps({"type": "message", "text": text}))
+            run.count()
             while True:
                 frame = json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT))
+                run.count()
                 if frame["type"] == "error":
                     run.errors.append(f"visitor: {frame['code']}")
                 if frame["type"] == "message" and frame["sender"] == "agent":
@@ -193,18 +207,20 @@ async def visitor(run: Run, url: str, token: str, number: int) -> None:
         run.answers[conversation] = expected  # what its agent must have seen, in order
 
 
-async def echo_visitor(run: Run, url: str, number: int) -> None:
+async def echo_visitor(run: Run, url: str, number: int, messages: int) -> None:
     began = time.perf_counter()
     async with websockets.connect(
         url, origin=SITE, max_queue=None, local_addr=address(number)
     ) as socket:
         await socket.send(json.dumps({"type": "start"}))
         await asyncio.wait_for(socket.recv(), TIMEOUT)
+        run.count(2)
         run.starts.append(time.perf_counter() - began)
-        for index in range(MESSAGES):
+        for index in range(messages):
             text = json.dumps({"type": "message", "text": f"{number}-{index}"})
             sent = time.perf_counter()
             await socket.send(text)
+            run.count(2)
             if await asyncio.wait_for(socket.recv(), TIMEOUT) != text:
                 run.lost_or_repeated += 1
             run.round_trips.append(time.perf_counter() - sent)
@@ -222,6 +238,23 @@ async def drive(visitors: int, concurrency: int, one) -> float:
     results = await asyncio.gather(*(limited(n) for n in range(visitors)), return_exceptions=True)
     elapsed = time.perf_counter() - began
     return elapsed, [r for r in results if isinstance(r, BaseException)]
+
+
+def machine_busy_seconds() -> float:
+    """The CPU time every core of the machine has spent busy so far (/proc/stat)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    idle, iowait = int(fields[3]), int(fields[4])
+    return (sum(int(f) for f in fields[:8]) - idle - iowait) / os.sysconf("SC_CLK_TCK")
+
+
+async def measured(run: Run, servers: Servers, work):
+    """Await `work`, noting the CPU the servers, the whole machine and this driver spent."""
+    before = servers.cpu_seconds(), machine_busy_seconds(), time.process_time()
+    result = await work
+    run.server_cpu = servers.cpu_seconds() - before[0]
+    run.machine_cpu = machine_busy_seconds() - before[1]
+    run.driver_cpu = time.process_time() - before[2]
+    return result
 
 
 async def chat_run(args, widget_id, cookies, token) -> tuple[Run, float]:
@@ -252,9 +285,8 @@ async def chat_run(args, widget_id, cookies, token) -> tuple[Run, float]:
         await one(-1)  # warm up: the key fetch
         run.starts.clear()
         run.round_trips.clear()
-        cpu_before = servers.cpu_seconds()
-        elapsed, failures = await drive(args.visitors, args.concurrency, one)
-        run.server_cpu = servers.cpu_seconds() - cpu_before
+        run.frames = 0
+        elapsed, failures = await measured(run, servers, drive(args.visitors, args.concurrency, one))
         run.errors += [f"{type(f).__name__}: {f}" for f in failures]
         await asyncio.sleep(0.5)
         for conversation, expected in run.answers.items():
@@ -268,7 +300,7 @@ async def chat_run(args, widget_id, cookies, token) -> tuple[Run, float]:
     return run, elapsed
 
 
-async def echo_run(args) -> tuple[Run, float]:
+async def echo_run(args, messages: int) -> tuple[Run, float]:
     run = Run()
     servers = Servers(ECHO, args.processes, args.port + 100, args.server)
     try:
@@ -276,11 +308,9 @@ async def echo_run(args) -> tuple[Run, float]:
 
         async def one(number):
             port = servers.ports[number % len(servers.ports)]
-            await echo_visitor(run, f"ws://127.0.0.1:{port}/ws/echo/", number)
+            await echo_visitor(run, f"ws://127.0.0.1:{port}/ws/echo/", number, messages)
 
-        cpu_before = servers.cpu_seconds()
-        elapsed, failures = await drive(args.visitors, args.concurrency, one)
-        run.server_cpu = servers.cpu_seconds() - cpu_before
+        elapsed, failures = await measured(run, servers, drive(args.visitors, args.concurrency, one))
         run.errors += [f"{type(f).__name__}: {f}" for f in failures]
     finally:
         servers.stop()
@@ -310,6 +340,14 @@ def report(name: str, run: Run, elapsed: float, visitors: int) -> None:
             f"{percentile(run.accepts, 0.5) * ms:6.1f} ms "
             f"p99 {percentile(run.accepts, 0.99) * ms:6.1f} ms"
         )
+    others = run.machine_cpu - run.server_cpu - run.driver_cpu
+    print(
+        f"      CPU a visitor: machine {run.machine_cpu / visitors * ms:5.1f} ms = servers "
+        f"{run.server_cpu / visitors * ms:5.1f} + driver {run.driver_cpu / visitors * ms:5.1f} "
+        f"+ the rest (PostgreSQL, Redis) {others / visitors * ms:5.1f}; "
+        f"{run.frames / visitors:4.1f} frames a visitor, "
+        f"servers {run.server_cpu / max(run.frames, 1) * ms * 1000:5.0f} µs a frame"
+    )
     for error in sorted(set(run.errors))[:5]:
         print(f"           {run.errors.count(error)} x {error}")
 
@@ -330,8 +368,11 @@ def main() -> None:
     widget_id, cookies = make_setup(key_server.url, args.agents)
     token = _setup.token(key)
     try:
-        echo, echo_elapsed = asyncio.run(echo_run(args))
+        echo, echo_elapsed = asyncio.run(echo_run(args, MESSAGES))
         chat, chat_elapsed = asyncio.run(chat_run(args, widget_id, cookies, token))
+        # The echo again, with as many frames a visitor as the chat's sockets carried.
+        matched_messages = max(MESSAGES, round((chat.frames / args.visitors - 2) / 2))
+        matched, matched_elapsed = asyncio.run(echo_run(args, matched_messages))
     finally:
         key_server.stop()
     print(
@@ -340,6 +381,8 @@ def main() -> None:
     )
     report("echo", echo, echo_elapsed, args.visitors)
     report("chat", chat, chat_elapsed, args.visitors)
+    print(f"echo with {matched_messages} messages a visitor, as many frames as the chat's:")
+    report("echo", matched, matched_elapsed, args.visitors)
 
 
 if __name__ == "__main__":
