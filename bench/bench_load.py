@@ -286,7 +286,9 @@ async def chat_run(args, widget_id, cookies, token) -> tuple[Run, float]:
         run.starts.clear()
         run.round_trips.clear()
         run.frames = 0
-        elapsed, failures = await measured(run, servers, drive(args.visitors, args.concurrency, one))
+        elapsed, failures = await measured(
+            run, servers, drive(args.visitors, args.concurrency, one)
+        )
         run.errors += [f"{type(f).__name__}: {f}" for f in failures]
         await asyncio.sleep(0.5)
         for conversation, expected in run.answers.items():
@@ -310,7 +312,9 @@ async def echo_run(args, messages: int) -> tuple[Run, float]:
             port = servers.ports[number % len(servers.ports)]
             await echo_visitor(run, f"ws://127.0.0.1:{port}/ws/echo/", number, messages)
 
-        elapsed, failures = await measured(run, servers, drive(args.visitors, args.concurrency, one))
+        elapsed, failures = await measured(
+            run, servers, drive(args.visitors, args.concurrency, one)
+        )
         run.errors += [f"{type(f).__name__}: {f}" for f in failures]
     finally:
         servers.stop()
