@@ -146,7 +146,11 @@ def check_held_by(conversation_id, agent) -> Conversation:
 
 
 def load(conversation_id) -> Conversation:
-    return Conversation.objects.with_summary_relations().get(pk=conversation_id)
+    """The conversation as its summary shows it: its contact read with it, its channel
+    instance and queue as this process keeps them (messaging.start_cache)."""
+    return start_cache.with_summary_relations(
+        Conversation.objects.select_related("contact").get(pk=conversation_id)
+    )
 
 
 @dataclass(frozen=True)

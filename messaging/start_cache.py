@@ -1,5 +1,7 @@
 """What a chat start reads, kept in each process: the widget (with its workstream's variables
-and its setting), its deployments, and each workstream's routing rules and queues.
+and its setting), its deployments, and each workstream's routing rules and queues; and what a
+conversation's summary shows besides the conversation and its contact: its channel instance
+(of any kind) and its queue.
 
 Every copy is valid for one version, a value in the shared cache (Redis when REDIS_URL is set,
 so every process sees it). Saving or deleting any record a start reads sets a new version, at
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -52,6 +55,8 @@ _lock = threading.Lock()
 _version: str | None = None
 _widgets: dict[str, WidgetReads] = {}
 _routings: dict[int, Routing] = {}
+_channel_instances: dict[int, object] = {}
+_queues: dict[int, object] = {}
 
 
 def current_version() -> str:
@@ -69,8 +74,8 @@ def _valid_for(version: str) -> None:
     if version != _version:
         with _lock:
             if version != _version:
-                _widgets.clear()
-                _routings.clear()
+                for kept in (_widgets, _routings, _channel_instances, _queues):
+                    kept.clear()
                 _version = version
 
 
@@ -87,15 +92,7 @@ def widget(widget_id) -> WidgetReads | None:
     version = current_version()
     _valid_for(version)
     key = str(widget_id)
-    reads = _widgets.get(key)
-    if reads is None:
-        reads = _load_widget(key, version)
-        if reads is None:
-            return None
-        with _lock:
-            if _version == version:
-                _widgets[key] = reads
-    return reads
+    return _kept(_widgets, key, version, lambda: _load_widget(key, version))
 
 
 def routing(workstream_id: int) -> Routing:
@@ -105,13 +102,36 @@ def routing(workstream_id: int) -> Routing:
     return _routing(workstream_id, version)
 
 
+def with_summary_relations(conversation):
+    """The conversation (a Conversation, its contact loaded) with the channel instance and
+    queue its summary shows, as this process keeps them: the instance's workstream with its
+    variables, its setting with its rich messages. They are shared: read them, never change
+    them."""
+    version = current_version()
+    _valid_for(version)
+    instance_id, queue_id = conversation.channel_instance_id, conversation.queue_id
+    conversation.channel_instance = _kept(
+        _channel_instances, instance_id, version, lambda: _load_channel_instance(instance_id)
+    )
+    conversation.queue = _kept(_queues, queue_id, version, lambda: _load_queue(queue_id))
+    return conversation
+
+
 def _routing(workstream_id: int, version: str) -> Routing:
-    found = _routings.get(workstream_id)
+    return _kept(_routings, workstream_id, version, lambda: _load_routing(workstream_id))
+
+
+def _kept(kept: dict, key, version: str, load: Callable[[], object | None]):
+    """`kept[key]`, loaded with `load()` and kept if the version is still current when it
+    does; None when `load()` finds nothing (which is not kept)."""
+    found = kept.get(key)
     if found is None:
-        found = _load_routing(workstream_id)
+        found = load()
+        if found is None:
+            return None
         with _lock:
             if _version == version:
-                _routings[workstream_id] = found
+                kept[key] = found
     return found
 
 
@@ -134,6 +154,22 @@ def _load_widget(widget_id: str, version: str) -> WidgetReads | None:
         deployment_rows={str(d.deployment_id): d for d in found.deployments.all()},
         routing=_routing(found.workstream_id, version),
     )
+
+
+def _load_channel_instance(instance_id: int):
+    from messaging.models import ChannelInstance
+
+    return (
+        ChannelInstance.objects.select_related("workstream", "authentication_setting")
+        .prefetch_related("workstream__context_variables", "authentication_setting__rich_messages")
+        .get(pk=instance_id)
+    )
+
+
+def _load_queue(queue_id: int):
+    from workstreams.models import Queue
+
+    return Queue.objects.get(pk=queue_id)
 
 
 def _load_routing(workstream_id: int) -> Routing:

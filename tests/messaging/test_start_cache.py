@@ -1,9 +1,11 @@
 """What a chat start reads is kept per process, and a change to any of it is seen by the very
-next start; a start that finds everything kept reads the database once besides its writes."""
+next start; a start that finds everything kept reads the database once besides its writes. An
+accepted conversation's summary shows its channel and queue from the same copies."""
 
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -120,3 +122,54 @@ def test_a_start_after_the_first_reads_nothing_from_the_database_besides_its_wri
     # The transcript the socket replays is the one stored.
     assert started.transcript == conversations.transcript(started.conversation.pk)
     assert [frame["sender"] for frame in started.transcript] == ["system"]
+
+
+CART = json.dumps({"msdyn_cartvalue": "120"})
+
+
+def accepted_summary(widget, keys, agent) -> dict:
+    started = start_steps(widget.widget_id, token_for(keys, lwicontexts=CART))
+    summary, _ = conversations.accept_conversation(str(started.conversation.pk), agent)
+    return summary
+
+
+def test_an_accepted_conversation_shows_its_channel_and_queue_as_changed_since_the_last_one(
+    chat, keys, on_duty, workstream
+):
+    widget, _ = chat
+    before = accepted_summary(widget, keys, on_duty)
+    assert [item["name"] for item in before["context"]] == ["msdyn_cartvalue"]
+    assert before["queue"]["name"] == "General"
+    variable = ContextVariable.objects.get(workstream=workstream, name="msdyn_cartvalue")
+    variable.display_to_agent = False
+    variable.save()
+    queue = workstream.default_queue
+    queue.name = "Web"
+    queue.save()
+    widget.name = "Portal chat"
+    widget.save()
+    after = accepted_summary(widget, keys, on_duty)
+    assert (after["context"], after["queue"]["name"], after["channel"]) == (
+        [],
+        "Web",
+        "Portal chat",
+    )
+
+
+def test_an_accept_reads_the_conversations_channel_and_queue_from_what_the_process_keeps(
+    chat, keys, on_duty, django_assert_max_num_queries
+):
+    widget, _ = chat
+    accepted_summary(widget, keys, on_duty)
+    started = start_steps(widget.widget_id, token_for(keys, lwicontexts=CART))
+    with django_assert_max_num_queries(7) as captured:
+        summary, _ = conversations.accept_conversation(str(started.conversation.pk), on_duty)
+    assert summary["channel"] == widget.name
+    read_tables = {
+        table
+        for query in captured.captured_queries
+        if query["sql"].startswith("SELECT")
+        for table in re.findall(r'(?:FROM|JOIN) "(\w+)"', query["sql"])
+    }
+    # The conversation with its contact, and its transcript; its queue id on SQLite.
+    assert read_tables == {"messaging_conversation", "messaging_contact", "messaging_message"}
