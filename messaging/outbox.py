@@ -7,7 +7,11 @@ Redis), while every other socket's database work waits too. So an event told onc
 transaction commits goes into one queue per process instead, which one task on the event loop
 that serves the sockets sends on, in order: two events of a conversation leave in the order
 they were told, whichever thread told them (a message from a socket's work, then its delivery
-status from the sweep). Where no event loop serves the process (a management command, a
+status from the sweep). The events waiting when it sends leave together: on the Redis Pub/Sub
+layer, one pipeline of PUBLISH commands, one round trip however many (under load a loaded
+process's outbox holds several at a time), read from the layer as channels-redis 4.3 is
+written (its per-event-loop layer's shards, each PUBLISH under the shard's lock), as
+requirements.txt pins it. Where no event loop serves the process (a management command, a
 plain test client, the admin on WSGI), the event is sent at once, as it is told.
 """
 
@@ -20,6 +24,7 @@ import os
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 
 logger = logging.getLogger(__name__)
 
@@ -57,11 +62,41 @@ class Outbox:
 
     async def send_in_order(self, queue: asyncio.Queue) -> None:
         while True:
-            group, event = await queue.get()
+            events = [await queue.get()]
+            while not queue.empty():
+                events.append(queue.get_nowait())
             try:
-                await get_channel_layer().group_send(group, event)
-            except Exception:  # the layer may be away a while: the next event may pass
-                logger.exception("Could not send a %s event to %s.", event.get("type"), group)
+                await send_all(get_channel_layer(), events)
+            except Exception:  # the layer may be away a while: the next events may pass
+                logger.exception(
+                    "Could not send %s event(s), the first a %s event to %s.",
+                    len(events),
+                    events[0][1].get("type"),
+                    events[0][0],
+                )
+
+
+async def send_all(layer, events: list[tuple[str, dict]]) -> None:
+    """Send each (group, event), in order; on the Redis Pub/Sub layer as one pipeline of
+    PUBLISH commands per shard (one round trip), elsewhere one by one."""
+    if not isinstance(layer, RedisPubSubChannelLayer):
+        for group, event in events:
+            await layer.group_send(group, event)
+        return
+    loop_layer = layer._get_layer()
+    by_shard: dict[object, list[tuple[str, bytes]]] = {}
+    for group, event in events:
+        channel = loop_layer._get_group_channel_name(group)
+        by_shard.setdefault(loop_layer._get_shard(channel), []).append(
+            (channel, layer.serialize(event))
+        )
+    for shard, messages in by_shard.items():
+        async with shard._lock:
+            shard._ensure_redis()
+            pipeline = shard._redis.pipeline(transaction=False)
+            for channel, message in messages:
+                pipeline.publish(channel, message)
+            await pipeline.execute()
 
 
 outbox = Outbox()

@@ -1,17 +1,49 @@
-"""The outbox when the event loop that sent its events has stopped, as a server's does when it
-is told to end while its database thread is still at work."""
+"""The outbox: events told from a socket's database thread leave in the order told, however
+many wait at once; and when the event loop that sent them has stopped, as a server's does when
+it is told to end while its database thread is still at work, they are sent all the same."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 
+import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 
 from messaging.outbox import Outbox
 
 GROUP = "outbox-test"
+
+
+@pytest.mark.integration
+async def test_a_burst_of_events_told_from_a_thread_reaches_each_group_once_and_in_order():
+    layer = get_channel_layer()
+    outbox = Outbox()
+    outbox.attach()
+    groups = [f"{GROUP}-a", f"{GROUP}-b"]
+    channel = await layer.new_channel()
+    for group in groups:
+        await layer.group_add(group, channel)
+
+    def database_work() -> None:  # many events while the loop is busy: they wait together
+        for number in range(300):
+            outbox.put(groups[number % 3 == 0], {"type": "test.event", "number": number})
+
+    try:
+        await sync_to_async(database_work, thread_sensitive=False)()
+        heard = [
+            (await asyncio.wait_for(layer.receive(channel), timeout=5))["number"]
+            for _ in range(300)
+        ]
+        assert heard == list(range(300))
+        with pytest.raises(asyncio.TimeoutError):  # nothing twice
+            await asyncio.wait_for(layer.receive(channel), timeout=0.3)
+    finally:
+        outbox.sender.cancel()
+        await asyncio.gather(outbox.sender, return_exceptions=True)
+        for group in groups:
+            await layer.group_discard(group, channel)
 
 
 def test_an_event_told_after_the_event_loop_stopped_is_sent_and_the_thread_goes_on():
