@@ -69,6 +69,16 @@ def test_the_services_follow_the_urls_given():
     ]
 
 
+def test_on_postgresql_statements_are_prepared_unless_turned_off():
+    postgresql = {"DATABASE_URL": "postgres://cc:pw@127.0.0.1:5432/cc"}
+    options = "sorted(settings.DATABASES['default'].get('OPTIONS', {}).items())"
+    assert settings_of(postgresql, options).stdout.strip() == (
+        "[('prepare_threshold', 5), ('server_side_binding', True)]"
+    )
+    turned_off = {**postgresql, "DATABASE_PREPARED_STATEMENTS": "false"}
+    assert settings_of(turned_off, options).stdout.strip() == "[]"
+
+
 def test_the_defaults_need_nothing_installed():
     result = settings_of(
         {},

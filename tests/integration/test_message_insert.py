@@ -3,7 +3,8 @@ message, and one posted while its conversation closes waits for the close and is
 after it, so nothing is said in a conversation once it has closed. A new conversation and its
 first message are one statement too: stored as the ORM would store them, or not at all; and so
 are an agent's taking of a waiting conversation and its "joined" message: of two agents taking
-one conversation at once, one gets it."""
+one conversation at once, one gets it. On PostgreSQL a message's statement, run again, is
+prepared: parsed and planned once on its connection."""
 
 from __future__ import annotations
 
@@ -65,6 +66,22 @@ def test_a_message_posted_while_its_conversation_closes_waits_and_is_refused(cha
     assert refusals == ["bad_frame"]
     assert Conversation.objects.get(pk=conversation.pk).status == Conversation.Status.CLOSED
     assert not Message.objects.filter(conversation=conversation, text=LATE).exists()
+
+
+def test_a_message_statement_run_again_is_prepared_on_postgresql(chat):
+    widget, _ = chat
+    conversation = actions.do_start_conversation(
+        widget, deployment=None, identity=None, context={}, dropped=[]
+    ).conversation
+    for number in range(6):
+        actions.do_post_message(conversation.pk, sender=Message.Sender.VISITOR, text=f"{number}")
+
+    assert list(conversation.messages.values_list("text", flat=True)[1:]) == list("012345")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            prepared = [statement for (statement,) in cursor.fetchall()]
+        assert [s for s in prepared if s.lstrip().startswith('INSERT INTO "messaging_message"')]
 
 
 def test_a_message_stored_in_one_statement_fills_every_column_of_a_message():
