@@ -26,11 +26,9 @@ from messaging.models import (
     Conversation,
     Deployment,
     Message,
-    agent_users,
 )
 from messaging.outbox import outbox
 from messaging.summaries import conversation_summary, message_frame
-from workstreams.models import Queue
 from workstreams.routing import NoRoute, choose_route, route
 
 
@@ -310,17 +308,14 @@ def do_accept_conversation(conversation_id, *, acting_user) -> Conversation:
     Raises ActionRefused (`not_found`, `already_taken`).
     """
     agent = acting_user
-    agent_queues = Queue.agents.through.objects.filter(
-        user__in=agent_users().filter(pk=agent.pk)
-    ).values("queue_id")
     taken = message_insert.take_with_message(
         conversation_id,
         agent=agent,
-        agent_queues=agent_queues,
         sender=Message.Sender.SYSTEM,
         text=f"{agent.get_full_name() or agent.get_username()} joined the conversation.",
     )
     if taken is None:  # not taken: say why
+        agent_queues = message_insert.agent_queue_ids(agent.pk)
         if not Conversation.objects.filter(pk=conversation_id, queue_id__in=agent_queues).exists():
             raise ActionRefused("not_found", NOT_IN_YOUR_QUEUES)
         raise ActionRefused("already_taken", "Another agent has taken this conversation.")

@@ -13,11 +13,14 @@ conversation after it closed.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from messaging.models import Conversation, Message
+from messaging.models import Conversation, Message, agent_users
+from workstreams.models import Queue
 
 # Every column of a message but its id, in the order the SELECT below gives their values.
 COLUMNS = (
@@ -149,19 +152,36 @@ def insert_with_conversation(conversation: Conversation, *, sender: str, text: s
     )
 
 
+def agent_queue_ids(agent_pk: int) -> QuerySet:
+    """The ids of the queues the user is on, while the user is still an agent: active, staff
+    and in the Agents group (queue memberships outlive those). A subquery."""
+    return Queue.agents.through.objects.filter(user__in=agent_users().filter(pk=agent_pk)).values(
+        "queue_id"
+    )
+
+
+@lru_cache(maxsize=1024)
+def agent_queue_ids_sql(agent_pk: int) -> tuple[str, tuple]:
+    """agent_queue_ids' SQL and parameters, compiled once per agent for the process's
+    database: building and compiling the query costs more than running it."""
+    return agent_queue_ids(agent_pk).query.get_compiler(connection=connection).as_sql()
+
+
 def take_with_message(
-    conversation_id, *, agent, agent_queues: QuerySet, sender: str, text: str
+    conversation_id, *, agent, sender: str, text: str
 ) -> tuple[Message, int] | None:
-    """Give the conversation to `agent` if it is waiting in one of `agent_queues` (a query of
-    queue ids), and store the message saying so, which has no author and is not delivered by
-    the platform. On PostgreSQL that is one statement (a concurrent take of the same
-    conversation waits for its row, then finds it taken); elsewhere an update and an insert in
-    a transaction. Returns the message and the conversation's queue id, or None when nothing
-    was taken."""
+    """Give the conversation to `agent` if it is waiting in one of the agent's queues
+    (agent_queue_ids), and store the message saying so, which has no author and is not
+    delivered by the platform. On PostgreSQL that is one statement (a concurrent take of the
+    same conversation waits for its row, then finds it taken); elsewhere an update and an
+    insert in a transaction. Returns the message and the conversation's queue id, or None when
+    nothing was taken."""
     now = timezone.now()
     if connection.vendor != "postgresql":  # no UPDATE inside WITH
         taken = Conversation.objects.filter(
-            pk=conversation_id, status=Conversation.Status.WAITING, queue_id__in=agent_queues
+            pk=conversation_id,
+            status=Conversation.Status.WAITING,
+            queue_id__in=agent_queue_ids(agent.pk),
         )
         with transaction.atomic():
             if not taken.update(status=Conversation.Status.ACTIVE, agent=agent, modified_at=now):
@@ -173,7 +193,7 @@ def take_with_message(
                 pk=conversation_id
             )
             return message, queue_id
-    queues_sql, queues_params = agent_queues.query.get_compiler(connection=connection).as_sql()
+    queues_sql, queues_params = agent_queue_ids_sql(agent.pk)
     sql = statement(INSERT_ON_TAKE, agent_queues=queues_sql)
     params = [
         Conversation.Status.ACTIVE,
