@@ -26,13 +26,14 @@ COMMANDS = {
     "daphne": lambda port, app: [
         sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app,
     ],
+    # Neither uvloop nor uvicorn is installed by requirements.txt: `pip install uvloop` or
+    # `pip install 'uvicorn[standard]'` (which brings uvloop) to compare.
     "daphne-uvloop": lambda port, app: [
         sys.executable, "-c",
         "import asyncio, uvloop; asyncio.set_event_loop_policy(uvloop.EventLoopPolicy()); "
         "from daphne.cli import CommandLineInterface; CommandLineInterface.entrypoint()",
         "-b", "127.0.0.1", "-p", str(port), app,
     ],
-    # Not installed by requirements.txt: `pip install 'uvicorn[standard]'` to compare.
     "uvicorn": lambda port, app: [
         sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),
         "--no-access-log", "--log-level", "warning", app,
