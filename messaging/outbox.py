@@ -7,18 +7,22 @@ Redis), while every other socket's database work waits too. So an event told onc
 transaction commits goes into one queue per process instead, which one task on the event loop
 that serves the sockets sends on, in order: two events of a conversation leave in the order
 they were told, whichever thread told them (a message from a socket's work, then its delivery
-status from the sweep). The events waiting when it sends leave together: on the Redis Pub/Sub
-layer, one pipeline of PUBLISH commands, one round trip however many (under load a loaded
-process's outbox holds several at a time), read from the layer as channels-redis 4.3 is
-written (its per-event-loop layer's shards, each PUBLISH under the shard's lock), as
-requirements.txt pins it. Where no event loop serves the process (a management command, a
-plain test client, the admin on WSGI), the event is sent at once, as it is told.
+status from the sweep). The events waiting when it sends leave together, up to BATCH: on the
+Redis Pub/Sub layer, each run of them whose groups share a shard as one pipeline of PUBLISH
+commands, one round trip however many (a loaded process's outbox holds several at a time).
+That reads into the layer as channels-redis 4.3 is written (its per-event-loop layer's shards,
+each PUBLISH under the shard's lock), as requirements.txt pins it. A group's events keep their
+order; events of groups on different shards (several Redis hosts) may reach listeners in
+either order, as they may with one PUBLISH each. Where no event loop serves the process (a
+management command, a plain test client, the admin on WSGI), the event is sent at once, as it
+is told.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 
@@ -27,6 +31,9 @@ from channels.layers import get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 
 logger = logging.getLogger(__name__)
+
+# The most events sent together: what one failed send can lose.
+BATCH = 100
 
 
 class Outbox:
@@ -63,40 +70,51 @@ class Outbox:
     async def send_in_order(self, queue: asyncio.Queue) -> None:
         while True:
             events = [await queue.get()]
-            while not queue.empty():
+            while len(events) < BATCH and not queue.empty():
                 events.append(queue.get_nowait())
-            try:
-                await send_all(get_channel_layer(), events)
-            except Exception:  # the layer may be away a while: the next events may pass
-                logger.exception(
-                    "Could not send %s event(s), the first a %s event to %s.",
-                    len(events),
-                    events[0][1].get("type"),
-                    events[0][0],
-                )
+            await send_all(get_channel_layer(), events)
 
 
 async def send_all(layer, events: list[tuple[str, dict]]) -> None:
-    """Send each (group, event), in order; on the Redis Pub/Sub layer as one pipeline of
-    PUBLISH commands per shard (one round trip), elsewhere one by one."""
+    """Send each (group, event) in order; on the Redis Pub/Sub layer, each run of events
+    whose groups live on the same shard as one pipeline of PUBLISH commands (one round trip),
+    elsewhere one by one. A send that fails is logged, and the next ones are tried: the layer
+    may be away a while."""
     if not isinstance(layer, RedisPubSubChannelLayer):
         for group, event in events:
-            await layer.group_send(group, event)
+            with logged_if_failed([(group, event)]):
+                await layer.group_send(group, event)
         return
     loop_layer = layer._get_layer()
-    by_shard: dict[object, list[tuple[str, bytes]]] = {}
-    for group, event in events:
-        channel = loop_layer._get_group_channel_name(group)
-        by_shard.setdefault(loop_layer._get_shard(channel), []).append(
-            (channel, layer.serialize(event))
+    shard_of = {
+        group: loop_layer._get_shard(loop_layer._get_group_channel_name(group))
+        for group, _ in events
+    }
+    for shard, same_shard in itertools.groupby(events, key=lambda item: shard_of[item[0]]):
+        run = list(same_shard)
+        with logged_if_failed(run):
+            async with shard._lock:
+                shard._ensure_redis()
+                pipeline = shard._redis.pipeline(transaction=False)
+                for group, event in run:
+                    pipeline.publish(
+                        loop_layer._get_group_channel_name(group), layer.serialize(event)
+                    )
+                await pipeline.execute()
+
+
+@contextlib.contextmanager
+def logged_if_failed(events: list[tuple[str, dict]]):
+    try:
+        yield
+    except Exception:
+        group, event = events[0]
+        logger.exception(
+            "Could not send %s event(s), the first a %s event to %s.",
+            len(events),
+            event.get("type"),
+            group,
         )
-    for shard, messages in by_shard.items():
-        async with shard._lock:
-            shard._ensure_redis()
-            pipeline = shard._redis.pipeline(transaction=False)
-            for channel, message in messages:
-                pipeline.publish(channel, message)
-            await pipeline.execute()
 
 
 outbox = Outbox()

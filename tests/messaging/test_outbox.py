@@ -5,13 +5,17 @@ it is told to end while its database thread is still at work, they are sent all 
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 
 import pytest
+import redis.asyncio
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
+from django.conf import settings
 
-from messaging.outbox import Outbox
+from messaging.outbox import Outbox, send_all
 
 GROUP = "outbox-test"
 # Fewer than a channel of the in-memory layer holds (100): it drops what comes past that.
@@ -30,7 +34,7 @@ async def test_a_burst_of_events_told_from_a_thread_reaches_each_group_once_and_
 
     def database_work() -> None:  # many events while the loop is busy: they wait together
         for number in range(EVENTS):
-            outbox.put(groups[number % 3 == 0], {"type": "test.event", "number": number})
+            outbox.put(groups[0 if number % 3 else 1], {"type": "test.event", "number": number})
 
     try:
         await sync_to_async(database_work, thread_sensitive=False)()
@@ -46,6 +50,54 @@ async def test_a_burst_of_events_told_from_a_thread_reaches_each_group_once_and_
         await asyncio.gather(outbox.sender, return_exceptions=True)
         for group in groups:
             await layer.group_discard(group, channel)
+
+
+@pytest.mark.integration
+@pytest.mark.redis
+async def test_events_sent_together_keep_each_groups_order_and_a_shard_away_loses_only_its_own(
+    caplog,
+):
+    # Two shards: the test's Redis, and an address where nothing listens.
+    layer = RedisPubSubChannelLayer(hosts=[settings.REDIS_URL, "redis://127.0.0.1:1/0"])
+    loop_layer = layer._get_layer()
+    present, away = loop_layer._shards
+
+    def groups_on(shard, count):
+        names = (f"{GROUP}-{number}" for number in range(1000))
+        on_shard = (
+            name
+            for name in names
+            if loop_layer._get_shard(loop_layer._get_group_channel_name(name)) is shard
+        )
+        return [next(on_shard) for _ in range(count)]
+
+    first, second = groups_on(present, 2)
+    (lost,) = groups_on(away, 1)
+    listener = redis.asyncio.from_url(settings.REDIS_URL)
+    subscription = listener.pubsub()
+    await subscription.subscribe(*(loop_layer._get_group_channel_name(g) for g in (first, second)))
+    # Runs of one shard, then the other, then the first again.
+    told = [first, second, lost, lost, first, second, first]
+    events = [(group, {"type": "test.event", "number": n}) for n, group in enumerate(told)]
+    try:
+        with caplog.at_level(logging.ERROR, logger="messaging.outbox"):
+            await send_all(layer, events)
+        heard: dict[str, list[int]] = {first: [], second: []}
+        deadline = asyncio.get_running_loop().time() + 5
+        while sum(map(len, heard.values())) < 5:
+            assert asyncio.get_running_loop().time() < deadline, heard
+            # None for a subscription's confirmation, or nothing within the second.
+            message = await subscription.get_message(ignore_subscribe_messages=True, timeout=1)
+            if message is None:
+                continue
+            group = message["channel"].decode().removeprefix(loop_layer._get_group_channel_name(""))
+            heard[group].append(layer.deserialize(message["data"])["number"])
+        assert heard == {first: [0, 4, 6], second: [1, 5]}
+        assert "Could not send 2 event(s), the first a test.event event to" in caplog.text
+    finally:
+        await subscription.aclose()
+        await listener.aclose()
+        await layer.flush()
 
 
 def test_an_event_told_after_the_event_loop_stopped_is_sent_and_the_thread_goes_on():
