@@ -146,7 +146,7 @@ def check_held_by(conversation_id, agent) -> Conversation:
 def load(conversation_id) -> Conversation:
     """The conversation as its summary shows it: its contact read with it, its channel
     instance and queue as this process keeps them (messaging.start_cache)."""
-    return start_cache.with_summary_relations(
+    return start_cache.with_kept_relations(
         Conversation.objects.select_related("contact").get(pk=conversation_id)
     )
 

@@ -102,7 +102,7 @@ def routing(workstream_id: int) -> Routing:
     return _routing(workstream_id, version)
 
 
-def with_summary_relations(conversation):
+def with_kept_relations(conversation):
     """The conversation (a Conversation, its contact loaded) with the channel instance and
     queue its summary shows, as this process keeps them: the instance's workstream with its
     variables, its setting with its rich messages. They are shared: read them, never change
@@ -123,7 +123,7 @@ def _routing(workstream_id: int, version: str) -> Routing:
 
 def _kept(kept: dict, key, version: str, load: Callable[[], object | None]):
     """`kept[key]`, loaded with `load()` and kept if the version is still current when it
-    does; None when `load()` finds nothing (which is not kept)."""
+    does; None when `load()` gives None (which is not kept)."""
     found = kept.get(key)
     if found is None:
         found = load()
@@ -139,10 +139,8 @@ def _load_widget(widget_id: str, version: str) -> WidgetReads | None:
     from messaging.models import ChannelInstance
 
     found = (
-        ChannelInstance.objects.select_related("workstream", "authentication_setting")
-        .prefetch_related(
-            "workstream__context_variables", "authentication_setting__rich_messages", "deployments"
-        )
+        _instances_with_relations()
+        .prefetch_related("deployments")
         .filter(widget_id=widget_id, kind=ChannelInstance.Kind.CHAT_WIDGET)
         .first()
     )
@@ -157,13 +155,16 @@ def _load_widget(widget_id: str, version: str) -> WidgetReads | None:
 
 
 def _load_channel_instance(instance_id: int):
+    return _instances_with_relations().get(pk=instance_id)
+
+
+def _instances_with_relations():
+    """Channel instances with their workstream's variables and their setting's rich messages."""
     from messaging.models import ChannelInstance
 
-    return (
-        ChannelInstance.objects.select_related("workstream", "authentication_setting")
-        .prefetch_related("workstream__context_variables", "authentication_setting__rich_messages")
-        .get(pk=instance_id)
-    )
+    return ChannelInstance.objects.select_related(
+        "workstream", "authentication_setting"
+    ).prefetch_related("workstream__context_variables", "authentication_setting__rich_messages")
 
 
 def _load_queue(queue_id: int):
