@@ -135,9 +135,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and envbool
 ):
     # Parameters travel apart from the statement (server-side binding), so psycopg prepares a
     # statement a connection runs again (after 5 runs): PostgreSQL then parses and plans it
-    # once, not each time. A chat's statements are few and run all the time (under load,
-    # PostgreSQL's and Redis's CPU a chat went from 9.0 to 5.4 ms). Off for a pooler in
-    # transaction mode that cannot keep prepared statements.
+    # once, not each time. A chat's statements are few and run all the time (bench/README.md
+    # has what it saves). Off for a pooler in transaction mode that cannot keep prepared
+    # statements.
     DATABASES["default"]["OPTIONS"] = {
         **DATABASES["default"].get("OPTIONS", {}),
         "server_side_binding": True,
