@@ -26,8 +26,8 @@ COMMANDS = {
     "daphne": lambda port, app: [
         sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app,
     ],
-    # Neither uvloop nor uvicorn is installed by requirements.txt: `pip install uvloop` or
-    # `pip install 'uvicorn[standard]'` (which brings uvloop) to compare.
+    # Neither uvloop nor uvicorn is installed by requirements.txt: `pip install
+    # 'uvicorn[standard]'` brings both, to compare.
     "daphne-uvloop": lambda port, app: [
         sys.executable, "-c",
         "import asyncio, uvloop; asyncio.set_event_loop_policy(uvloop.EventLoopPolicy()); "
@@ -51,6 +51,12 @@ class EchoConsumer(AsyncWebsocketConsumer):
 echo_application = ProtocolTypeRouter(
     {"websocket": URLRouter([path("ws/echo/", EchoConsumer.as_asgi())])}
 )
+
+
+def cpu_seconds(stat: str) -> float:
+    """The CPU time (user and system) a process has used so far, from its /proc/<pid>/stat."""
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def address(number: int) -> tuple[str, int]:
@@ -102,12 +108,9 @@ class Servers:
 
     def cpu_seconds(self) -> float:
         """The CPU time (user and system) the server processes have used so far."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        total = 0
-        for process in self.processes:
-            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / ticks
+        return sum(
+            cpu_seconds(Path(f"/proc/{process.pid}/stat").read_text()) for process in self.processes
+        )
 
     def resident_kib(self) -> int:
         """The first process's resident set size (VmRSS), in KiB."""

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import _setup
 import websockets
-from _servers import COMMANDS, ECHO, PLATFORM, Servers, address
+from _servers import COMMANDS, ECHO, PLATFORM, Servers, address, cpu_seconds
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
@@ -113,6 +113,7 @@ class Run:
         # The whole machine's busy CPU and the driver's own (this process) over the same span.
         self.machine_cpu = 0.0
         self.driver_cpu = 0.0
+        self.services_cpu: dict[str, float] = {}
         self.frames = 0  # frames the driver's sockets sent and received
 
     def count(self, frames: int = 1) -> None:
@@ -247,13 +248,36 @@ def machine_busy_seconds() -> float:
     return (sum(int(f) for f in fields[:8]) - idle - iowait) / os.sysconf("SC_CLK_TCK")
 
 
+SERVICES = ("postgres", "redis-server")
+
+
+def services_cpu_seconds() -> dict[str, float]:
+    """The CPU time PostgreSQL's and Redis's processes have used so far, by program (those
+    running now: the servers' database sessions last the run)."""
+    totals = dict.fromkeys(SERVICES, 0.0)
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            stat = stat_file.read_text()
+        except OSError:  # ended meanwhile
+            continue
+        program = stat[stat.index("(") + 1 : stat.rindex(")")]
+        if program in totals:
+            totals[program] += cpu_seconds(stat)
+    return totals
+
+
 async def measured(run: Run, servers: Servers, work):
-    """Await `work`, noting the CPU the servers, the whole machine and this driver spent."""
+    """Await `work`, noting the CPU the servers, PostgreSQL, Redis, this driver and the whole
+    machine spent."""
+    services = services_cpu_seconds()
     before = servers.cpu_seconds(), machine_busy_seconds(), time.process_time()
     result = await work
     run.server_cpu = servers.cpu_seconds() - before[0]
     run.machine_cpu = machine_busy_seconds() - before[1]
     run.driver_cpu = time.process_time() - before[2]
+    run.services_cpu = {
+        program: spent - services[program] for program, spent in services_cpu_seconds().items()
+    }
     return result
 
 
@@ -344,11 +368,14 @@ def report(name: str, run: Run, elapsed: float, visitors: int) -> None:
             f"{percentile(run.accepts, 0.5) * ms:6.1f} ms "
             f"p99 {percentile(run.accepts, 0.99) * ms:6.1f} ms"
         )
-    others = run.machine_cpu - run.server_cpu - run.driver_cpu
+    postgres, redis = (run.services_cpu.get(program, 0.0) for program in SERVICES)
+    others = run.machine_cpu - run.server_cpu - run.driver_cpu - postgres - redis
+    a_visitor = ms / visitors
     print(
-        f"      CPU a visitor: machine {run.machine_cpu / visitors * ms:5.1f} ms = servers "
-        f"{run.server_cpu / visitors * ms:5.1f} + driver {run.driver_cpu / visitors * ms:5.1f} "
-        f"+ the rest (PostgreSQL, Redis) {others / visitors * ms:5.1f}; "
+        f"      CPU a visitor: machine {run.machine_cpu * a_visitor:5.1f} ms = servers "
+        f"{run.server_cpu * a_visitor:5.1f} + driver {run.driver_cpu * a_visitor:5.1f} "
+        f"+ PostgreSQL {postgres * a_visitor:4.1f} + Redis {redis * a_visitor:4.1f} "
+        f"+ the rest (the kernel's, other programs') {others * a_visitor:4.1f}; "
         f"{run.frames / visitors:4.1f} frames a visitor, "
         f"servers {run.server_cpu / max(run.frames, 1) * ms * 1000:5.0f} µs a frame"
     )
