@@ -24,11 +24,16 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 LATE = "Are you still there?"
 
 
-def test_a_message_posted_while_its_conversation_closes_waits_and_is_refused(chat):
-    widget, _ = chat
-    conversation = actions.do_start_conversation(
+def waiting_conversation(widget) -> Conversation:
+    """A new conversation of an anonymous visitor, waiting in the widget's default queue."""
+    return actions.do_start_conversation(
         widget, deployment=None, identity=None, context={}, dropped=[]
     ).conversation
+
+
+def test_a_message_posted_while_its_conversation_closes_waits_and_is_refused(chat):
+    widget, _ = chat
+    conversation = waiting_conversation(widget)
     closing, may_close = threading.Event(), threading.Event()
 
     def close() -> None:
@@ -70,9 +75,7 @@ def test_a_message_posted_while_its_conversation_closes_waits_and_is_refused(cha
 
 def test_a_message_statement_run_again_is_prepared_on_postgresql(chat):
     widget, _ = chat
-    conversation = actions.do_start_conversation(
-        widget, deployment=None, identity=None, context={}, dropped=[]
-    ).conversation
+    conversation = waiting_conversation(widget)
     before = prepared_message_runs()
     for number in range(6):
         actions.do_post_message(conversation.pk, sender=Message.Sender.VISITOR, text=f"{number}")
@@ -137,9 +140,7 @@ def test_a_conversation_whose_first_message_cannot_be_stored_is_not_stored_eithe
 
 def test_of_two_agents_taking_one_conversation_at_once_one_gets_it(chat):
     widget, _ = chat
-    conversation = actions.do_start_conversation(
-        widget, deployment=None, identity=None, context={}, dropped=[]
-    ).conversation
+    conversation = waiting_conversation(widget)
     agents = [make_agent(name) for name in ("dora", "eli")]
     no_longer_staff = make_agent("gus")
     conversation.queue.agents.add(*agents, no_longer_staff)
