@@ -20,7 +20,12 @@ from messaging.apple import msp
 from messaging.domains import platform_url
 from messaging.models import ChannelInstance
 
-SESSION_CUSTOMER = "portal_apple_customer_id"
+# The simulated device's customer id lives in a signed cookie of its own, not in the session:
+# signing in at the provider in the popup renews the session's key, and a poll still carrying
+# the old one would find an empty session (Django then drops the cookie, or a new customer id
+# would be saved over the signed-in session), and the device would lose its conversation.
+DEVICE_COOKIE = "portal_apple_device"
+DEVICE_COOKIE_SALT = "contactcenter.portal.apple.device"
 MAX_TEXT = 5000
 SIGN_IN_STATUSES = ("authenticated", "failure")
 
@@ -86,27 +91,44 @@ def _gateway_body(request, *, kind: str) -> dict:
 # The Messages page
 
 
-def customer_of(session) -> str:
-    """This browser session's customer id, made on first use."""
-    if SESSION_CUSTOMER not in session:
-        session[SESSION_CUSTOMER] = apple.new_customer_id()
-    return session[SESSION_CUSTOMER]
+def customer_of(request) -> str | None:
+    """The customer id the Messages page gave this browser, or None."""
+    return request.get_signed_cookie(DEVICE_COOKIE, default=None, salt=DEVICE_COOKIE_SALT)
+
+
+def known_customer(request) -> str:
+    """customer_of, or Refused when this browser never loaded the page."""
+    customer_id = customer_of(request)
+    if customer_id is None:
+        raise apple.Refused(409, "Reload the page: this browser has no conversation yet.")
+    return customer_id
 
 
 @never_cache
 @require_GET
 def messages_page(request):
     channel = apple_channels().exclude(business_id="").order_by("-created_at", "-id").first()
-    return render(
+    customer_id = customer_of(request) or apple.new_customer_id()
+    response = render(
         request,
         "portal/apple.html",
         {
             "channel": channel,
             "configured": msp.is_configured(),
             "csrf_cookie_name": settings.CSRF_COOKIE_NAME,
-            "customer_id": customer_of(request.session),
+            "customer_id": customer_id,
         },
     )
+    response.set_signed_cookie(
+        DEVICE_COOKIE,
+        customer_id,
+        salt=DEVICE_COOKIE_SALT,
+        max_age=apple.KEEP_SECONDS,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
 
 
 @never_cache
@@ -117,7 +139,9 @@ def messages_since(request):
         after = int(request.GET.get("after", "0"))
     except ValueError:
         return JsonResponse({"detail": "after must be a whole number."}, status=400)
-    return JsonResponse({"entries": apple.entries_after(customer_of(request.session), after)})
+    customer_id = customer_of(request)
+    entries = apple.entries_after(customer_id, after) if customer_id else []
+    return JsonResponse({"entries": entries})
 
 
 @require_POST
@@ -128,7 +152,7 @@ def send_text(request):
         text = fields.get("text")
         if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
             raise apple.Refused(400, f"Write 1 to {MAX_TEXT} characters.")
-        customer_id = customer_of(request.session)
+        customer_id = known_customer(request)
         business_id = _business_id(fields)
         _deliver(request, apple.text_message(customer_id, business_id, text))
     except apple.Refused as error:
@@ -146,7 +170,7 @@ def send_sign_in_reply(request):
         status = fields.get("status")
         if status not in SIGN_IN_STATUSES:
             raise apple.Refused(400, f"status is one of {', '.join(SIGN_IN_STATUSES)}.")
-        customer_id = customer_of(request.session)
+        customer_id = known_customer(request)
         request_identifier = fields.get("request_identifier")
         sign_in = next(
             (

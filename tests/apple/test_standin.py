@@ -8,13 +8,13 @@ import gzip
 import json
 import time
 import uuid
+from importlib import import_module
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
 from django.test import Client
 
-from contactcenter.portal.apple_views import SESSION_CUSTOMER
 from messaging.models import ChannelInstance
 from tests.apple.gateway import MSP_ID, MSP_SECRET, platform_token, sign_in_request, to_device
 from tests.helpers import Type, make_setting
@@ -42,9 +42,10 @@ def business(db) -> ChannelInstance:
 
 @pytest.fixture
 def device(client, business, msp) -> tuple[Client, str]:
-    """A browser on the Messages page, and the customer id its session was given."""
-    assert client.get("/portal/apple/").status_code == 200
-    return client, client.session[SESSION_CUSTOMER]
+    """A browser on the Messages page, and the customer id the page gave it."""
+    page = client.get("/portal/apple/")
+    assert page.status_code == 200
+    return client, page.context["customer_id"]
 
 
 def gateway_post(path: str, body: dict, token: str | None, *, gzipped: bool = False):
@@ -271,3 +272,52 @@ def test_the_device_answers_a_sign_in_it_received_with_its_request_identifier(
         "text": "I signed in",
         "n": 2,
     }
+
+
+def test_the_device_keeps_its_conversation_when_a_sign_in_renews_the_session(
+    device, key_server, settings
+):
+    client, customer_id = device
+    settings.CC_PUBLIC_URL = key_server.url("")
+    key_server.serve("/apple/message", b"", content_type="text/plain")
+    request_identifier = str(uuid.uuid4())
+    gateway_post(
+        "authenticate",
+        sign_in_request(BUSINESS_ID, customer_id, request_identifier, REDIRECT_URI),
+        platform_token(),
+    )
+    stale = client.session.session_key  # the session the provider's pages gave the browser
+    # The provider's sign-in in the popup renews the session's key, as Django's login does.
+    import_module(settings.SESSION_ENGINE).SessionStore(stale).cycle_key()
+
+    # The page's poll and answer, still carrying the session the sign-in replaced.
+    polled = client.get("/portal/apple/messages?after=0")
+    answered = client.post(
+        "/portal/apple/sign-in-reply",
+        {
+            "business_id": BUSINESS_ID,
+            "request_identifier": request_identifier,
+            "status": "authenticated",
+        },
+        content_type="application/json",
+    )
+
+    assert [entry["kind"] for entry in polled.json()["entries"]] == ["sign_in"]
+    assert settings.SESSION_COOKIE_NAME not in polled.cookies  # the renewed one is not dropped
+    assert answered.status_code == 200
+
+
+def test_a_device_call_from_a_browser_that_never_loaded_the_page_is_told_to_reload(business, msp):
+    browser = Client()
+
+    sent = browser.post(
+        "/portal/apple/send",
+        {"business_id": BUSINESS_ID, "text": "Hello"},
+        content_type="application/json",
+    )
+
+    assert (sent.status_code, sent.json()["detail"]) == (
+        409,
+        "Reload the page: this browser has no conversation yet.",
+    )
+    assert browser.get("/portal/apple/messages?after=0").json() == {"entries": []}
