@@ -224,10 +224,10 @@ def test_a_text_the_platform_refuses_is_reported_and_not_shown_as_sent(
     assert entries(client) == []
 
 
-def test_the_device_answers_a_sign_in_it_received_with_its_request_identifier(
-    device, key_server, settings
-):
-    client, customer_id = device
+def sign_in_requested(customer_id: str, key_server, settings) -> str:
+    """The platform asks the customer's device to sign in, through the gateway; the key
+    server stands for the platform's /apple/message, which the device's answer goes to.
+    Returns the request's identifier."""
     settings.CC_PUBLIC_URL = key_server.url("")
     key_server.serve("/apple/message", b"", content_type="text/plain")
     request_identifier = str(uuid.uuid4())
@@ -236,6 +236,14 @@ def test_the_device_answers_a_sign_in_it_received_with_its_request_identifier(
         sign_in_request(BUSINESS_ID, customer_id, request_identifier, REDIRECT_URI),
         platform_token(),
     )
+    return request_identifier
+
+
+def test_the_device_answers_a_sign_in_it_received_with_its_request_identifier(
+    device, key_server, settings
+):
+    client, customer_id = device
+    request_identifier = sign_in_requested(customer_id, key_server, settings)
 
     unknown = client.post(
         "/portal/apple/sign-in-reply",
@@ -278,14 +286,7 @@ def test_the_device_keeps_its_conversation_when_a_sign_in_renews_the_session(
     device, key_server, settings
 ):
     client, customer_id = device
-    settings.CC_PUBLIC_URL = key_server.url("")
-    key_server.serve("/apple/message", b"", content_type="text/plain")
-    request_identifier = str(uuid.uuid4())
-    gateway_post(
-        "authenticate",
-        sign_in_request(BUSINESS_ID, customer_id, request_identifier, REDIRECT_URI),
-        platform_token(),
-    )
+    request_identifier = sign_in_requested(customer_id, key_server, settings)
     stale = client.session.session_key  # the session the provider's pages gave the browser
     # The provider's sign-in in the popup renews the session's key, as Django's login does.
     import_module(settings.SESSION_ENGINE).SessionStore(stale).cycle_key()
