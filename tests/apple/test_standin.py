@@ -239,22 +239,9 @@ def sign_in_requested(customer_id: str, key_server, settings) -> str:
     return request_identifier
 
 
-def test_the_device_answers_a_sign_in_it_received_with_its_request_identifier(
-    device, key_server, settings
-):
-    client, customer_id = device
-    request_identifier = sign_in_requested(customer_id, key_server, settings)
-
-    unknown = client.post(
-        "/portal/apple/sign-in-reply",
-        {
-            "business_id": BUSINESS_ID,
-            "request_identifier": str(uuid.uuid4()),
-            "status": "authenticated",
-        },
-        content_type="application/json",
-    )
-    answered = client.post(
+def answer_signed_in(client, request_identifier: str):
+    """The device's answer to a sign-in request: signed in."""
+    return client.post(
         "/portal/apple/sign-in-reply",
         {
             "business_id": BUSINESS_ID,
@@ -263,6 +250,16 @@ def test_the_device_answers_a_sign_in_it_received_with_its_request_identifier(
         },
         content_type="application/json",
     )
+
+
+def test_the_device_answers_a_sign_in_it_received_with_its_request_identifier(
+    device, key_server, settings
+):
+    client, customer_id = device
+    request_identifier = sign_in_requested(customer_id, key_server, settings)
+
+    unknown = answer_signed_in(client, str(uuid.uuid4()))
+    answered = answer_signed_in(client, request_identifier)
 
     assert unknown.status_code == 404
     assert answered.status_code == 200
@@ -293,15 +290,7 @@ def test_the_device_keeps_its_conversation_when_a_sign_in_renews_the_session(
 
     # The page's poll and answer, still carrying the session the sign-in replaced.
     polled = client.get("/portal/apple/messages?after=0")
-    answered = client.post(
-        "/portal/apple/sign-in-reply",
-        {
-            "business_id": BUSINESS_ID,
-            "request_identifier": request_identifier,
-            "status": "authenticated",
-        },
-        content_type="application/json",
-    )
+    answered = answer_signed_in(client, request_identifier)
 
     assert [entry["kind"] for entry in polled.json()["entries"]] == ["sign_in"]
     assert settings.SESSION_COOKIE_NAME not in polled.cookies  # the renewed one is not dropped
