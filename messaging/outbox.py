@@ -86,20 +86,18 @@ async def send_all(layer, events: list[tuple[str, dict]]) -> None:
                 await layer.group_send(group, event)
         return
     loop_layer = layer._get_layer()
-    shard_of = {
-        group: loop_layer._get_shard(loop_layer._get_group_channel_name(group))
-        for group, _ in events
-    }
-    for shard, same_shard in itertools.groupby(events, key=lambda item: shard_of[item[0]]):
+    # Each event with its group's channel in Redis, named once.
+    named = [(loop_layer._get_group_channel_name(group), group, event) for group, event in events]
+    for shard, same_shard in itertools.groupby(
+        named, key=lambda item: loop_layer._get_shard(item[0])
+    ):
         run = list(same_shard)
-        with logged_if_failed(run):
+        with logged_if_failed([(group, event) for _, group, event in run]):
             async with shard._lock:
                 shard._ensure_redis()
                 pipeline = shard._redis.pipeline(transaction=False)
-                for group, event in run:
-                    pipeline.publish(
-                        loop_layer._get_group_channel_name(group), layer.serialize(event)
-                    )
+                for channel, _, event in run:
+                    pipeline.publish(channel, layer.serialize(event))
                 await pipeline.execute()
 
 
