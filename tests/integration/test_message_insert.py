@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -34,36 +35,21 @@ def waiting_conversation(widget) -> Conversation:
 def test_a_message_posted_while_its_conversation_closes_waits_and_is_refused(chat):
     widget, _ = chat
     conversation = waiting_conversation(widget)
-    closing, may_close = threading.Event(), threading.Event()
-
-    def close() -> None:
-        try:
-            with transaction.atomic():
-                actions.lock(conversation.pk)
-                closing.set()
-                may_close.wait(timeout=10)
-                actions.do_close_conversation(conversation, reason=actions.ABANDONED)
-        finally:
-            connection.close()
-
-    refusals: list[str] = []
-
-    def post() -> None:
-        try:
-            actions.do_post_message(conversation.pk, sender=Message.Sender.VISITOR, text=LATE)
-        except actions.ActionRefused as refused:
-            refusals.append(refused.code)
-        finally:
-            connection.close()
-
-    closer = threading.Thread(target=close)
+    closer = RowHolder(
+        conversation.pk,
+        then=lambda: actions.do_close_conversation(conversation, reason=actions.ABANDONED),
+    )
     closer.start()
-    assert closing.wait(timeout=10)
-    poster = threading.Thread(target=post)
-    poster.start()
+    assert closer.locked.wait(timeout=10)
+    refusals: list[str] = []
+    poster = attempt(
+        lambda: actions.do_post_message(conversation.pk, sender=Message.Sender.VISITOR, text=LATE),
+        refusals,
+        done=None,
+    )
     poster.join(timeout=0.5)
     still_waiting = poster.is_alive()
-    may_close.set()
+    closer.release.set()
     closer.join(timeout=10)
     poster.join(timeout=10)
 
@@ -151,36 +137,20 @@ def test_of_two_agents_taking_one_conversation_at_once_one_gets_it(chat):
             actions.do_accept_conversation(conversation.pk, acting_user=refused_agent)
         assert refused.value.code == "not_found"
     assert Conversation.objects.get(pk=conversation.pk).status == Conversation.Status.WAITING
-    locked, may_go = threading.Event(), threading.Event()
-
-    def hold_the_row() -> None:
-        try:
-            with transaction.atomic():
-                actions.lock(conversation.pk)
-                locked.set()
-                may_go.wait(timeout=10)
-        finally:
-            connection.close()
-
-    outcomes: list[str] = []
-
-    def take(agent) -> None:
-        try:
-            actions.do_accept_conversation(conversation.pk, acting_user=agent)
-            outcomes.append("taken")
-        except actions.ActionRefused as refused:
-            outcomes.append(refused.code)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold_the_row)
+    holder = RowHolder(conversation.pk)
     holder.start()
-    assert locked.wait(timeout=10)
-    takers = [threading.Thread(target=take, args=(agent,)) for agent in agents]
-    for taker in takers:
-        taker.start()
+    assert holder.locked.wait(timeout=10)
+    outcomes: list[str] = []
+    takers = [
+        attempt(
+            lambda agent=agent: actions.do_accept_conversation(conversation.pk, acting_user=agent),
+            outcomes,
+            done="taken",
+        )
+        for agent in agents
+    ]
     waiting_on_the_row = takers_waiting(len(takers))
-    may_go.set()
+    holder.release.set()
     for thread in (holder, *takers):
         thread.join(timeout=10)
 
@@ -190,6 +160,45 @@ def test_of_two_agents_taking_one_conversation_at_once_one_gets_it(chat):
     taken = Conversation.objects.get(pk=conversation.pk)
     assert (taken.status, taken.agent in agents) == (Conversation.Status.ACTIVE, True)
     assert Message.objects.filter(conversation=conversation, text__contains="joined").count() == 1
+
+
+class RowHolder(threading.Thread):
+    """A thread that locks the conversation's row in a transaction, says so (`locked`), waits
+    for `release`, then does `then` in the same transaction and commits."""
+
+    def __init__(self, conversation_pk, then: Callable[[], object] = lambda: None) -> None:
+        super().__init__()
+        self.conversation_pk, self.then = conversation_pk, then
+        self.locked, self.release = threading.Event(), threading.Event()
+
+    def run(self) -> None:
+        try:
+            with transaction.atomic():
+                actions.lock(self.conversation_pk)
+                self.locked.set()
+                self.release.wait(timeout=10)
+                self.then()
+        finally:
+            connection.close()
+
+
+def attempt(action: Callable[[], object], outcomes: list, *, done: str | None) -> threading.Thread:
+    """A started thread doing `action`: a refusal adds its code to `outcomes`, a success adds
+    `done` (unless None)."""
+
+    def run() -> None:
+        try:
+            action()
+            if done is not None:
+                outcomes.append(done)
+        except actions.ActionRefused as refused:
+            outcomes.append(refused.code)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
 
 
 def takers_waiting(count: int) -> bool:
